@@ -1,0 +1,134 @@
+"""What every check family receives and returns.
+
+A check is a function `(ctx) -> list[Failures]`. A `Failures` is one code and a
+polars frame of failure cases (pandera-style): `_doc`, `pointer`, optional
+`hint`, `key`, and one column per parameter of the code's message template.
+The checker turns them into located `Problem`s; checks never touch files or
+line numbers themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import polars as pl
+import pycountry
+
+from toolkit.frames.build import Frames
+from toolkit.model.model import Model
+from toolkit.model.tables import Column
+from toolkit.parsers.base import Document
+from toolkit.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Failures:
+    code: str
+    frame: pl.DataFrame  # _doc, pointer, [hint], [key], template parameters…
+
+
+@dataclass
+class CheckContext:
+    model: Model
+    frames: Frames
+    roots: list[Path] = field(default_factory=list)
+
+    def table(self, name: str) -> pl.DataFrame:
+        return self.frames.tables[name]
+
+    @cached_property
+    def iso3(self) -> pl.Series:
+        """ISO 3166-1 alpha-3 codes: every state is an actor without a registry entry."""
+        return pl.Series("id", sorted(c.alpha_3 for c in pycountry.countries), pl.String())
+
+    @cached_property
+    def doc_files(self) -> pl.DataFrame:
+        """`_doc` → file name, for messages that name another file."""
+        docs = self.frames.documents
+        return pl.DataFrame(
+            {"_doc": list(range(len(docs))), "file": [d.file for d in docs],
+             "stem": [d.path.stem for d in docs], "line": [d.line for d in docs]},
+            schema={"_doc": pl.UInt32, "file": pl.String, "stem": pl.String, "line": pl.Int64},
+        )
+
+    def columns(self, *refs: str) -> list[tuple[pl.DataFrame, Column]]:
+        """Every (table, column) holding a reference of one of the given kinds."""
+        return [
+            (self.table(t.name), c)
+            for t in self.model.tables.values() if t.name in self.frames.tables
+            for c in t.columns if c.ref in refs and c.path
+        ]
+
+    @cached_property
+    def actor_ids(self) -> pl.Series:
+        registry = self.table("actors")["id"].drop_nulls()
+        return pl.concat([registry, self.iso3]).unique()
+
+
+def failures(code: str, frame: pl.DataFrame) -> list[Failures]:
+    """Wrap a frame of failure cases, dropping it when empty."""
+    return [Failures(code, frame)] if frame.height else []
+
+
+def make_problem(
+    doc: Document, code: str, pointer: str, *, key: bool = False, hint: str | None = None,
+    **params: object,
+) -> Problem:
+    """A problem at `pointer` in `doc`, located to file, line and column."""
+    line, column = doc.locate(pointer, key=key)
+    return Problem.of(
+        code, doc.file, line=line, column=column, pointer=pointer, hint=hint, **params
+    )
+
+
+def to_problems(fails: Failures, documents: list[Document]) -> list[Problem]:
+    """Render a frame of failure cases; the only per-row Python work is for failures."""
+    out: list[Problem] = []
+    has_hint = "hint" in fails.frame.columns
+    has_key = "key" in fails.frame.columns
+    for row in fails.frame.iter_rows(named=True):
+        doc = documents[row.pop("_doc")]
+        pointer = row.pop("pointer")
+        hint = row.pop("hint") if has_hint else None
+        key = bool(row.pop("key")) if has_key else False
+        out.append(make_problem(doc, fails.code, pointer, key=key, hint=hint, **row))
+    return out
+
+
+def values_of(frame: pl.DataFrame, col: Column) -> pl.DataFrame:
+    """`_doc`, `pointer`, `value` of every non-null value of a column; lists are exploded
+    so that each element points at its own index."""
+    from toolkit.frames.build import DOC, PTR
+
+    field_ptr = pl.col(PTR) + "/" + "/".join(col.path)
+    if col.kind in ("string_list", "vocabulary_list"):
+        return (
+            frame.select(
+                pl.col(DOC).alias("_doc"),
+                field_ptr.alias("base"),
+                pl.col(col.name).alias("value"),
+                pl.col(col.name).list.eval(pl.int_range(pl.len())).alias("i"),
+            )
+            .explode(["value", "i"])
+            .filter(pl.col("value").is_not_null())
+            .select("_doc", (pl.col("base") + "/" + pl.col("i").cast(pl.String)).alias("pointer"),
+                    "value")
+        )
+    return frame.filter(pl.col(col.name).is_not_null()).select(
+        pl.col(DOC).alias("_doc"), field_ptr.alias("pointer"), pl.col(col.name).alias("value")
+    )
+
+
+def with_hints(frame: pl.DataFrame, hint: Callable[[str], str | None]) -> pl.DataFrame:
+    """Add a hint column, computed once per distinct failing value."""
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(None, pl.String).alias("hint"))
+    distinct = frame["value"].unique().to_list()
+    table = pl.DataFrame(
+        {"value": distinct, "hint": [hint(v) for v in distinct]},
+        schema={"value": frame.schema["value"], "hint": pl.String},
+    )
+    return frame.join(table, on="value", how="left")

@@ -1,0 +1,108 @@
+"""References family: every actor, country, statement and agreement reference resolves,
+across all files of the run, as anti-joins over whole tables."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import polars as pl
+import pycountry
+
+from toolkit.checks.base import CheckContext, Failures, failures, values_of, with_hints
+from toolkit.checks.suggest import closest, did_you_mean
+from toolkit.frames.build import DOC, PTR
+
+
+def _country_hint(value: str) -> str | None:
+    try:
+        country = pycountry.countries.lookup(value)
+    except LookupError:
+        return did_you_mean(value, [c.alpha_3 for c in pycountry.countries], cutoff=80)
+    return f"did you mean '{country.alpha_3}' ({country.name})?"
+
+
+def _actor_lookup(ctx: CheckContext) -> dict[str, str]:
+    """Every id, name and alias of the registry, mapped to its actor id."""
+    names = ctx.table("actors").select("id", "name", "aliases").drop_nulls("id")
+    lookup: dict[str, str] = {}
+    for actor_id, name, aliases in names.iter_rows():
+        for label in [actor_id, name or "", *(aliases or [])]:
+            lookup.setdefault(label, actor_id)
+    return lookup
+
+
+def _actor_hint(lookup: dict[str, str], value: str) -> str | None:
+    if len(value) <= 3 or value.isupper():
+        hint = _country_hint(value)
+        if hint:
+            return hint
+    match = closest(value, lookup, cutoff=70)
+    if match:
+        return f"did you mean '{lookup[match]}'?"
+    country = _country_hint(value)
+    return country or "add the actor under actors/, or use an ISO 3166-1 alpha-3 code for a state"
+
+
+def _unresolved(values: pl.DataFrame, known: pl.Series) -> pl.DataFrame:
+    return values.join(known.to_frame("value"), on="value", how="anti")
+
+
+def _well_formed(ctx: CheckContext, values: pl.DataFrame, definition: str) -> pl.DataFrame:
+    """Values that pass the schema's pattern; the schema family reports the others."""
+    pattern = ctx.model.bundle_schema["$defs"][definition]["pattern"]
+    return values.filter(pl.col("value").str.contains(pattern))
+
+
+def check_actors(ctx: CheckContext) -> list[Failures]:
+    refs = [values_of(frame, col) for frame, col in ctx.columns("actor")]
+    if not refs:
+        return []
+    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "actorRef"), ctx.actor_ids)
+    if missing.height:
+        missing = with_hints(missing, partial(_actor_hint, _actor_lookup(ctx)))
+    return failures("R301", missing.rename({"value": "ref"}))
+
+
+def check_countries(ctx: CheckContext) -> list[Failures]:
+    refs = [values_of(frame, col) for frame, col in ctx.columns("country")]
+    if not refs:
+        return []
+    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "countryRef"), ctx.iso3)
+    return failures("R306", with_hints(missing, _country_hint).rename({"value": "ref"}))
+
+
+def check_statements(ctx: CheckContext) -> list[Failures]:
+    known = ctx.table("statements")["id"].drop_nulls()
+    refs = [values_of(frame, col) for frame, col in ctx.columns("statement")]
+    if not refs:
+        return []
+    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "statementRef"), known)
+    known_list = known.to_list()
+
+    def hint(value: str) -> str | None:
+        prefix = value.rsplit("/", 1)[0] + "/"
+        same_source = [k for k in known_list if k.startswith(prefix)]
+        return did_you_mean(value, same_source) or (
+            f"statements of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source)}"
+            if same_source else "this source has no statements"
+        )
+
+    return failures("R302", with_hints(missing, hint).rename({"value": "ref"}))
+
+
+def check_agreements(ctx: CheckContext) -> list[Failures]:
+    agreements = ctx.table("agreements")
+    refs = agreements.filter(pl.col("same_as").is_not_null()).select(
+        pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/same_as").alias("pointer"),
+        pl.col("same_as").alias("ref"), pl.col("id"),
+    )
+    own = refs.filter(pl.col("ref") == pl.col("id")).drop("id")
+    missing = refs.join(
+        agreements.select(pl.col("id").alias("ref")).drop_nulls(), on="ref", how="anti"
+    ).filter(pl.col("ref") != pl.col("id")).drop("id")
+    known = agreements["id"].drop_nulls().to_list()
+    missing = with_hints(missing.rename({"ref": "value"}), partial(did_you_mean, choices=known))
+    return failures("R304", own) + failures("R303", missing.rename({"value": "ref"}))
+
+
+CHECKS = (check_actors, check_countries, check_statements, check_agreements)

@@ -1,0 +1,151 @@
+"""Schema family: each record against its JSON Schema, plus calendar dates over whole tables.
+
+Per-record checks use the compiled validator (jsonschema-rs); the test suite holds
+it to agree with the reference `jsonschema` package on every fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jsonschema_rs
+import polars as pl
+
+from toolkit.checks.base import CheckContext, Failures, failures, make_problem
+from toolkit.checks.suggest import did_you_mean, non_ascii_hint
+from toolkit.frames.build import DOC, PTR
+from toolkit.model.model import Model
+from toolkit.model.schemas import resolve
+from toolkit.parsers.base import Document
+from toolkit.problems import Problem, join_pointer
+
+# What a pattern means, by the $defs entry or property it belongs to.
+_EXPECTED = {
+    "date": "a date like '2024', '2024-06' or '2024-06-20'",
+    "slug": "an id of lower-case ASCII letters and digits joined by hyphens ('vladimir-putin')",
+    "factId": "an id of lower-case ASCII letters and digits joined by hyphens ('st-1')",
+    "id": "an id of lower-case ASCII letters and digits joined by hyphens ('vladimir-putin')",
+    "actorRef": "an actor id ('vladimir-putin') or an ISO 3166-1 alpha-3 code ('RUS')",
+    "countryRef": "an ISO 3166-1 alpha-3 code in capitals ('UKR')",
+    "country": "an ISO 3166-1 alpha-3 code in capitals ('UKR')",
+    "statementRef": "a statement id ('st-1') or dataset-wide id ('<source id>/st-1')",
+    "same_as": "a dataset-wide id ('<source id>/<local id>')",
+    "url": "an http(s) URL",
+    "language": "an ISO 639-1 language code in lower case ('en')",
+    "wikidata": "a Wikidata id like 'Q7747'",
+}
+_JSON_TYPES = {
+    str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+    type(None): "null", dict: "an object", list: "a list",
+}
+
+
+def _type_name(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _expected_types(types: Sequence[str]) -> str:
+    names = {"string": "a string", "integer": "an integer", "number": "a number",
+             "boolean": "true or false", "object": "an object", "array": "a list",
+             "null": "null"}
+    return " or ".join(names.get(t, t) for t in types)
+
+
+class SchemaChecker:
+    """Compiled validators for bundles and actors; build once per run."""
+
+    def __init__(self, model: Model) -> None:
+        self.schemas = {"bundle": model.bundle_schema, "actor": model.actor_schema}
+        self.validators = {
+            role: jsonschema_rs.validator_for(schema) for role, schema in self.schemas.items()
+        }
+
+    def check(self, doc: Document) -> list[Problem]:
+        validator = self.validators[doc.role]
+        if validator.is_valid(doc.value):
+            return []
+        return [p for err in validator.iter_errors(doc.value) for p in self._problems(doc, err)]
+
+    def _node(self, role: str, schema_path: Sequence[Any]) -> dict[str, Any]:
+        """The schema object that holds the failing keyword."""
+        schema = self.schemas[role]
+        node: Any = schema
+        for token in schema_path[:-1]:
+            node = node[token] if isinstance(node, dict) else node[int(token)]
+        return resolve(schema, node) if isinstance(node, dict) else {}
+
+    def _problems(self, doc: Document, err: Any) -> list[Problem]:
+        pointer = join_pointer("", *err.instance_path)
+        kind = err.kind.name
+        detail = err.kind.as_dict()
+        value = err.instance
+        path = list(err.schema_path)
+        owner = str(path[-2]) if len(path) >= 2 else ""
+        if kind == "required":
+            # At the key that opens the object, where the field belongs.
+            return [make_problem(doc, "S101", pointer, key=True, field=detail["property"])]
+        if kind in ("additionalProperties", "unevaluatedProperties"):
+            allowed = list(self._node(doc.role, path).get("properties", {}))
+            return [
+                make_problem(
+                    doc, "S102", join_pointer(pointer, name), key=True, field=name,
+                    hint=did_you_mean(name, allowed, cutoff=70)
+                    or f"allowed here: {', '.join(allowed)}",
+                )
+                for name in detail["unexpected"]
+            ]
+        if kind == "type":
+            hint = None
+            if "string" in detail["types"] and isinstance(value, (bool, int, float)):
+                hint = "put the value in quotes to keep it as text"
+            return [make_problem(
+                doc, "S103", pointer, expected=_expected_types(detail["types"]),
+                found=_type_name(value), hint=hint,
+            )]
+        if kind == "enum":
+            options = [str(o) for o in detail["options"]]
+            return [make_problem(
+                doc, "S104", pointer, value=value, allowed=", ".join(options),
+                hint=did_you_mean(str(value), options),
+            )]
+        if kind == "pattern":
+            hint = non_ascii_hint(value) if isinstance(value, str) else None
+            expected = _EXPECTED.get(owner) or _EXPECTED.get(str(err.instance_path[-1:][0])
+                                                             if err.instance_path else "")
+            return [make_problem(
+                doc, "S105", pointer, value=value,
+                expected=expected or f"matching {detail['pattern']}", hint=hint,
+            )]
+        if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            return [make_problem(doc, "S106", pointer, value=value, reason=err.message)]
+        if kind in ("minItems", "maxItems", "minLength", "maxLength", "uniqueItems",
+                    "minProperties", "maxProperties"):
+            return [make_problem(doc, "S107", pointer, reason=err.message)]
+        return [make_problem(doc, "S100", pointer, reason=err.message)]
+
+
+def check_documents(model: Model, documents: Sequence[Document]) -> list[Problem]:
+    checker = SchemaChecker(model)
+    return [p for doc in documents for p in checker.check(doc)]
+
+
+def check_dates(ctx: CheckContext) -> list[Failures]:
+    """Well-formed dates that are not on the calendar ('2023-02-30'), over whole tables."""
+    out: list[Failures] = []
+    for table in ctx.model.record_tables + [ctx.model.tables["actors"]]:
+        frame = ctx.table(table.name)
+        for col in table.columns:
+            if col.kind != "date":
+                continue
+            suffix = "/" + "/".join(col.path)
+            bad = frame.filter(
+                pl.col(col.name).str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+                & pl.col(col.name).str.to_date("%Y-%m-%d", strict=False).is_null()
+            ).select(
+                pl.col(DOC).alias("_doc"),
+                (pl.col(PTR) + suffix).alias("pointer"),
+                pl.col(col.name).alias("value"),
+            )
+            out += failures("S108", bad)
+    return out

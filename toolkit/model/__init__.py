@@ -1,0 +1,1 @@
+"""The data model: schemas, vocabularies and the tables derived from them."""
