@@ -1,0 +1,86 @@
+"""`factkit validate`: check bundles and actors, report every problem, exit 0 or 1.
+
+Exit 0 when the data passes (with --strict, warnings fail too), 1 when it does
+not; errors in the run itself are left to `main` (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from toolkit.cli import (
+    EXIT_INVALID,
+    EXIT_OK,
+    FileLines,
+    Subparsers,
+    emit,
+    use_color,
+    write_atomic,
+)
+from toolkit.reporters import REPORTERS, render
+from toolkit.result import Report
+
+NAME = "validate"
+DEFAULT_PATHS = ["data"]
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the `validate` subcommand and its options."""
+    parser = subparsers.add_parser(
+        NAME,
+        help="check bundles and actors and report every problem",
+        description=(
+            "Validate bundle files (YAML, JSON, JSONL) and the actor registry. "
+            "Exit status: 0 valid, 1 invalid data, 2 usage or internal error."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=DEFAULT_PATHS,
+        metavar="PATH",
+        help="files or folders to check (default: data)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=list(REPORTERS),
+        default="text",
+        help="report format (default: text)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on warnings as well as errors"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing when the data passes; report as usual when it fails",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (replaced atomically) instead of stdout",
+    )
+
+
+def _check(paths: list[str]) -> Report:
+    # Looked up at call time: keeps --help fast and lets tests replace toolkit.checker.validate.
+    from toolkit import checker
+
+    report: Report = checker.validate(paths)
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, render in the chosen format, deliver, and turn the verdict into an exit code."""
+    report = _check(list(args.paths))
+    passed = report.passes(strict=args.strict)
+    source = FileLines()
+    if args.output is not None:
+        write_atomic(args.output, render(report, args.format, source=source))
+    elif not (args.quiet and passed):
+        color = args.format == "text" and use_color(sys.stdout)
+        emit(render(report, args.format, source=source, color=color))
+    return EXIT_OK if passed else EXIT_INVALID
