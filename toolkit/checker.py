@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from toolkit.checks import consistency, identity, references, texts, vocabularies
+from toolkit.checks import consistency, grounding, identity, references, texts, vocabularies
 from toolkit.checks.base import CheckContext, to_problems
 from toolkit.checks.schema import check_dates, check_documents
 from toolkit.frames import Frames, build_frames
@@ -16,7 +16,7 @@ from toolkit.problems import Problem
 from toolkit.result import Report
 
 # The cross-record families, in report order. Each module lists its checks in CHECKS.
-FAMILIES = (identity, references, vocabularies, consistency, texts)
+FAMILIES = (identity, references, vocabularies, consistency, texts, grounding)
 
 
 @dataclass(slots=True)
@@ -31,19 +31,27 @@ class Run:
 def load_documents(
     paths: Sequence[str], limits: Limits
 ) -> tuple[list[Document], list[Problem], int]:
+    documents, problems, files = _load(paths, limits)
+    return documents, problems, len(files)
+
+
+def _load(
+    paths: Sequence[str], limits: Limits
+) -> tuple[list[Document], list[Problem], list[str]]:
+    """Documents, problems and the display name of every file read (reporters list them)."""
     entries, problems = discover(paths)
     documents: list[Document] = []
     for entry in entries:
         result = parse_file(entry.path, entry.file, entry.role, limits, entry.root)
         problems += result.problems
         documents += result.documents
-    return documents, problems, len(entries)
+    return documents, problems, [entry.file for entry in entries]
 
 
 def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Run:
     """Validate everything under `paths`; raises only on usage or internal errors."""
     model = load_model()
-    documents, problems, files = load_documents(paths, limits or Limits())
+    documents, problems, checked = _load(paths, limits or Limits())
     problems += check_documents(model, documents)
     frames = build_frames(model, documents)
     ctx = CheckContext(model, frames)
@@ -55,7 +63,10 @@ def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Ru
                 problems += to_problems(fails, documents)
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
-    return Run(Report(problems=problems, files=files, records=records), model, frames)
+    report = Report(
+        problems=problems, files=len(checked), records=records, checked_files=checked
+    )
+    return Run(report, model, frames)
 
 
 def validate(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Report:

@@ -77,7 +77,7 @@ _ALL = [
     # references: every reference resolves, across files
     _c("R301", "unknown-actor", "references", "error", "Unknown actor", "actor '{ref}' is neither in the registry nor an ISO 3166-1 alpha-3 code"),
     _c("R302", "unknown-statement", "references", "error", "Unknown statement", "statement '{ref}' does not exist"),
-    _c("R303", "unknown-agreement", "references", "error", "Unknown agreement", "agreement '{ref}' does not exist"),
+    _c("R303", "unknown-same-as", "references", "error", "same_as names nothing", "same_as '{ref}' names no {row} in the dataset"),
     _c("R304", "self-reference", "references", "error", "Refers to itself", "'{ref}' refers to the fact itself"),
     _c("R305", "missing-text", "references", "error", "Text copy missing", "text copy '{path}' does not exist"),
     _c("R306", "unknown-country", "references", "error", "Unknown country", "'{ref}' is not an ISO 3166-1 alpha-3 country code"),

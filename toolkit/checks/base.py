@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cached_property
 from pathlib import Path
 
@@ -35,6 +36,8 @@ class CheckContext:
     model: Model
     frames: Frames
     roots: list[Path] = field(default_factory=list)
+    # Results one family computes and another (or the export) reuses, e.g. source texts.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def table(self, name: str) -> pl.DataFrame:
         return self.frames.tables[name]

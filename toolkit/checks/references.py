@@ -73,7 +73,9 @@ def check_countries(ctx: CheckContext) -> list[Failures]:
 
 def check_statements(ctx: CheckContext) -> list[Failures]:
     known = ctx.table("statements")["id"].drop_nulls()
-    refs = [values_of(frame, col) for frame, col in ctx.columns("statement")]
+    refs = [
+        values_of(frame, col) for frame, col in ctx.columns("statement") if col.name != "same_as"
+    ]
     if not refs:
         return []
     missing = _unresolved(_well_formed(ctx, pl.concat(refs), "statementRef"), known)
@@ -90,19 +92,26 @@ def check_statements(ctx: CheckContext) -> list[Failures]:
     return failures("R302", with_hints(missing, hint).rename({"value": "ref"}))
 
 
-def check_agreements(ctx: CheckContext) -> list[Failures]:
-    agreements = ctx.table("agreements")
-    refs = agreements.filter(pl.col("same_as").is_not_null()).select(
-        pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/same_as").alias("pointer"),
-        pl.col("same_as").alias("ref"), pl.col("id"),
-    )
-    own = refs.filter(pl.col("ref") == pl.col("id")).drop("id")
-    missing = refs.join(
-        agreements.select(pl.col("id").alias("ref")).drop_nulls(), on="ref", how="anti"
-    ).filter(pl.col("ref") != pl.col("id")).drop("id")
-    known = agreements["id"].drop_nulls().to_list()
-    missing = with_hints(missing.rename({"ref": "value"}), partial(did_you_mean, choices=known))
-    return failures("R304", own) + failures("R303", missing.rename({"value": "ref"}))
+def check_same_as(ctx: CheckContext) -> list[Failures]:
+    """`same_as` links a fact to the same fact recorded from another source."""
+    out: list[Failures] = []
+    for table in ctx.model.fact_tables:
+        frame = ctx.table(table.name)
+        if "same_as" not in frame.columns:
+            continue
+        refs = frame.filter(pl.col("same_as").is_not_null()).select(
+            pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/same_as").alias("pointer"),
+            pl.col("same_as").alias("value"), pl.col("id"),
+        )
+        out += failures("R304", refs.filter(pl.col("value") == pl.col("id")).select(
+            "_doc", "pointer", pl.col("value").alias("ref")))
+        known = frame["id"].drop_nulls()
+        missing = _unresolved(refs, known).filter(pl.col("value") != pl.col("id")).drop("id")
+        if missing.height:
+            missing = with_hints(missing, partial(did_you_mean, choices=known.to_list()))
+        out += failures("R303", missing.rename({"value": "ref"}).with_columns(
+            pl.lit(table.row).alias("row")))
+    return out
 
 
-CHECKS = (check_actors, check_countries, check_statements, check_agreements)
+CHECKS = (check_actors, check_countries, check_statements, check_same_as)
