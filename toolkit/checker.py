@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from toolkit.checks import consistency, grounding, identity, references, texts, vocabularies
+from toolkit.checks import (
+    consistency, grounding, identity, references, safety, texts, vocabularies,
+)
 from toolkit.checks.base import CheckContext, to_problems
 from toolkit.checks.schema import check_dates, check_documents
 from toolkit.frames import Frames, build_frames
@@ -16,7 +18,7 @@ from toolkit.problems import Problem
 from toolkit.result import Report
 
 # The cross-record families, in report order. Each module lists its checks in CHECKS.
-FAMILIES = (identity, references, vocabularies, consistency, texts, grounding)
+FAMILIES = (identity, references, vocabularies, consistency, texts, grounding, safety)
 
 
 @dataclass(slots=True)
