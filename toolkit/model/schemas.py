@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,25 @@ VOCABULARY_SCHEMA = "vocabulary.schema.json"
 
 
 def schema_dir() -> Path:
-    """The `schemas/` folder beside the package (the project is installed editable)."""
-    return Path(__file__).resolve().parents[2] / "schemas"
+    """The `schemas/` folder of the source tree, or its copy installed with the package."""
+    source_tree = Path(__file__).resolve().parents[2] / "schemas"
+    if (source_tree / BUNDLE_SCHEMA).is_file():
+        return source_tree
+    # a namespace package: ask for a file in it to get a plain path
+    installed = Path(str(resources.files("factkit_schemas").joinpath(BUNDLE_SCHEMA))).parent
+    if (installed / BUNDLE_SCHEMA).is_file():
+        return installed
+    raise SchemaError(f"factkit's schemas are missing: looked in {source_tree} and {installed}")
 
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    path = schema_dir() / name
+    """One of factkit's own schemas, read once per process."""
+    return read_schema(schema_dir() / name)
+
+
+def read_schema(path: Path) -> dict[str, Any]:
+    """A schema file anywhere (uncached): `schema diff` reads another version's schemas."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
