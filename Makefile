@@ -6,12 +6,18 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data
 OUT    ?= dist
 FORMAT ?= text
+BASE   ?= origin/main
+# Extra options for `factkit validate`, e.g. FACTKIT_ARGS="--changed-since origin/main".
+FACTKIT_ARGS ?=
 
-.PHONY: help validate export test lint typecheck docs bench bench-large clean
+.PHONY: help validate validate-changed summary schema-gate export test lint typecheck docs bench bench-large clean
 
 help:
 	@echo "make export     validate data/ and write the tables to dist/"
-	@echo "make validate   validate data/ (FORMAT=text|json|github)"
+	@echo "make validate   validate data/ (FORMAT=text|json|github|junit|sarif|markdown)"
+	@echo "make validate-changed  report only what changed since BASE (default origin/main)"
+	@echo "make summary    the Markdown summary of a validation (for a CI job page)"
+	@echo "make schema-gate  fail on a schema change that breaks readers, compared with BASE"
 	@echo "make test       run the test suite"
 	@echo "make lint       ruff check and format check"
 	@echo "make typecheck  mypy on toolkit/"
@@ -24,7 +30,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 validate: $(STAMP)
-	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT)
+	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) $(FACTKIT_ARGS)
+
+validate-changed: $(STAMP)
+	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) --changed-since $(BASE) $(FACTKIT_ARGS)
+
+# Exit 1 (invalid data) still writes the summary; only a failed run (exit 2) fails this target.
+summary: $(STAMP)
+	@$(BIN)/python -m toolkit validate $(DATA) --format markdown $(FACTKIT_ARGS) || [ $$? -eq 1 ]
+
+schema-gate: $(STAMP)
+	$(BIN)/python -m toolkit schema diff $(BASE) .
 
 export: $(STAMP)
 	$(BIN)/python -m toolkit export $(DATA) --out $(OUT)

@@ -254,7 +254,7 @@ def test_github_notices_and_clean_summary() -> None:
 
 
 def test_registry_names() -> None:
-    assert list(REPORTERS) == ["text", "json", "github"]
+    assert list(REPORTERS) == ["text", "json", "github", "junit", "sarif", "markdown"]
 
 
 def test_unknown_format_is_a_usage_error_naming_the_choices() -> None:

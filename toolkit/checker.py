@@ -37,9 +37,7 @@ def load_documents(
     return documents, problems, len(files)
 
 
-def _load(
-    paths: Sequence[str], limits: Limits
-) -> tuple[list[Document], list[Problem], list[str]]:
+def _load(paths: Sequence[str], limits: Limits) -> tuple[list[Document], list[Problem], list[str]]:
     """Documents, problems and the display name of every file read (reporters list them)."""
     entries, problems = discover(paths)
     documents: list[Document] = []
@@ -65,9 +63,7 @@ def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Ru
                 problems += to_problems(fails, documents)
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
-    report = Report(
-        problems=problems, files=len(checked), records=records, checked_files=checked
-    )
+    report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
     return Run(report, model, frames)
 
 

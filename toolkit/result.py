@@ -17,6 +17,8 @@ class Report:
     files: int = 0
     records: int = 0
     notices: list[str] = field(default_factory=list)  # run-level remarks (fallbacks, skipped files)
+    # Display names of every file the run read, clean or not: JUnit lists each as a test case.
+    checked_files: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.problems.sort(key=Problem.sort_key)

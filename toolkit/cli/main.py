@@ -19,6 +19,10 @@ from toolkit.cli import (
     EXIT_OK,
     EXIT_USAGE,
     Subparsers,
+    codebook_cmd,
+    export_cmd,
+    new_cmd,
+    schema_cmd,
     silence_stdout,
     validate_cmd,
     version,
@@ -42,7 +46,7 @@ class Command(Protocol):
 
 
 # One module per subcommand; adding a command is one entry here.
-COMMANDS: tuple[Command, ...] = (validate_cmd,)
+COMMANDS: tuple[Command, ...] = (validate_cmd, export_cmd, codebook_cmd, schema_cmd, new_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -63,6 +63,15 @@ def register(subparsers: Subparsers) -> None:
         metavar="FILE",
         help="write the report to FILE (replaced atomically) instead of stdout",
     )
+    parser.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help=(
+            "validate everything but report only problems in files changed since the git "
+            "ref REF and problems the change caused elsewhere (full report, with a note, "
+            "when git or REF is missing)"
+        ),
+    )
 
 
 def _check(paths: list[str]) -> Report:
@@ -76,6 +85,10 @@ def _check(paths: list[str]) -> Report:
 def run(args: argparse.Namespace) -> int:
     """Validate, render in the chosen format, deliver, and turn the verdict into an exit code."""
     report = _check(list(args.paths))
+    if args.changed_since is not None:
+        from toolkit.changes import restrict_to_changes
+
+        report = restrict_to_changes(report, list(args.paths), args.changed_since, _check)
     passed = report.passes(strict=args.strict)
     source = FileLines()
     if args.output is not None:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from toolkit.errors import SchemaError
-from toolkit.model.schemas import ACTOR_SCHEMA, BUNDLE_SCHEMA, load_schema, schema_version
+from toolkit.model.schemas import (
+    ACTOR_SCHEMA,
+    BUNDLE_SCHEMA,
+    VOCABULARY_SCHEMA,
+    read_schema,
+    schema_dir,
+    schema_version,
+)
 from toolkit.model.tables import ForeignKey, Table, actor_table, bundle_tables
 from toolkit.model.vocab import Vocabulary, load_vocabularies
 
@@ -64,9 +72,15 @@ def _with_foreign_keys(table: Table, tables: dict[str, Table]) -> Table:
 @cache
 def load_model() -> Model:
     """Build the model once per process, on first use (never at import)."""
-    bundle = load_schema(BUNDLE_SCHEMA)
-    actor = load_schema(ACTOR_SCHEMA)
-    vocabularies = load_vocabularies()
+    return load_model_at(schema_dir())
+
+
+def load_model_at(schemas: Path) -> Model:
+    """The model of the `schemas/` folder at `schemas` (uncached): `schema diff` compares two."""
+    bundle = read_schema(schemas / BUNDLE_SCHEMA)
+    actor = read_schema(schemas / ACTOR_SCHEMA)
+    meta = read_schema(schemas / VOCABULARY_SCHEMA)
+    vocabularies = load_vocabularies(schemas / "vocabularies", meta)
     tables: dict[str, Table] = {}
     for table in [*bundle_tables(bundle), actor_table(actor)]:
         tables[table.name] = table

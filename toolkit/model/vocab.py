@@ -57,10 +57,14 @@ def _read_yaml(path: Path) -> Any:
     return result.documents[0].value
 
 
-def check_vocabulary(value: Any, path: Path) -> Vocabulary:
-    """Raise SchemaError unless the file is a consistent vocabulary."""
+def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None) -> Vocabulary:
+    """Raise SchemaError unless the file is a consistent vocabulary.
+
+    `meta` is the vocabulary schema to check against (default: factkit's own); another
+    version's vocabularies are checked against that version's schema.
+    """
     try:
-        jsonschema.validate(value, load_schema(VOCABULARY_SCHEMA))
+        jsonschema.validate(value, meta if meta is not None else load_schema(VOCABULARY_SCHEMA))
     except jsonschema.ValidationError as exc:
         raise SchemaError(f"vocabulary {path.name}: {exc.message}") from exc
     name = value["name"]
@@ -95,10 +99,12 @@ def check_vocabulary(value: Any, path: Path) -> Vocabulary:
     )
 
 
-def load_vocabularies(folder: Path | None = None) -> dict[str, Vocabulary]:
+def load_vocabularies(
+    folder: Path | None = None, meta: dict[str, Any] | None = None
+) -> dict[str, Vocabulary]:
     folder = folder or schema_dir() / "vocabularies"
     out: dict[str, Vocabulary] = {}
     for path in sorted(folder.glob("*.yaml")):
-        vocab = check_vocabulary(_read_yaml(path), path)
+        vocab = check_vocabulary(_read_yaml(path), path, meta)
         out[vocab.name] = vocab
     return out

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from toolkit.errors import UsageError
-from toolkit.reporters import github, json_report, text
+from toolkit.reporters import github, json_report, junit, sarif, summary, text
 from toolkit.result import Report
 
 LineSource = Callable[[str, int], str | None]
@@ -34,6 +34,9 @@ REPORTERS: dict[str, Reporter] = {
     "text": text.render,
     "json": json_report.render,
     "github": github.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "markdown": summary.render,
 }
 
 
