@@ -1,0 +1,173 @@
+"""Bytes to text, shared by every format: the file is read safely and must be clean UTF-8.
+
+Reading checks the file type before opening it (opening a FIFO blocks, opening a
+device can have side effects) and never reads more than the size limit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.parsers.base import Limits
+from toolkit.parsers.locate import LineIndex
+from toolkit.problems import Problem
+
+# C0 controls except TAB, LF, CR; and DEL. Everything else is left to the format parsers.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CHUNK = 1 << 20
+_BLANK = re.compile(r"[ \t\r\n]*\Z")
+MAX_CONTROL_PROBLEMS = 10
+
+_C0_NAMES = [
+    *("NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF"),
+    *("VT", "FF", "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK"),
+    *("SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US"),
+]
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "UTF-32 LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32 BE"),
+    (b"\xff\xfe", "UTF-16 LE"),
+    (b"\xfe\xff", "UTF-16 BE"),
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def printable(text: str) -> str:
+    """Text that can be written as UTF-8: a lone surrogate (from a JSON escape) is shown
+    as its escape, so reports never fail on the input they report."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """Quote input in a message without quoting a megabyte of it."""
+    text = printable(text)
+    return text if len(text) <= limit else f"{text[: limit - 16]}… ({len(text)} characters)"
+
+
+def describe_control(char: str) -> str:
+    """Human name of a control character, e.g. 'NUL (U+0000)'."""
+    code = ord(char)
+    if code < 0x20:
+        return f"{_C0_NAMES[code]} (U+{code:04X})"
+    if code == 0x7F:
+        return "DEL (U+007F)"
+    if 0x80 <= code < 0xA0:
+        return f"C1 control (U+{code:04X})"
+    return f"non-character (U+{code:04X})"
+
+
+@dataclass(slots=True)
+class Decoded:
+    text: str | None  # None when the bytes could not be decoded at all
+    problems: list[Problem] = field(default_factory=list)
+    controls: bool = False  # the text holds control characters (reported or not)
+
+    @property
+    def failed(self) -> bool:
+        return self.text is None or any(p.severity == "error" for p in self.problems)
+
+
+def _kind(mode: int) -> str:
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, list[Problem]]:
+    """The file's bytes, or the problem that stopped us reading them."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        return None, [Problem.of("P001", file, reason=reason)]
+    if not stat.S_ISREG(st.st_mode):
+        return None, [Problem.of("X702", file, path=file, what=_kind(st.st_mode))]
+    if st.st_size > limits.max_file_bytes:
+        return None, [Problem.of("L001", file, size=st.st_size, limit=limits.max_file_bytes)]
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+        with open(fd, "rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode  # it may have been swapped since stat()
+            if not stat.S_ISREG(mode):
+                return None, [Problem.of("X702", file, path=file, what=_kind(mode))]
+            data = fh.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        return None, [Problem.of("P001", file, reason=exc.strerror or str(exc))]
+    if len(data) > limits.max_file_bytes:  # grew after stat()
+        return None, [Problem.of("L001", file, size=len(data), limit=limits.max_file_bytes)]
+    return data, []
+
+
+def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True) -> Decoded:
+    """Decode UTF-8 strictly, reporting byte-order marks, bad bytes and control characters.
+
+    `yaml` selects YAML's line breaks for positions (NEL, LS and PS count as breaks);
+    `controls=False` leaves control characters to the caller (JSONL checks each line).
+    """
+    problems: list[Problem] = []
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            reason = f"it starts with a {name} byte-order mark; save it as UTF-8"
+            return Decoded(None, [Problem.of("P002", file, line=1, column=1, reason=reason)])
+    if data.startswith(_UTF8_BOM):
+        problems.append(Problem.of("P003", file, line=1, column=1, bom="UTF-8"))
+        data = data[len(_UTF8_BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode("utf-8")
+        line, column = LineIndex(prefix, yaml=yaml).position(len(prefix))
+        bad = data[exc.start]
+        reason = f"byte 0x{bad:02X} at line {line}, column {column} ({exc.reason})"
+        hint = "the file may be Latin-1 or Windows-1252; save it as UTF-8" if bad >= 0x80 else None
+        problems.append(
+            Problem.of("P002", file, line=line, column=column, hint=hint, reason=reason)
+        )
+        return Decoded(None, problems)
+    if _BLANK.match(text):  # not text.strip(): that would copy the whole text
+        problems.append(Problem.of("P005", file, line=1, column=1))
+        return Decoded(text, problems)
+    # bytes.translate runs at memory speed; a regex scan would cost as much as the parse.
+    found = any(
+        len(chunk) != len(chunk.translate(None, _CONTROL_BYTES))
+        for chunk in (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK))
+    )
+    if found and controls:
+        problems.extend(control_problems(text, file, LineIndex(text, yaml=yaml)))
+    return Decoded(text, problems, found)
+
+
+def control_problems(
+    text: str, file: str, index: LineIndex, limit: int = MAX_CONTROL_PROBLEMS
+) -> list[Problem]:
+    """P004 for the first few control characters (a binary file would have millions)."""
+    found: list[Problem] = []
+    utf16 = text.count("\x00") * 4 > len(text)
+    for m in CONTROL.finditer(text):
+        line, column = index.position(m.start())
+        hint = None
+        if utf16 and m.group() == "\x00":
+            hint = "many NUL characters: the file may be UTF-16; save it as UTF-8"
+        what = describe_control(m.group())
+        found.append(Problem.of("P004", file, line=line, column=column, hint=hint, what=what))
+        if len(found) >= limit:
+            break
+    return found

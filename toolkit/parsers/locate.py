@@ -1,0 +1,269 @@
+"""Positions: offsets to lines, pointers to positions.
+
+YAML documents carry a position for every value (the event stream hands them over
+for free). JSON documents keep only their text and walk it with a small tokenizer
+when a position is asked for, because positions are needed only for problems and
+JSON must parse at `json.loads` speed.
+"""
+
+from __future__ import annotations
+
+import json.decoder
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+
+from toolkit.problems import escape_pointer_token
+
+# Line breaks as the YAML parser counts them (CR, LF, CRLF, NEL, LS, PS) and as
+# JSON counts them (CR, LF, CRLF: NEL/LS/PS are ordinary characters in JSON strings).
+YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+JSON_BREAKS = re.compile("\r\n|[\r\n]")
+
+_WS = re.compile(r"[ \t\n\r]*")
+_STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_LITERAL = re.compile(r"[^\s,\[\]{}:\"]*")
+_STRUCTURE = re.compile(r'["\[\]{}]')
+
+Position = tuple[int, int]
+# The C string scanner behind json: decodes one JSON string starting after its quote.
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+class LineIndex:
+    """1-based (line, column) of a character offset; built on first use only."""
+
+    __slots__ = ("_breaks", "_first_line", "_starts", "_text")
+
+    def __init__(self, text: str, *, yaml: bool = False, first_line: int = 1) -> None:
+        self._text = text
+        self._breaks = YAML_BREAKS if yaml else JSON_BREAKS
+        self._first_line = first_line
+        self._starts: list[int] | None = None
+
+    def position(self, offset: int) -> Position:
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in self._breaks.finditer(self._text))]
+        i = bisect_right(self._starts, offset) - 1
+        return self._first_line + i, offset - self._starts[i] + 1
+
+
+def split_pointer(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def parent_pointer(pointer: str) -> str:
+    return pointer[: pointer.rfind("/")] if pointer else ""
+
+
+class DictLocator:
+    """Positions recorded while parsing (YAML), keyed by JSON pointer.
+
+    A position is packed as `line << 32 | column`, both 0-based (see yaml_parser).
+    """
+
+    __slots__ = ("keys", "values")
+
+    def __init__(self, values: dict[str, int], keys: dict[str, int]) -> None:
+        self.values = values
+        self.keys = keys
+
+    def locate(self, pointer: str, *, key: bool = False) -> Position | None:
+        at = self.keys.get(pointer) if key else None
+        while at is None:
+            at = self.values.get(pointer)
+            if at is None and not pointer:
+                return None
+            pointer = parent_pointer(pointer)
+        return (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
+
+
+class JsonLocator:
+    """Finds positions in JSON text on demand by walking the text to a pointer.
+
+    `text[start:end]` is the document. With `index` the document may span lines
+    (a .json file); without it, it sits on line `line` starting at `start` (JSONL).
+    """
+
+    __slots__ = ("_cache", "end", "index", "line", "start", "text")
+
+    def __init__(
+        self, text: str, start: int, end: int, line: int, index: LineIndex | None = None
+    ) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.line = line
+        self.index = index
+        self._cache: dict[tuple[str, bool], Position] | None = None
+
+    def position(self, offset: int) -> Position:
+        if self.index is not None:
+            return self.index.position(offset)
+        return self.line, offset - self.start + 1
+
+    def offset(self, pointer: str, *, key: bool = False) -> int:
+        """Offset of the value (or key) at pointer, or of its nearest enclosing value."""
+        return find_offset(self.text, self.start, self.end, split_pointer(pointer), key)
+
+    def locate(self, pointer: str, *, key: bool = False) -> Position | None:
+        if self._cache is None:
+            self._cache = {}
+        hit = self._cache.get((pointer, key))
+        if hit is None:
+            hit = self._cache[(pointer, key)] = self.position(self.offset(pointer, key=key))
+        return hit
+
+
+def _ws(text: str, pos: int, end: int) -> int:
+    m = _WS.match(text, pos, end)
+    return m.end() if m else pos
+
+
+def skip_value(text: str, pos: int, end: int) -> int:
+    """Offset just past the JSON value starting at pos (tolerant of malformed input)."""
+    c = text[pos] if pos < end else ""
+    if c == '"':
+        m = _STRING_BODY.match(text, pos + 1, end)
+        return m.end() if m else end
+    if c not in "[{":
+        m = _LITERAL.match(text, pos, end)
+        return max(m.end() if m else pos, pos + 1)
+    depth = 0
+    while True:
+        m = _STRUCTURE.search(text, pos, end)
+        if m is None:
+            return end
+        pos = m.end()
+        ch = m.group()
+        if ch == '"':
+            s = _STRING_BODY.match(text, pos, end)
+            pos = s.end() if s else end
+        elif ch in "[{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+
+
+def find_offset(text: str, start: int, end: int, tokens: list[str], key: bool) -> int:
+    """Walk to the value named by pointer tokens; stop at the deepest one that exists."""
+    pos = _ws(text, start, end)
+    try:
+        for n, token in enumerate(tokens):
+            c = text[pos] if pos < end else ""
+            if c == "{":
+                p = _ws(text, pos + 1, end)
+                while p < end and text[p] == '"':
+                    key_at = p
+                    name, p = scanstring(text, p + 1)
+                    p = _ws(text, p, end)
+                    if p >= end or text[p] != ":":
+                        return pos
+                    p = _ws(text, p + 1, end)
+                    if name == token:
+                        if key and n == len(tokens) - 1:
+                            return key_at
+                        break
+                    p = _ws(text, skip_value(text, p, end), end)
+                    if p >= end or text[p] != ",":
+                        return pos
+                    p = _ws(text, p + 1, end)
+                else:
+                    return pos
+                pos = p
+            elif c == "[" and token.isdigit() and (token == "0" or token[0] != "0"):
+                p = _ws(text, pos + 1, end)
+                for _ in range(int(token)):
+                    p = _ws(text, skip_value(text, p, end), end)
+                    if p >= end or text[p] != ",":
+                        return pos
+                    p = _ws(text, p + 1, end)
+                if p >= end or text[p] == "]":
+                    return pos
+                pos = p
+            else:
+                return pos
+    except (IndexError, ValueError):
+        pass
+    return pos
+
+
+class _Frame:
+    __slots__ = ("index", "is_object", "pointer", "serial")
+
+    def __init__(self, is_object: bool, pointer: str, serial: int) -> None:
+        self.is_object = is_object
+        self.pointer = pointer
+        self.index = 0
+        self.serial = serial
+
+
+def walk_json(text: str, start: int, end: int) -> Iterator[tuple[str, int, str, int]]:
+    """Structural events of a JSON text, for the rare checks the decoder cannot do.
+
+    Yields ("key", offset, member_pointer, container_serial) for every object key and
+    ("open", offset, pointer, depth) for every object or array. Stops quietly at the
+    first malformation: the decoder reports syntax errors, not this walker.
+    """
+    stack: list[_Frame] = []
+    serial = 0
+    pointer = ""
+    expect_key = False
+    pos = _ws(text, start, end)
+    try:
+        while pos < end:
+            if expect_key:
+                frame = stack[-1]
+                if text[pos] != '"':
+                    return
+                name, p = scanstring(text, pos + 1)
+                pointer = f"{frame.pointer}/{escape_pointer_token(name)}"
+                yield "key", pos, pointer, frame.serial
+                p = _ws(text, p, end)
+                if p >= end or text[p] != ":":
+                    return
+                pos = _ws(text, p + 1, end)
+                expect_key = False
+                continue
+            c = text[pos]
+            if c in "[{":
+                serial += 1
+                frame = _Frame(c == "{", pointer, serial)
+                stack.append(frame)
+                yield "open", pos, pointer, len(stack)
+                pos = _ws(text, pos + 1, end)
+                if pos >= end or text[pos] not in "]}":
+                    if frame.is_object:
+                        expect_key = True
+                    else:
+                        pointer = f"{pointer}/0"
+                    continue
+                stack.pop()
+                pos += 1
+            else:
+                pos = skip_value(text, pos, end)
+            while stack:  # after a value: a comma or the end of its container
+                pos = _ws(text, pos, end)
+                if pos >= end:
+                    return
+                frame = stack[-1]
+                if text[pos] == ",":
+                    pos = _ws(text, pos + 1, end)
+                    if frame.is_object:
+                        expect_key = True
+                    else:
+                        frame.index += 1
+                        pointer = f"{frame.pointer}/{frame.index}"
+                    break
+                if text[pos] not in "]}":
+                    return
+                stack.pop()
+                pos += 1
+            else:
+                return
+    except (IndexError, ValueError):
+        return
