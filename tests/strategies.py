@@ -1,0 +1,419 @@
+"""Hypothesis strategies for VALID factkit datasets, and a writer that puts them on disk.
+
+`datasets()` draws a plain dict `{"bundles": [...], "actors": [...]}` whose every
+reference resolves: actors come from the drawn registry or are ISO 3166-1 codes,
+`asserted_by` names a statement of the same bundle, vocabulary codes come from the
+model's vocabularies, dates are not after publication, signatories act for a
+listed party, ids are unique, machine-extracted facts carry evidence and
+confidence. Text values mix random Unicode (Cyrillic, Hangul, astral characters)
+with strings that trip up YAML, CSV and spreadsheets ("NO", "012", "=SUM(A1)",
+quotes, commas, line breaks).
+
+`write_dataset(tmp_path, dataset, fmt)` writes it as YAML, JSON or JSONL so that
+it reads back as exactly those values, plus a text copy for every source that
+names one (holding every evidence span and quote, so grounding passes).
+Mutation tests can draw a dataset, break one rule in the dict, and write it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from hypothesis import strategies as st
+
+from toolkit.model.model import load_model
+
+ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
+LANGUAGES = ("en", "ru", "uk", "ko", "de", "fr", "zh", "ar")
+FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+MACHINE = ("model", "assisted")
+
+TRICKY = (
+    "NO",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "true",
+    "null",
+    "~",
+    "012",
+    "0x1F",
+    "1e3",
+    "-5",
+    "+1",
+    "=SUM(A1)",
+    "@user",
+    "-x",
+    "#hash",
+    "[x]",
+    "{y}",
+    "'quoted'",
+    'say "hi", ok',
+    "a,b,c",
+    "line1\nline2",
+    "crlf\r\nline",
+    "  padded  ",
+    "Путин",
+    "김정은",
+    "Ким Чен Ын",
+    "ÉCOLE",
+    "e\u0301",
+    "😀 emoji",
+    "a|b",
+    "back\\slash",
+)
+WORDS = ("Путин", "Пхеньян", "Украина", "김정은", "평양", "러시아", "Kyiv", "Bundeswehr", "Dürer")
+
+_ALPHABET = st.characters(
+    codec="utf-8",
+    exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"),
+    include_characters="\n",
+)
+_DAY0 = dt.date(1900, 1, 1)
+_DAY1 = dt.date(2100, 12, 31)
+
+
+def texts() -> st.SearchStrategy[str]:
+    """Non-empty text as a source reports it."""
+    return st.one_of(
+        st.sampled_from(TRICKY),
+        st.text(_ALPHABET, min_size=1, max_size=24),
+        st.lists(st.sampled_from(WORDS + TRICKY), min_size=1, max_size=4).map(" ".join),
+    )
+
+
+def slugs(prefix: str) -> st.SearchStrategy[str]:
+    word = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6)
+    return st.lists(word, min_size=1, max_size=2).map(lambda ws: "-".join([prefix, *ws]))
+
+
+def dates(last: dt.date = _DAY1) -> st.SearchStrategy[str]:
+    """A date prefix ('2024', '2024-06' or '2024-06-20') whose first day is not after `last`."""
+    return st.tuples(st.dates(_DAY0, last), st.sampled_from((4, 7, 10))).map(
+        lambda pair: pair[0].isoformat()[: pair[1]]
+    )
+
+
+def _codes(vocabulary: str) -> list[str]:
+    return load_model().vocabularies[vocabulary].code_list
+
+
+def _maybe(draw: Any, strategy: st.SearchStrategy[Any]) -> Any:
+    return draw(strategy) if draw(st.booleans()) else None
+
+
+def _put(record: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        record[key] = value
+
+
+@st.composite
+def actors(draw: Any) -> dict[str, Any]:
+    actor: dict[str, Any] = {
+        "id": draw(slugs("actor")),
+        "kind": draw(st.sampled_from(("person", "organization", "grouping", "state", "region"))),
+        "name": draw(texts()),
+    }
+    _put(actor, "aliases", _maybe(draw, st.lists(texts(), max_size=3, unique=True)))
+    _put(actor, "country", _maybe(draw, st.sampled_from(ISO3)))
+    _put(actor, "wikidata", _maybe(draw, st.integers(1, 10**9).map(lambda n: f"Q{n}")))
+    _put(actor, "description", _maybe(draw, texts()))
+    return actor
+
+
+def _common(draw: Any, record: dict[str, Any], machine: bool) -> dict[str, Any]:
+    """evidence, confidence, review and note; machine extractions always show evidence."""
+    if machine or draw(st.booleans()):
+        record["evidence"] = draw(texts())
+    if machine or draw(st.booleans()):
+        record["confidence"] = draw(st.one_of(st.floats(0, 1), st.sampled_from((0, 1))))
+    _put(record, "review", _maybe(draw, st.sampled_from(("unreviewed", "accepted", "rejected"))))
+    _put(record, "note", _maybe(draw, texts()))
+    return record
+
+
+def _place(draw: Any) -> dict[str, Any] | None:
+    place: dict[str, Any] = {}
+    _put(place, "name", _maybe(draw, texts()))
+    if not place or draw(st.booleans()):
+        place["country"] = draw(st.sampled_from(ISO3))
+    return place if draw(st.booleans()) else None
+
+
+def _statement(
+    draw: Any, local: str, refs: list[str], published: dt.date, machine: bool
+) -> dict[str, Any]:
+    mode = draw(st.sampled_from(("direct_quote", "partial_quote", "paraphrase")))
+    st_: dict[str, Any] = {"id": local, "mode": mode}
+    _put(st_, "speaker", _maybe(draw, st.sampled_from(refs)))
+    if "speaker" not in st_ or draw(st.booleans()):
+        st_["speaker_role"] = draw(texts())
+    _put(st_, "on_behalf_of", _maybe(draw, st.sampled_from(refs)))
+    if mode != "paraphrase" or draw(st.booleans()):
+        st_["text"] = draw(texts())
+    _put(st_, "said_on", _maybe(draw, dates(published)))
+    _put(st_, "about", _maybe(draw, st.lists(st.sampled_from(refs), max_size=4, unique=True)))
+    topics = st.lists(st.sampled_from(_codes("statement_topics")), max_size=3, unique=True)
+    _put(st_, "topics", _maybe(draw, topics))
+    return _common(draw, st_, machine)
+
+
+def _parties(draw: Any, refs: list[str]) -> list[dict[str, Any]]:
+    bound = draw(st.lists(st.sampled_from(refs), min_size=1, max_size=3, unique=True))
+    parties = [{"actor": a, "role": "party"} for a in bound]
+    for actor in draw(st.lists(st.sampled_from(refs), max_size=3, unique=True)):
+        role = draw(st.sampled_from(("signatory", "guarantor", "observer")))
+        entry = {"actor": actor, "role": role}
+        if role == "signatory" or draw(st.booleans()):
+            entry["on_behalf_of"] = draw(st.sampled_from(bound))  # signs for a listed party
+        parties.append(entry)
+    shuffled: list[dict[str, Any]] = draw(st.permutations(parties))
+    return shuffled
+
+
+def _agreement(
+    draw: Any, local: str, refs: list[str], published: dt.date, machine: bool
+) -> dict[str, Any]:
+    ag: dict[str, Any] = {
+        "id": local,
+        "status": draw(st.sampled_from(_codes("agreement_statuses"))),
+        "parties": _parties(draw, refs),
+    }
+    _put(ag, "title", _maybe(draw, texts()))
+    _put(ag, "kind", _maybe(draw, st.sampled_from(_codes("agreement_kinds"))))
+    _put(ag, "signed_on", _maybe(draw, dates(published)))
+    _put(ag, "in_force_on", _maybe(draw, dates(published)))
+    _put(ag, "place", _place(draw))
+    provisions = st.lists(st.sampled_from(_codes("agreement_provisions")), max_size=3, unique=True)
+    _put(ag, "provisions", _maybe(draw, provisions))
+    return _common(draw, ag, machine)
+
+
+def _item(draw: Any, category: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"category": category}
+    _put(item, "description", _maybe(draw, texts()))
+    _put(item, "purpose", _maybe(draw, texts()))
+    if draw(st.booleans()):
+        quantity: dict[str, Any] = {"value": draw(st.integers(0, 2**63 - 1))}
+        _put(quantity, "unit", _maybe(draw, texts()))
+        _put(quantity, "approximate", _maybe(draw, st.booleans()))
+        item["quantity"] = quantity
+    return item
+
+
+def _supply(
+    draw: Any, local: str, refs: list[str], statements: list[str], machine: bool
+) -> dict[str, Any]:
+    supplier, recipient = draw(st.lists(st.sampled_from(refs), min_size=2, max_size=2, unique=True))
+    categories = draw(
+        st.lists(st.sampled_from(_codes("supply_categories")), min_size=1, max_size=3, unique=True)
+    )
+    sp: dict[str, Any] = {
+        "id": local,
+        "supplier": supplier,
+        "recipient": recipient,
+        "items": [_item(draw, c) for c in categories],
+        "polarity": draw(st.sampled_from(("affirmed", "denied"))),
+        "status": draw(st.sampled_from(("reported", "planned", "ordered", "delivered"))),
+    }
+    if statements:
+        _put(sp, "asserted_by", _maybe(draw, st.sampled_from(statements)))
+    return _common(draw, sp, machine)
+
+
+def _alignment(
+    draw: Any, local: str, refs: list[str], statements: list[str], machine: bool
+) -> dict[str, Any]:
+    al: dict[str, Any] = {"id": local, "grouping": draw(st.sampled_from(refs))}
+    _put(al, "led_by", _maybe(draw, st.sampled_from(refs)))
+    members = _maybe(draw, st.lists(st.sampled_from(refs), max_size=4, unique=True))
+    if members is not None:
+        al["members"] = [
+            {"actor": a, "degree": draw(st.sampled_from(("full", "partial")))} for a in members
+        ]
+    if draw(st.booleans()):
+        approximate = draw(st.booleans())
+        low = 0 if approximate else len(members or ())  # a firm size counts every member
+        al["size"] = {"value": draw(st.integers(low, 10**6)), "approximate": approximate}
+    if statements:
+        _put(al, "asserted_by", _maybe(draw, st.sampled_from(statements)))
+    return _common(draw, al, machine)
+
+
+def _event(draw: Any, local: str, refs: list[str], machine: bool) -> dict[str, Any]:
+    ev: dict[str, Any] = {"id": local, "kind": draw(st.sampled_from(_codes("event_kinds")))}
+    _put(ev, "title", _maybe(draw, texts()))
+    _put(ev, "date", _maybe(draw, dates()))
+    _put(ev, "place", _place(draw))
+    _put(ev, "participants", _maybe(draw, st.lists(st.sampled_from(refs), max_size=4, unique=True)))
+    return _common(draw, ev, machine)
+
+
+@st.composite
+def bundles(draw: Any, source_id: str, refs: list[str], max_facts: int = 3) -> dict[str, Any]:
+    """One valid bundle of source `source_id` whose actors all come from `refs`."""
+    published = draw(st.dates(_DAY0, _DAY1))
+    precision = draw(st.sampled_from((4, 7, 10)))
+    method = draw(st.sampled_from(("manual", "model", "assisted")))
+    machine = method in MACHINE
+    source: dict[str, Any] = {
+        "id": source_id,
+        "outlet": draw(texts()),
+        "published_on": published.isoformat()[:precision],
+        "language": draw(st.sampled_from(LANGUAGES)),
+    }
+    _put(source, "title", _maybe(draw, texts()))
+    _put(source, "via", _maybe(draw, st.lists(texts(), max_size=2, unique=True)))
+    _put(source, "url", _maybe(draw, slugs("p").map(lambda s: f"https://example.org/{s}")))
+    if draw(st.booleans()):
+        source["text"] = f"../texts/{source_id}.txt"
+    extraction: dict[str, Any] = {
+        "method": method,
+        "by": draw(texts()),
+        "extracted_on": draw(dates()),
+        "review": draw(st.sampled_from(("unreviewed", "accepted", "rejected"))),
+    }
+    if machine or draw(st.booleans()):
+        extraction["model"] = draw(texts())
+    bundle: dict[str, Any] = {"source": source, "extraction": extraction}
+    # Fact dates start no later than the first day of the (possibly coarse) publication date.
+    last = dt.date(
+        published.year,
+        published.month if precision > 4 else 1,
+        published.day if precision > 7 else 1,
+    )
+    counter = iter(range(1, 10_000))
+
+    def local(kind: str) -> str:
+        """A fact id unique across every fact kind of the bundle."""
+        return f"{kind}-{next(counter)}"
+
+    size = st.integers(0, max_facts)
+    statements = [_statement(draw, local("st"), refs, last, machine) for _ in range(draw(size))]
+    ids = [s["id"] for s in statements]
+    ids += [f"{source_id}/{i}" for i in ids]  # local or dataset-wide, same source either way
+    facts = {
+        "statements": statements,
+        "agreements": [
+            _agreement(draw, local("ag"), refs, last, machine) for _ in range(draw(size))
+        ],
+        "supplies": [_supply(draw, local("sp"), refs, ids, machine) for _ in range(draw(size))],
+        "alignments": [
+            _alignment(draw, local("al"), refs, ids, machine) for _ in range(draw(size))
+        ],
+        "events": [_event(draw, local("ev"), refs, machine) for _ in range(draw(size))],
+    }
+    for key, records in facts.items():
+        if records or draw(st.booleans()):
+            bundle[key] = records
+    return bundle
+
+
+def _link_same_as(draw: Any, all_bundles: list[dict[str, Any]]) -> None:
+    """Point some facts at the same kind of fact in another source."""
+    for key in ("statements", "agreements", "supplies"):
+        ids = [
+            (b["source"]["id"], f"{b['source']['id']}/{f['id']}")
+            for b in all_bundles
+            for f in b.get(key, ())
+        ]
+        for bundle in all_bundles:
+            others = [fid for sid, fid in ids if sid != bundle["source"]["id"]]
+            for fact in bundle.get(key, ()):
+                if others and draw(st.booleans()):
+                    fact["same_as"] = draw(st.sampled_from(others))
+
+
+@st.composite
+def datasets(
+    draw: Any, max_bundles: int = 3, max_facts: int = 3, max_actors: int = 4
+) -> dict[str, Any]:
+    """A valid dataset: `{"bundles": [bundle, ...], "actors": [actor, ...]}`."""
+    registry = draw(st.lists(actors(), max_size=max_actors, unique_by=lambda a: a["id"]))
+    states = draw(st.lists(st.sampled_from(ISO3), min_size=2, max_size=5, unique=True))
+    refs = [a["id"] for a in registry] + states
+    source_ids = draw(st.lists(slugs("src"), min_size=1, max_size=max_bundles, unique=True))
+    all_bundles = [draw(bundles(sid, refs, max_facts)) for sid in source_ids]
+    _link_same_as(draw, all_bundles)
+    return {"bundles": all_bundles, "actors": registry}
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _yaml(value: Any, indent: int = 0) -> str:
+    """Block YAML whose every scalar is a JSON scalar (JSON strings are YAML double-quoted)."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        lines = []
+        for key, item in value.items():
+            head = f"{pad}{json.dumps(key, ensure_ascii=False)}:"
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{head}\n{_yaml(item, indent + 2)}")
+            else:
+                lines.append(f"{head} {_yaml(item)}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        lines = []
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                body = _yaml(item, indent + 2)
+                lines.append(f"{pad}- {body[indent + 2 :]}")
+            else:
+                lines.append(f"{pad}- {_yaml(item)}")
+        return "\n".join(lines)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _dump(value: Any, fmt: str) -> str:
+    if fmt == "yaml":
+        return _yaml(value) + "\n"
+    return json.dumps(value, ensure_ascii=False, indent=None if fmt == "jsonl" else 2) + "\n"
+
+
+def _source_text(bundle: dict[str, Any]) -> str:
+    """Every evidence span and quote of the bundle, so each one occurs in the text."""
+    spans = []
+    for key in FACT_KEYS:
+        for fact in bundle.get(key, ()):
+            spans.append(fact.get("evidence"))
+            if key == "statements" and fact["mode"] != "paraphrase":
+                spans.append(fact.get("text"))
+    return "\n\n".join(s for s in spans if s) + "\n"
+
+
+def write_dataset(tmp_path: Path, dataset: dict[str, Any], fmt: str = "yaml") -> Path:
+    """Write `dataset` under `tmp_path/data` as `fmt` (yaml, json or jsonl); returns the folder."""
+    if fmt not in ("yaml", "json", "jsonl"):
+        raise ValueError(fmt)
+    root = tmp_path / "data"
+    for sub in ("actors", "sources", "texts"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    ext = "json" if fmt == "jsonl" else fmt
+    if fmt == "jsonl":
+        lines = "".join(_dump(a, fmt) for a in dataset["actors"])
+        if lines:
+            (root / "actors" / "registry.jsonl").write_text(lines, encoding="utf-8")
+        bundles_text = "".join(_dump(b, fmt) for b in dataset["bundles"])
+        (root / "sources" / "bundles.jsonl").write_text(bundles_text, encoding="utf-8")
+    else:
+        for actor in dataset["actors"]:
+            path = root / "actors" / f"{actor['id']}.{ext}"
+            path.write_text(_dump(actor, fmt), encoding="utf-8")
+        for bundle in dataset["bundles"]:
+            path = root / "sources" / f"{bundle['source']['id']}.{ext}"
+            path.write_text(_dump(bundle, fmt), encoding="utf-8")
+    for bundle in dataset["bundles"]:
+        if "text" in bundle["source"]:
+            text_path = root / "sources" / bundle["source"]["text"]
+            text_path.write_bytes(_source_text(bundle).encode("utf-8"))
+    return root

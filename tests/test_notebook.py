@@ -1,0 +1,82 @@
+"""examples/seed.ipynb runs from a fresh clone and answers its questions correctly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+KERNEL = "python3"
+
+
+@pytest.fixture(scope="module")
+def kernel() -> str:
+    """A python3 kernel spec; installed into this venv when the environment lacks one."""
+    if KERNEL not in KernelSpecManager().find_kernel_specs():
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
+            check=True,
+            capture_output=True,
+        )
+    return KERNEL
+
+
+def _text(output: Any) -> str:
+    if output.get("output_type") == "stream":
+        return str(output.get("text", ""))
+    return str(output.get("data", {}).get("text/plain", ""))
+
+
+@pytest.fixture(scope="module")
+def outputs(kernel: str) -> list[str]:
+    """The text of every code cell's outputs after a full run."""
+    notebook = nbformat.read(EXAMPLES / "seed.ipynb", as_version=4)  # type: ignore[no-untyped-call]
+    client = NotebookClient(
+        notebook,
+        kernel_name=kernel,
+        timeout=300,
+        resources={"metadata": {"path": str(EXAMPLES)}},
+    )
+    client.execute()  # raises CellExecutionError if any cell fails
+    return [
+        "".join(_text(o) for o in cell.outputs)
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def test_notebook_runs_without_errors(outputs: list[str]) -> None:
+    assert "'statements': 7" in outputs[0]
+    assert all("Traceback" not in text for text in outputs)
+
+
+def test_signatories(outputs: list[str]) -> None:
+    text = "\n".join(outputs)
+    assert (
+        "Vladimir Putin signed 'agreement on a comprehensive strategic partnership' "
+        "(signed) on behalf of RUS (Russian Federation)" in text
+    )
+    assert "Kim Jong-un signed" in text and "on behalf of PRK" in text
+
+
+def test_supplies_and_denials(outputs: list[str]) -> None:
+    text = "\n".join(outputs)
+    assert "denied: China -> Russian Federation: weapons" in text
+    assert text.count("denied: ") == 1
+    assert "3.B" in text and "4.B" in text  # CHPL tiers of optics and machine tools
+
+
+def test_statement_modes_and_grouping_sizes(outputs: list[str]) -> None:
+    text = "\n".join(outputs)
+    assert "Ukraine Defense Contact Group: 50, 0 members named" in text
+    assert "in Switzerland (June 2024): about 100" in text
+    assert "size not given, 4 members named" in text
+    for mode, count in (("direct_quote", 2), ("partial_quote", 1), ("paraphrase", 4)):
+        assert any(mode in line and f" {count} " in line for line in text.splitlines())

@@ -1,0 +1,102 @@
+"""`factkit export`: validate, then write typed tables (Parquet, CSV + datapackage.json).
+
+Exit 0 when the export was written, 1 when the data has errors (nothing is
+written and the report is printed as `validate` prints it), 2 for usage or
+internal errors (left to `main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from toolkit.cli import EXIT_INVALID, EXIT_OK, FileLines, Subparsers, emit, use_color
+from toolkit.reporters import REPORTERS, render
+
+if TYPE_CHECKING:
+    from toolkit.export import ExportResult
+
+NAME = "export"
+DEFAULT_PATHS = ["data"]
+DEFAULT_OUT = "dist"
+DEFAULT_FORMATS = ["parquet", "csv"]
+
+
+def _formats(value: str) -> list[str]:
+    """Comma-separated format names; `toolkit.export` decides which exist (exit 2 if not)."""
+    return [v for v in value.split(",") if v.strip()]
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the `export` subcommand and its options."""
+    parser = subparsers.add_parser(
+        NAME,
+        help="validate, then write the data as typed tables (Parquet, CSV)",
+        description=(
+            "Validate bundles and actors and, when there are no errors, write one file per "
+            "table and format into DIR, replacing the previous export as a whole. Nothing is "
+            "written when the data has errors. Exit status: 0 written, 1 invalid data, "
+            "2 usage or internal error."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=DEFAULT_PATHS,
+        metavar="PATH",
+        help="files or folders to export (default: data)",
+    )
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, metavar="DIR", help="output folder (default: dist)"
+    )
+    parser.add_argument(
+        "--format",
+        dest="formats",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        metavar="FORMATS",
+        help="comma-separated output formats: parquet, csv (default: parquet,csv)",
+    )
+    parser.add_argument(
+        "--formula-safe",
+        action="store_true",
+        help="prefix ' to CSV text cells starting with = + - @ TAB or CR, against spreadsheet "
+        "formula injection (changes those values; Parquet is never changed)",
+    )
+    parser.add_argument(
+        "--format-report",
+        choices=list(REPORTERS),
+        default="text",
+        help="format of the validation report (default: text); with json or github the "
+        "summary goes to stderr so stdout stays machine-readable",
+    )
+
+
+def summary(result: ExportResult) -> str:
+    """A few lines: where the export went and how many rows each table has."""
+    width = max((len(name) for name in result.tables), default=0)
+    lines = [
+        f"exported {len(result.tables)} tables ({', '.join(result.formats)}) "
+        f"to {os.fspath(result.out)}"
+    ]
+    lines += [f"  {name:<{width}}  {rows:>7}" for name, rows in result.tables.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export, print the report when it has something to say, then the summary."""
+    from toolkit.export import export
+
+    result = export(
+        list(args.paths), args.out, formats=args.formats, formula_safe=args.formula_safe
+    )
+    report = result.report
+    if not result.written or report.problems:
+        color = args.format_report == "text" and use_color(sys.stdout)
+        emit(render(report, args.format_report, source=FileLines(), color=color))
+    if not result.written:
+        return EXIT_INVALID
+    emit(summary(result), sys.stdout if args.format_report == "text" else sys.stderr)
+    return EXIT_OK

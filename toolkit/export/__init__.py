@@ -1,0 +1,175 @@
+"""Export a valid dataset as typed tables: Parquet, CSV and a Frictionless datapackage.json.
+
+`export()` validates first and writes nothing unless the data is valid; the
+caller decides what to print and which exit code follows. Writing goes through
+`atomic.replace_folder`, so the output folder holds either the previous export
+or the complete new one. Output depends only on the input bytes, the model and
+the library versions: identical input gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import polars as pl
+
+from toolkit.checker import Run
+from toolkit.errors import UsageError
+from toolkit.export import atomic, csv_writer, datapackage, parquet, typed
+from toolkit.frames.build import DOC
+from toolkit.model.model import Model
+from toolkit.parsers import FileEntry
+from toolkit.result import Report
+
+FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export did: the validation report, and the tables written (if any)."""
+
+    report: Report
+    out: Path
+    written: bool
+    formats: tuple[str, ...] = ()
+    tables: dict[str, int] = field(default_factory=dict)  # table → rows, in model order
+    files: tuple[str, ...] = ()  # file names inside `out`, in writing order
+    input_sha256: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.written
+
+
+def _formats(formats: Sequence[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in formats))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise UsageError(
+            f"unknown export format {', '.join(map(repr, unknown)) or '(none)'}; "
+            f"choose from: {', '.join(FORMATS)}"
+        )
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def _discover(paths: Sequence[str], target: Path) -> list[FileEntry]:
+    """The files the run will read; refuses an output folder inside a data folder, where
+    the next run would read datapackage.json back as a bundle."""
+    from toolkit.parsers import discover
+
+    entries, _ = discover(paths)
+    out = target.resolve()
+    roots = {entry.root.resolve() for entry in entries}
+    roots |= {Path(p).resolve() for p in paths if Path(p).is_dir()}
+    for root in sorted(roots):
+        if out == root or root in out.parents:
+            raise UsageError(
+                f"{os.fspath(target)}: is inside the data folder {root}; "
+                "write the export to a folder outside it"
+            )
+    return entries
+
+
+def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
+    """Every file the run read: the discovered bundles and actors, and the text copies
+    their sources name, each relative to its data folder."""
+    from toolkit.checks.texts import resolve_text
+
+    files = {entry.path.resolve(): os.path.relpath(entry.path, entry.root) for entry in entries}
+    sources = run.frames.tables["sources"].filter(pl.col("text").is_not_null())
+    for index, text in sources.select(DOC, "text").iter_rows():
+        doc = run.frames.documents[index]
+        path, _, _ = resolve_text(doc.path, doc.root, text)
+        if path is not None:
+            base = (doc.root or doc.path.parent).resolve()
+            files.setdefault(path, os.path.relpath(path, base))
+    return [parquet.InputFile(relative, path) for path, relative in files.items()]
+
+
+def _toolkit_version() -> str:
+    import toolkit
+
+    return str(getattr(toolkit, "__version__", "0+unknown"))
+
+
+def _write_parquet(
+    staging: atomic.Staging, tables: dict[str, pl.DataFrame], common: dict[str, str]
+) -> None:
+    for name, frame in tables.items():
+        staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
+
+
+def _write_csv(
+    staging: atomic.Staging,
+    model: Model,
+    tables: dict[str, pl.DataFrame],
+    input_hash: str,
+    *,
+    formula_safe: bool,
+) -> None:
+    files: list[datapackage.CsvFile] = []
+    for name, frame in tables.items():
+        data = csv_writer.to_bytes(frame, formula_safe=formula_safe)
+        staging.write_bytes(f"{name}.csv", data)
+        digest = hashlib.sha256(data).hexdigest()
+        files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
+    package = datapackage.descriptor(
+        model,
+        files,
+        formula_safe=formula_safe,
+        toolkit_version=_toolkit_version(),
+        input_sha256=input_hash,
+    )
+    staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
+
+
+def export(
+    paths: Sequence[str | os.PathLike[str]] = ("data",),
+    out: str | os.PathLike[str] = "dist",
+    *,
+    formats: Sequence[str] = FORMATS,
+    formula_safe: bool = False,
+) -> ExportResult:
+    """Validate `paths`; if the data has no errors, write every table to folder `out`.
+
+    Returns the result either way (`written` False when the data is invalid).
+    Raises UsageError for a bad request (unknown format, an `out` that is not an
+    export folder or lies inside a data folder) and ExportError when writing
+    fails; `out` is then unchanged.
+    """
+    from toolkit import checker  # looked up at call time, so tests can replace checker.run
+
+    chosen = _formats(formats)
+    str_paths = [os.fspath(p) for p in paths]
+    target = Path(out)
+    entries = _discover(str_paths, target)
+    run = checker.run(str_paths)
+    if not run.report.ok:
+        return ExportResult(report=run.report, out=target, written=False)
+    model = run.model
+    tables = typed.typed_tables(model, run.frames)
+    input_hash = parquet.input_sha256(_inputs(entries, run))
+    common = parquet.common_metadata(model, _toolkit_version(), input_hash)
+    with atomic.replace_folder(target) as staging:
+        if "parquet" in chosen:
+            _write_parquet(staging, tables, common)
+        if "csv" in chosen:
+            _write_csv(staging, model, tables, input_hash, formula_safe=formula_safe)
+        written = tuple(staging.files)
+    return ExportResult(
+        report=run.report,
+        out=target,
+        written=True,
+        formats=chosen,
+        tables={name: frame.height for name, frame in tables.items()},
+        files=written,
+        input_sha256=input_hash,
+    )
+
+
+__all__ = ["FORMATS", "ExportResult", "export"]

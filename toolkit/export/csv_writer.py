@@ -1,0 +1,140 @@
+"""CSV output and its reference decoder: one format description, both directions.
+
+The format (also in docs/codebook.md and each datapackage resource):
+
+* UTF-8 without a byte-order mark; RFC 4180: comma separator, CRLF line ends
+  (RFC 4180's own choice, and what spreadsheet software expects); a field is
+  quoted with `"` when it holds a comma, a quote, CR or LF, a quote inside is
+  doubled; one header row.
+* null is an empty unquoted cell. An empty string would be `""`, but the
+  schema gives every text field a minimum length of 1, so it does not occur.
+* dates `YYYY-MM-DD`; booleans `true`/`false`; integers in decimal; floats in
+  the shortest text that reads back as the same double (Python's `repr`).
+* list cells hold one JSON array of strings (`["RUS","PRK"]`, `[]` for an
+  empty list), non-ASCII characters written as they are.
+* formula-safe mode (off by default) prefixes `'` to every text cell that starts
+  with `=`, `+`, `-`, `@`, TAB or CR, as OWASP advises against CSV injection.
+  Those cells then differ from the data; the default mode keeps values exact.
+
+`read_csv` applies exactly this decoding, so an export read back from CSV
+equals the Parquet tables.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+LINE_TERMINATOR = "\r\n"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+
+
+def _repr_floats(series: pl.Series) -> pl.Series:
+    return pl.Series(
+        series.name, [None if v is None else repr(v) for v in series.to_list()], pl.String()
+    )
+
+
+def _json_lists(series: pl.Series) -> pl.Series:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return pl.Series(
+        series.name, [None if v is None else dumps(v) for v in series.to_list()], pl.String()
+    )
+
+
+def text_cells(frame: pl.DataFrame, *, formula_safe: bool = False) -> pl.DataFrame:
+    """Every column as the text of its cells (null stays null), per the format above."""
+    columns: list[pl.Series] = []
+    for name, dtype in frame.schema.items():
+        series = frame.get_column(name)
+        if dtype == pl.Float64 or dtype == pl.Float32:
+            columns.append(_repr_floats(series))
+        elif isinstance(dtype, pl.List):
+            columns.append(_json_lists(series))
+        elif dtype == pl.Date:
+            columns.append(series.dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            mapping = {True: "true", False: "false"}
+            columns.append(series.replace_strict(mapping, return_dtype=pl.String))
+        elif dtype == pl.String and formula_safe:
+            risky = series.str.contains(_FORMULA_PATTERN).fill_null(False)
+            columns.append(
+                pl.select(
+                    pl.when(risky).then("'" + pl.lit(series)).otherwise(pl.lit(series)).alias(name)
+                ).to_series()
+            )
+        else:
+            columns.append(series.cast(pl.String))
+    return pl.DataFrame(columns)
+
+
+def to_bytes(frame: pl.DataFrame, *, formula_safe: bool = False) -> bytes:
+    """The CSV file of one typed table."""
+    buffer = io.BytesIO()
+    text_cells(frame, formula_safe=formula_safe).write_csv(
+        buffer,
+        include_bom=False,
+        include_header=True,
+        separator=",",
+        line_terminator=LINE_TERMINATOR,
+        quote_char='"',
+        quote_style="necessary",
+        null_value="",
+    )
+    return buffer.getvalue()
+
+
+_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "integer": pl.Int64(),
+    "number": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+    "array": pl.List(pl.String()),
+}
+
+
+def field_dtype(spec: dict[str, Any]) -> pl.DataType:
+    """The polars dtype a Table Schema field describes (closed strings become Enums)."""
+    enum = spec.get("constraints", {}).get("enum")
+    if spec["type"] == "string" and enum:
+        return pl.Enum(list(enum))
+    return _TYPES[spec["type"]]
+
+
+def _decode(name: str, spec: dict[str, Any]) -> pl.Expr:
+    col = pl.col(name)
+    kind = spec["type"]
+    if kind == "date":
+        return col.str.to_date("%Y-%m-%d", strict=True)
+    if kind == "boolean":
+        return col.replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean)
+    if kind == "array":
+        return col.str.json_decode(pl.List(pl.String()))
+    return col.cast(field_dtype(spec), strict=True)
+
+
+def decode(text: pl.DataFrame, fields: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Typed columns from the text cells of a CSV table, per its Table Schema fields."""
+    return text.select(_decode(spec["name"], spec).alias(spec["name"]) for spec in fields)
+
+
+def read_csv(source: Any, fields: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """Read one exported CSV file (path or bytes) with the documented decoding."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    text = pl.read_csv(
+        source,
+        schema={spec["name"]: pl.String() for spec in fields},
+        has_header=True,
+        separator=",",
+        quote_char='"',
+        encoding="utf8",
+        infer_schema=False,
+    )
+    return decode(text, fields)
