@@ -52,6 +52,7 @@ META_KEYS = {
     "factkit:rows",
     "factkit:input_sha256",
     "factkit:table",
+    "factkit:release",
 }
 
 

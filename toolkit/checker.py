@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import polars as pl
+
 from toolkit.checks import (
-    consistency, grounding, identity, references, safety, texts, vocabularies,
+    consistency,
+    grounding,
+    identity,
+    references,
+    safety,
+    texts,
+    vocabularies,
 )
 from toolkit.checks.base import CheckContext, to_problems
+from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.schema import check_dates, check_documents
 from toolkit.frames import Frames, build_frames
+from toolkit.frames.build import DOC, PTR
 from toolkit.model.model import Model, load_model
 from toolkit.parsers import discover, parse_file
 from toolkit.parsers.base import Document, Limits
@@ -48,6 +58,22 @@ def _load(paths: Sequence[str], limits: Limits) -> tuple[list[Document], list[Pr
     return documents, problems, [entry.file for entry in entries]
 
 
+def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -> None:
+    """Give each fact table the evidence offsets grounding found (null where none)."""
+    for table in model.fact_tables:
+        frame = frames.tables[table.name]
+        found = None if offsets is None else offsets.filter(pl.col("table") == table.name)
+        if found is None or found.is_empty():
+            frames.tables[table.name] = frame.with_columns(
+                pl.lit(None, pl.Int64).alias("evidence_start"),
+                pl.lit(None, pl.Int64).alias("evidence_end"),
+            )
+        else:
+            frames.tables[table.name] = frame.join(
+                found.drop("table"), on=[DOC, PTR], how="left", maintain_order="left"
+            )
+
+
 def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Run:
     """Validate everything under `paths`; raises only on usage or internal errors."""
     model = load_model()
@@ -61,6 +87,7 @@ def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Ru
         for check in family.CHECKS:
             for fails in check(ctx):
                 problems += to_problems(fails, documents)
+    attach_offsets(model, frames, ctx.cache.get(OFFSETS))
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)

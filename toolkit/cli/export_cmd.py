@@ -66,6 +66,12 @@ def register(subparsers: Subparsers) -> None:
         "formula injection (changes those values; Parquet is never changed)",
     )
     parser.add_argument(
+        "--include-unreviewed",
+        action="store_true",
+        help="also export machine-extracted facts nobody has reviewed yet (the review column "
+        "marks them); rejected facts are never exported",
+    )
+    parser.add_argument(
         "--format-report",
         choices=list(REPORTERS),
         default="text",
@@ -82,6 +88,13 @@ def summary(result: ExportResult) -> str:
         f"to {os.fspath(result.out)}"
     ]
     lines += [f"  {name:<{width}}  {rows:>7}" for name, rows in result.tables.items()]
+    if result.left_out:
+        lines.append("left out of this release:")
+        lines += [
+            f"  {name:<{width}}  {rows:>7}  {reason}"
+            for name, reasons in result.left_out.items()
+            for reason, rows in reasons.items()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -90,7 +103,11 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.export import export
 
     result = export(
-        list(args.paths), args.out, formats=args.formats, formula_safe=args.formula_safe
+        list(args.paths),
+        args.out,
+        formats=args.formats,
+        formula_safe=args.formula_safe,
+        include_unreviewed=args.include_unreviewed,
     )
     report = result.report
     if not result.written or report.problems:

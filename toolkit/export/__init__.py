@@ -20,7 +20,7 @@ import polars as pl
 
 from toolkit.checker import Run
 from toolkit.errors import UsageError
-from toolkit.export import atomic, csv_writer, datapackage, parquet, typed
+from toolkit.export import atomic, csv_writer, datapackage, parquet, release, typed
 from toolkit.frames.build import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
@@ -40,6 +40,7 @@ class ExportResult:
     tables: dict[str, int] = field(default_factory=dict)  # table → rows, in model order
     files: tuple[str, ...] = ()  # file names inside `out`, in writing order
     input_sha256: str | None = None
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)  # table → reason → rows
 
     @property
     def ok(self) -> bool:
@@ -134,13 +135,15 @@ def export(
     *,
     formats: Sequence[str] = FORMATS,
     formula_safe: bool = False,
+    include_unreviewed: bool = False,
 ) -> ExportResult:
     """Validate `paths`; if the data has no errors, write every table to folder `out`.
 
     Returns the result either way (`written` False when the data is invalid).
     Raises UsageError for a bad request (unknown format, an `out` that is not an
     export folder or lies inside a data folder) and ExportError when writing
-    fails; `out` is then unchanged.
+    fails; `out` is then unchanged. Rejected facts are never exported; unreviewed
+    machine extractions only with `include_unreviewed` (see `toolkit.export.release`).
     """
     from toolkit import checker  # looked up at call time, so tests can replace checker.run
 
@@ -152,9 +155,11 @@ def export(
     if not run.report.ok:
         return ExportResult(report=run.report, out=target, written=False)
     model = run.model
-    tables = typed.typed_tables(model, run.frames)
+    chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
+    tables = typed.typed_tables(model, chosen_facts.frames)
     input_hash = parquet.input_sha256(_inputs(entries, run))
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
+    common[f"{parquet.PREFIX}release"] = chosen_facts.policy
     with atomic.replace_folder(target) as staging:
         if "parquet" in chosen:
             _write_parquet(staging, tables, common)
@@ -169,6 +174,7 @@ def export(
         tables={name: frame.height for name, frame in tables.items()},
         files=written,
         input_sha256=input_hash,
+        left_out=chosen_facts.left_out,
     )
 
 

@@ -24,15 +24,21 @@ DOC = "_doc"
 PTR = "_ptr"
 
 _RAW_DTYPES: dict[Kind, pl.DataType] = {
-    "string": pl.String(), "enum": pl.String(), "vocabulary": pl.String(), "date": pl.String(),
-    "integer": pl.Int64(), "number": pl.Float64(), "boolean": pl.Boolean(),
-    "string_list": pl.List(pl.String()), "vocabulary_list": pl.List(pl.String()),
+    "string": pl.String(),
+    "enum": pl.String(),
+    "vocabulary": pl.String(),
+    "date": pl.String(),
+    "integer": pl.Int64(),
+    "number": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "string_list": pl.List(pl.String()),
+    "vocabulary_list": pl.List(pl.String()),
 }
 
 
 def raw_dtype(col: Column) -> pl.DataType | None:
-    """The dtype a column has in the check tables (None: computed only at export)."""
-    return _RAW_DTYPES.get(col.kind)
+    """The dtype a column has in the check tables (None: computed later, not read)."""
+    return None if col.computed else _RAW_DTYPES.get(col.kind)
 
 
 def _is_str(v: Any) -> Any:
@@ -56,9 +62,15 @@ def _is_str_list(v: Any) -> Any:
 
 
 _TAKE: dict[Kind, Callable[[Any], Any]] = {
-    "string": _is_str, "enum": _is_str, "vocabulary": _is_str, "date": _is_str,
-    "integer": _is_int, "number": _is_num, "boolean": _is_bool,
-    "string_list": _is_str_list, "vocabulary_list": _is_str_list,
+    "string": _is_str,
+    "enum": _is_str,
+    "vocabulary": _is_str,
+    "date": _is_str,
+    "integer": _is_int,
+    "number": _is_num,
+    "boolean": _is_bool,
+    "string_list": _is_str_list,
+    "vocabulary_list": _is_str_list,
 }
 
 
@@ -140,10 +152,17 @@ def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index:
             local = _is_str(rec.get("id"))
             fid = f"{sid}/{local}" if sid is not None and local is not None else None
             ptr = f"/{key}/{i}"
-            sink.add(rec, index, ptr, {
-                "id": fid, "source_id": sid,
-                "review": _is_str(rec.get("review")) or review, **provenance,
-            })
+            sink.add(
+                rec,
+                index,
+                ptr,
+                {
+                    "id": fid,
+                    "source_id": sid,
+                    "review": _is_str(rec.get("review")) or review,
+                    **provenance,
+                },
+            )
             for name in statement_refs:
                 col = sink.data[name]
                 col[-1] = _qualify(sid, col[-1])
@@ -156,9 +175,16 @@ def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index:
                 parent_col = part.columns[0].name
                 for j, entry in enumerate(entries):
                     if type(entry) is dict:
-                        psink.add(entry, index, f"{ptr}/{pkey}/{j}", {
-                            parent_col: fid, "source_id": sid, "position": j + 1,
-                        })
+                        psink.add(
+                            entry,
+                            index,
+                            f"{ptr}/{pkey}/{j}",
+                            {
+                                parent_col: fid,
+                                "source_id": sid,
+                                "position": j + 1,
+                            },
+                        )
 
 
 def build_frames(model: Model, documents: Sequence[Document]) -> Frames:

@@ -16,8 +16,16 @@ from toolkit.errors import SchemaError
 from toolkit.model.schemas import resolve
 
 Kind = Literal[
-    "string", "integer", "number", "boolean", "date", "precision",
-    "enum", "vocabulary", "string_list", "vocabulary_list",
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "precision",
+    "enum",
+    "vocabulary",
+    "string_list",
+    "vocabulary_list",
 ]
 TableKind = Literal["source", "fact", "part", "actor", "vocabulary"]
 
@@ -36,6 +44,7 @@ class Column:
     vocabulary: str | None = None
     ref: str | None = None  # actor | statement | agreement | country | language
     example: Any = None
+    computed: bool = False  # filled after the checks (e.g. grounding offsets), not read from input
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +82,12 @@ def _derived(name: str, kind: Kind, description: str, **kw: Any) -> Column:
     return Column(name=name, kind=kind, description=description, **kw)
 
 
-DATASET_ID = _derived(
-    "id", "string", "Dataset-wide id: '<source id>/<local id>'.", required=True
-)
+DATASET_ID = _derived("id", "string", "Dataset-wide id: '<source id>/<local id>'.", required=True)
 SOURCE_ID = _derived(
-    "source_id", "string", "Id of the source the fact was extracted from.", required=True,
+    "source_id",
+    "string",
+    "Id of the source the fact was extracted from.",
+    required=True,
     ref="source",
 )
 POSITION = _derived(
@@ -87,28 +97,53 @@ BUNDLE_FILE = _derived(
     "bundle_file", "string", "Path of the bundle file, relative to the data folder.", required=True
 )
 EFFECTIVE_REVIEW = _derived(
-    "review", "enum", "Review state: the fact's own, else its bundle's extraction.review.",
-    required=True, values=("unreviewed", "accepted", "rejected"),
+    "review",
+    "enum",
+    "Review state: the fact's own, else its bundle's extraction.review.",
+    required=True,
+    values=("unreviewed", "accepted", "rejected"),
+)
+EVIDENCE_START = _derived(
+    "evidence_start",
+    "integer",
+    "Character offset (0-based, Unicode code points) in the source's text copy where the "
+    "evidence starts; null when the source has no text copy.",
+    computed=True,
+)
+EVIDENCE_END = _derived(
+    "evidence_end",
+    "integer",
+    "Character offset just after the evidence in the text copy: text[evidence_start:"
+    "evidence_end] is the passage the evidence matches.",
+    computed=True,
 )
 ORIGIN = _derived(
-    "origin", "enum",
+    "origin",
+    "enum",
     "registry: defined in data/actors/; iso3166: a state referenced by its ISO 3166-1 code.",
-    required=True, values=("registry", "iso3166"),
+    required=True,
+    values=("registry", "iso3166"),
 )
 
 
 def precision_column(date_col: Column) -> Column:
     return Column(
-        name=f"{date_col.name}_precision", kind="precision",
+        name=f"{date_col.name}_precision",
+        kind="precision",
         description=f"Precision of {date_col.name}: day, month or year (the date is the first day"
         " of the month or year).",
-        required=date_col.required, values=PRECISIONS,
+        required=date_col.required,
+        values=PRECISIONS,
     )
 
 
 def _columns(
-    schema: dict[str, Any], node: dict[str, Any], prefix: str, path: tuple[str, ...],
-    required: bool, children: list[tuple[str, dict[str, Any], tuple[str, ...]]],
+    schema: dict[str, Any],
+    node: dict[str, Any],
+    prefix: str,
+    path: tuple[str, ...],
+    required: bool,
+    children: list[tuple[str, dict[str, Any], tuple[str, ...]]],
 ) -> list[Column]:
     """Columns of one object schema, flattening nested objects and collecting child tables."""
     out: list[Column] = []
@@ -137,16 +172,21 @@ def _columns(
             if items.get("type") != "string":
                 raise SchemaError(f"array {name} of non-strings needs x-table")
             vocab = items.get("x-vocabulary")
-            out.append(Column(
-                name=name, kind="vocabulary_list" if vocab else "string_list",
-                vocabulary=vocab, ref=items.get("x-ref"), **common,
-            ))
+            out.append(
+                Column(
+                    name=name,
+                    kind="vocabulary_list" if vocab else "string_list",
+                    vocabulary=vocab,
+                    ref=items.get("x-ref"),
+                    **common,
+                )
+            )
         elif "enum" in prop:
             out.append(Column(name=name, kind="enum", values=tuple(prop["enum"]), **common))
         elif prop.get("x-vocabulary"):
-            out.append(Column(
-                name=name, kind="vocabulary", vocabulary=prop["x-vocabulary"], **common
-            ))
+            out.append(
+                Column(name=name, kind="vocabulary", vocabulary=prop["x-vocabulary"], **common)
+            )
         elif prop.get("x-date"):
             col = Column(name=name, kind="date", **common)
             out += [col, precision_column(col)]
@@ -162,11 +202,16 @@ def _fact_columns(cols: list[Column], provenance: list[Column]) -> list[Column]:
     by_name = {c.name: c for c in cols}
     local = by_name.pop("id")
     local = Column(
-        name="local_id", kind="string", description=local.description, path=local.path,
+        name="local_id",
+        kind="string",
+        description=local.description,
+        path=local.path,
         required=True,
     )
     tail_names = ("evidence", "confidence", "note")
     tail = [by_name.pop(n) for n in tail_names if n in by_name]
+    if tail and tail[0].name == "evidence":
+        tail[1:1] = [EVIDENCE_START, EVIDENCE_END]
     by_name.pop("review", None)
     own = list(by_name.values())
     return [DATASET_ID, SOURCE_ID, local, *own, *tail, EFFECTIVE_REVIEW, *provenance]
@@ -181,13 +226,21 @@ def _part_table(
     if children:
         raise SchemaError(f"{prop['x-table']}: tables nest one level deep at most")
     parent_id = Column(
-        name=f"{parent.row}_id", kind="string", required=True, ref=parent.row,
+        name=f"{parent.row}_id",
+        kind="string",
+        required=True,
+        ref=parent.row,
         description=f"Dataset-wide id of the {parent.row} this {prop['x-row']} belongs to.",
     )
     table = Table(
-        name=prop["x-table"], row=prop["x-row"], kind="part", description=prop["description"],
-        columns=(parent_id, SOURCE_ID, POSITION, *cols), primary_key=(parent_id.name, "position"),
-        record_path=(key,), parent=parent.name,
+        name=prop["x-table"],
+        row=prop["x-row"],
+        kind="part",
+        description=prop["description"],
+        columns=(parent_id, SOURCE_ID, POSITION, *cols),
+        primary_key=(parent_id.name, "position"),
+        record_path=(key,),
+        parent=parent.name,
     )
     return [table]
 
@@ -202,9 +255,15 @@ def bundle_tables(schema: dict[str, Any]) -> list[Table]:
             source_cols += _columns(schema, prop, prop.get("x-prefix", ""), (key,), True, children)
     # Every fact row repeats how its bundle was extracted, so a table stands on its own.
     provenance = [
-        Column(name=c.name, kind=c.kind, description=c.description, required=c.required,
-               values=c.values)
-        for c in source_cols if c.name in PROVENANCE
+        Column(
+            name=c.name,
+            kind=c.kind,
+            description=c.description,
+            required=c.required,
+            values=c.values,
+        )
+        for c in source_cols
+        if c.name in PROVENANCE
     ]
     fact_tables: list[Table] = []
     for key, raw in schema["properties"].items():
@@ -214,8 +273,12 @@ def bundle_tables(schema: dict[str, Any]) -> list[Table]:
             children = []
             cols = _fact_columns(_columns(schema, items, "", (), True, children), provenance)
             table = Table(
-                name=prop["x-table"], row=prop["x-row"], kind="fact",
-                description=prop["description"], columns=tuple(cols), primary_key=("id",),
+                name=prop["x-table"],
+                row=prop["x-row"],
+                kind="fact",
+                description=prop["description"],
+                columns=tuple(cols),
+                primary_key=("id",),
                 record_path=(key,),
             )
             fact_tables.append(table)
@@ -223,8 +286,13 @@ def bundle_tables(schema: dict[str, Any]) -> list[Table]:
                 fact_tables += _part_table(schema, ckey, cprop, table)
     source_prop = resolve(schema, schema["properties"]["source"])
     sources = Table(
-        name="sources", row="source", kind="source", description=source_prop["description"],
-        columns=(*source_cols, BUNDLE_FILE), primary_key=("id",), record_path=("source",),
+        name="sources",
+        row="source",
+        kind="source",
+        description=source_prop["description"],
+        columns=(*source_cols, BUNDLE_FILE),
+        primary_key=("id",),
+        record_path=("source",),
     )
     return [sources, *fact_tables]
 
@@ -233,6 +301,10 @@ def actor_table(schema: dict[str, Any]) -> Table:
     children: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
     cols = _columns(schema, schema, "", (), True, children)
     return Table(
-        name=schema["x-table"], row=schema["x-row"], kind="actor",
-        description=schema["description"], columns=(*cols, ORIGIN), primary_key=("id",),
+        name=schema["x-table"],
+        row=schema["x-row"],
+        kind="actor",
+        description=schema["description"],
+        columns=(*cols, ORIGIN),
+        primary_key=("id",),
     )
