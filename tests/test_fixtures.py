@@ -36,7 +36,9 @@ def test_invalid_case(case: Path) -> None:
     for want in expected["problems"]:
         key = (want["code"], want["file"], want["line"])
         assert key in found, f"{case.name}: missing {key}; found {sorted(found)}"
-    severities = {p.severity for p in report.problems if p.code in {w["code"] for w in expected["problems"]}}
+    severities = {
+        p.severity for p in report.problems if p.code in {w["code"] for w in expected["problems"]}
+    }
     assert "error" in severities or report.warnings > 0
     for problem in report.problems:
         assert problem.line is None or problem.line >= 1

@@ -88,8 +88,11 @@ def _expected_line(text: str, code: str) -> int:
     return lines[-1] if code == "I201" else lines[0]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mutation=st.sampled_from(MUTATIONS), fmt=st.sampled_from(["yaml", "json"]))
 def test_one_broken_rule_is_reported_where_it_is(
     tmp_path: Path, mutation: tuple[str, Callable[[dict[str, Any]], None]], fmt: str
@@ -103,7 +106,9 @@ def test_one_broken_rule_is_reported_where_it_is(
     hits = [p for p in report.problems if p.code == code]
     assert hits, f"{code} not reported: {[p.to_dict() for p in report.problems]}"
     assert any(p.line == line and p.file.endswith(f"src-a.{fmt}") for p in hits), (
-        code, line, [(p.file, p.line, p.column) for p in hits],
+        code,
+        line,
+        [(p.file, p.line, p.column) for p in hits],
     )
 
 
@@ -123,18 +128,38 @@ def _check_structured(report: Report) -> None:
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["source", "extraction", "statements", "supplies", "id", "mode",
-                         "items", "parties", "actor", "text", "x"]) | st.text(max_size=5),
-        children, max_size=5,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "source",
+                    "extraction",
+                    "statements",
+                    "supplies",
+                    "id",
+                    "mode",
+                    "items",
+                    "parties",
+                    "actor",
+                    "text",
+                    "x",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=25,
 )
 
 
-@settings(max_examples=80, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(value=_JSON, fmt=st.sampled_from(["json", "yaml", "jsonl"]))
 def test_arbitrary_documents_never_raise(tmp_path: Path, value: Any, fmt: str) -> None:
     data = tmp_path / "data"

@@ -65,8 +65,13 @@ def test_validators_agree_on_fixtures(doc: tuple[str, str, Any]) -> None:
 
 _SEED = next(v for f, r, v in DOCUMENTS if r == "bundle" and f.startswith(str(ROOT / "data")))
 _JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False),
-    st.text(max_size=8), st.lists(st.text(max_size=3), max_size=3), st.just({}),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.just({}),
 )
 
 
@@ -88,7 +93,8 @@ _SEED_PATHS = [p for p in _paths(_SEED) if p]
 @given(
     edits=st.lists(
         st.tuples(st.sampled_from(_SEED_PATHS), st.sampled_from(["set", "drop", "extra"]), _JUNK),
-        min_size=1, max_size=4,
+        min_size=1,
+        max_size=4,
     )
 )
 def test_validators_agree_on_mutants(edits: list[tuple[tuple[Any, ...], str, Any]]) -> None:

@@ -30,8 +30,11 @@ _WS_CLASS = f"[{WHITESPACE}]+"
 _WS = re.compile(_WS_CLASS)
 _PUNCT = "\"'.,;:!?()[]-…"
 _TRANSLATE = str.maketrans(
-    {**dict.fromkeys(DOUBLE_QUOTES, '"'), **dict.fromkeys(SINGLE_QUOTES, "'"),
-     **dict.fromkeys(DASHES, "-")}
+    {
+        **dict.fromkeys(DOUBLE_QUOTES, '"'),
+        **dict.fromkeys(SINGLE_QUOTES, "'"),
+        **dict.fromkeys(DASHES, "-"),
+    }
 )
 
 
@@ -118,7 +121,7 @@ def closest_passage(text: str, span: str, *, context: int = 4) -> str:
     # widen the aligned passage to whole words
     start = norm_text.rfind(" ", 0, found.dest_start) + 1
     end = norm_text.find(" ", found.dest_end)
-    words = norm_text[start:end if end >= 0 else len(norm_text)].split(" ")
+    words = norm_text[start : end if end >= 0 else len(norm_text)].split(" ")
     wanted = norm_span.split(" ")
     # compare words without their punctuation: a quotation mark is not a difference
     matcher = difflib.SequenceMatcher(

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pycountry
@@ -52,8 +52,12 @@ class CheckContext:
         """`_doc` → file name, for messages that name another file."""
         docs = self.frames.documents
         return pl.DataFrame(
-            {"_doc": list(range(len(docs))), "file": [d.file for d in docs],
-             "stem": [d.path.stem for d in docs], "line": [d.line for d in docs]},
+            {
+                "_doc": list(range(len(docs))),
+                "file": [d.file for d in docs],
+                "stem": [d.path.stem for d in docs],
+                "line": [d.line for d in docs],
+            },
             schema={"_doc": pl.UInt32, "file": pl.String, "stem": pl.String, "line": pl.Int64},
         )
 
@@ -61,8 +65,10 @@ class CheckContext:
         """Every (table, column) holding a reference of one of the given kinds."""
         return [
             (self.table(t.name), c)
-            for t in self.model.tables.values() if t.name in self.frames.tables
-            for c in t.columns if c.ref in refs and c.path
+            for t in self.model.tables.values()
+            if t.name in self.frames.tables
+            for c in t.columns
+            if c.ref in refs and c.path
         ]
 
     @cached_property
@@ -77,8 +83,13 @@ def failures(code: str, frame: pl.DataFrame) -> list[Failures]:
 
 
 def make_problem(
-    doc: Document, code: str, pointer: str, *, key: bool = False, hint: str | None = None,
-    **params: object,
+    doc: Document,
+    code: str,
+    pointer: str,
+    *,
+    key: bool = False,
+    hint: str | None = None,
+    **params: Any,
 ) -> Problem:
     """A problem at `pointer` in `doc`, located to file, line and column."""
     line, column = doc.locate(pointer, key=key)
@@ -117,8 +128,11 @@ def values_of(frame: pl.DataFrame, col: Column) -> pl.DataFrame:
             )
             .explode(["value", "i"])
             .filter(pl.col("value").is_not_null())
-            .select("_doc", (pl.col("base") + "/" + pl.col("i").cast(pl.String)).alias("pointer"),
-                    "value")
+            .select(
+                "_doc",
+                (pl.col("base") + "/" + pl.col("i").cast(pl.String)).alias("pointer"),
+                "value",
+            )
         )
     return frame.filter(pl.col(col.name).is_not_null()).select(
         pl.col(DOC).alias("_doc"), field_ptr.alias("pointer"), pl.col(col.name).alias("value")

@@ -18,8 +18,10 @@ _ALWAYS_PAST = {("statements", "said_on")}
 def _start(expr: pl.Expr) -> pl.Expr:
     """First day of a date prefix ('2024' → 2024-01-01)."""
     padded = (
-        pl.when(expr.str.len_chars() == 4).then(expr + "-01-01")
-        .when(expr.str.len_chars() == 7).then(expr + "-01")
+        pl.when(expr.str.len_chars() == 4)
+        .then(expr + "-01-01")
+        .when(expr.str.len_chars() == 7)
+        .then(expr + "-01")
         .otherwise(expr)
     )
     return padded.str.to_date("%Y-%m-%d", strict=False)
@@ -29,18 +31,24 @@ def _end(expr: pl.Expr) -> pl.Expr:
     """Last day of a date prefix ('2024-06' → 2024-06-30)."""
     start = _start(expr)
     return (
-        pl.when(expr.str.len_chars() == 4).then(start.dt.offset_by("1y").dt.offset_by("-1d"))
-        .when(expr.str.len_chars() == 7).then(start.dt.month_end())
+        pl.when(expr.str.len_chars() == 4)
+        .then(start.dt.offset_by("1y").dt.offset_by("-1d"))
+        .when(expr.str.len_chars() == 7)
+        .then(start.dt.month_end())
         .otherwise(start)
     )
 
 
 def check_supplier_recipient(ctx: CheckContext) -> list[Failures]:
     bad = ctx.table("supplies").filter(pl.col("supplier") == pl.col("recipient"))
-    return failures("C501", bad.select(
-        pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/recipient").alias("pointer"),
-        pl.col("supplier").alias("actor"),
-    ))
+    return failures(
+        "C501",
+        bad.select(
+            pl.col(DOC).alias("_doc"),
+            (pl.col(PTR) + "/recipient").alias("pointer"),
+            pl.col("supplier").alias("actor"),
+        ),
+    )
 
 
 def check_quotes(ctx: CheckContext) -> list[Failures]:
@@ -48,25 +56,37 @@ def check_quotes(ctx: CheckContext) -> list[Failures]:
     quotes = statements.filter(
         pl.col("mode").is_in(["direct_quote", "partial_quote"]) & pl.col("text").is_null()
     )
-    out = failures("C502", quotes.select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"),
-        pl.col("mode").str.replace("_", " ").alias("mode"),
-        pl.lit("copy the quoted words verbatim into 'text', or use mode: paraphrase")
-        .alias("hint"),
-    ))
+    out = failures(
+        "C502",
+        quotes.select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            pl.col("mode").str.replace("_", " ").alias("mode"),
+            pl.lit("copy the quoted words verbatim into 'text', or use mode: paraphrase").alias(
+                "hint"
+            ),
+        ),
+    )
     anonymous = statements.filter(pl.col("speaker").is_null() & pl.col("speaker_role").is_null())
-    out += failures("C507", anonymous.select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"),
-        pl.lit("when the source does not name the speaker, give 'speaker_role' as reported")
-        .alias("hint"),
-    ))
+    out += failures(
+        "C507",
+        anonymous.select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            pl.lit(
+                "when the source does not name the speaker, give 'speaker_role' as reported"
+            ).alias("hint"),
+        ),
+    )
     return out
 
 
 def check_dates_before_publication(ctx: CheckContext) -> list[Failures]:
-    published = ctx.table("sources").select(
-        pl.col(DOC), pl.col("published_on").alias("_published")
-    ).filter(pl.col("_published").is_not_null())
+    published = (
+        ctx.table("sources")
+        .select(pl.col(DOC), pl.col("published_on").alias("_published"))
+        .filter(pl.col("_published").is_not_null())
+    )
     out: list[Failures] = []
     fields = [*_ALWAYS_PAST, *_PAST_STATUSES]
     for table, field in fields:
@@ -74,17 +94,22 @@ def check_dates_before_publication(ctx: CheckContext) -> list[Failures]:
         if (table, field) in _PAST_STATUSES:
             frame = frame.filter(pl.col("status").is_in(_PAST_STATUSES[(table, field)]))
         late = frame.filter(_start(pl.col(field)) > _end(pl.col("_published")))
-        out += failures("C503", late.select(
-            pl.col(DOC).alias("_doc"), (pl.col(PTR) + f"/{field}").alias("pointer"),
-            pl.lit(field).alias("field"), pl.col(field).alias("value"),
-            pl.col("_published").alias("published"),
-            pl.lit("a date the source does not give is left out, never guessed").alias("hint"),
-        ))
+        out += failures(
+            "C503",
+            late.select(
+                pl.col(DOC).alias("_doc"),
+                (pl.col(PTR) + f"/{field}").alias("pointer"),
+                pl.lit(field).alias("field"),
+                pl.col(field).alias("value"),
+                pl.col("_published").alias("published"),
+                pl.lit("a date the source does not give is left out, never guessed").alias("hint"),
+            ),
+        )
     return out
 
 
 def _parent(ptr: pl.Expr) -> pl.Expr:
-    """Pointer of the record that holds a list entry ('/agreements/0/parties/2' → '/agreements/0')."""
+    """Pointer of the record holding a list entry: '/agreements/0/parties/2' → its fact."""
     return ptr.str.replace(r"/[^/]+/[0-9]+$", "")
 
 
@@ -94,17 +119,25 @@ def check_signatories(ctx: CheckContext) -> list[Failures]:
         DOC, "_agr", pl.col("actor").alias("_party")
     )
     signatories = parties.filter(pl.col("role") == "signatory")
-    ok_self = signatories.join(bound, left_on=[DOC, "_agr", "actor"],
-                               right_on=[DOC, "_agr", "_party"], how="semi")
-    ok_behalf = signatories.join(bound, left_on=[DOC, "_agr", "on_behalf_of"],
-                                 right_on=[DOC, "_agr", "_party"], how="semi")
+    ok_self = signatories.join(
+        bound, left_on=[DOC, "_agr", "actor"], right_on=[DOC, "_agr", "_party"], how="semi"
+    )
+    ok_behalf = signatories.join(
+        bound, left_on=[DOC, "_agr", "on_behalf_of"], right_on=[DOC, "_agr", "_party"], how="semi"
+    )
     ok = pl.concat([ok_self, ok_behalf]).select(DOC, PTR).unique()
     bad = signatories.join(ok, on=[DOC, PTR], how="anti").sort(DOC, PTR)
-    return failures("C504", bad.select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"), "actor",
-        pl.lit("list the state it signs for as a party and set 'on_behalf_of' to it")
-        .alias("hint"),
-    ))
+    return failures(
+        "C504",
+        bad.select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            "actor",
+            pl.lit("list the state it signs for as a party and set 'on_behalf_of' to it").alias(
+                "hint"
+            ),
+        ),
+    )
 
 
 def check_listed_twice(ctx: CheckContext) -> list[Failures]:
@@ -116,27 +149,45 @@ def check_listed_twice(ctx: CheckContext) -> list[Failures]:
     ):
         frame = ctx.table(table).with_columns(_parent(pl.col(PTR)).alias("_rec"))
         frame = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-        twice = frame.filter(pl.col("position") != pl.col("position").min().over(DOC, "_rec", *keys))
-        out += failures("C505", twice.select(
-            pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"),
-            pl.col(keys[0]).alias("actor"), pl.lit(field).alias("field"),
-        ))
+        twice = frame.filter(
+            pl.col("position") != pl.col("position").min().over(DOC, "_rec", *keys)
+        )
+        out += failures(
+            "C505",
+            twice.select(
+                pl.col(DOC).alias("_doc"),
+                pl.col(PTR).alias("pointer"),
+                pl.col(keys[0]).alias("actor"),
+                pl.lit(field).alias("field"),
+            ),
+        )
     return out
 
 
 def check_sizes(ctx: CheckContext) -> list[Failures]:
     members = ctx.table("alignment_members").with_columns(_parent(pl.col(PTR)).alias(PTR))
     counts = members.group_by(DOC, PTR).agg(pl.len().alias("members"))
-    small = ctx.table("alignments").join(counts, on=[DOC, PTR]).filter(
-        (pl.col("size_value") < pl.col("members")) & pl.col("size_approximate").not_()
+    small = (
+        ctx.table("alignments")
+        .join(counts, on=[DOC, PTR])
+        .filter((pl.col("size_value") < pl.col("members")) & pl.col("size_approximate").not_())
     )
-    return failures("C506", small.select(
-        pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/size/value").alias("pointer"),
-        pl.col("size_value").alias("size"), "members",
-    ))
+    return failures(
+        "C506",
+        small.select(
+            pl.col(DOC).alias("_doc"),
+            (pl.col(PTR) + "/size/value").alias("pointer"),
+            pl.col("size_value").alias("size"),
+            "members",
+        ),
+    )
 
 
 CHECKS = (
-    check_supplier_recipient, check_quotes, check_dates_before_publication, check_signatories,
-    check_listed_twice, check_sizes,
+    check_supplier_recipient,
+    check_quotes,
+    check_dates_before_publication,
+    check_signatories,
+    check_listed_twice,
+    check_sizes,
 )

@@ -23,19 +23,29 @@ def _spans(ctx: CheckContext) -> pl.DataFrame:
     parts = []
     for table in ctx.model.fact_tables:
         frame = ctx.table(table.name).filter(pl.col("evidence").is_not_null())
-        parts.append(frame.select(
-            pl.lit(table.name).alias("table"), pl.col(DOC), pl.col(PTR),
-            (pl.col(PTR) + "/evidence").alias("pointer"), pl.lit("G601").alias("code"),
-            pl.col("evidence").alias("span"),
-        ))
+        parts.append(
+            frame.select(
+                pl.lit(table.name).alias("table"),
+                pl.col(DOC),
+                pl.col(PTR),
+                (pl.col(PTR) + "/evidence").alias("pointer"),
+                pl.lit("G601").alias("code"),
+                pl.col("evidence").alias("span"),
+            )
+        )
     quotes = ctx.table("statements").filter(
         pl.col("mode").is_in(["direct_quote", "partial_quote"]) & pl.col("text").is_not_null()
     )
-    parts.append(quotes.select(
-        pl.lit("statements").alias("table"), pl.col(DOC), pl.col(PTR),
-        (pl.col(PTR) + "/text").alias("pointer"), pl.lit("G602").alias("code"),
-        pl.col("text").alias("span"),
-    ))
+    parts.append(
+        quotes.select(
+            pl.lit("statements").alias("table"),
+            pl.col(DOC),
+            pl.col(PTR),
+            (pl.col(PTR) + "/text").alias("pointer"),
+            pl.lit("G602").alias("code"),
+            pl.col("text").alias("span"),
+        )
+    )
     return pl.concat(parts)
 
 
@@ -49,11 +59,19 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
         .then(normalize_expr(text).str.find(normalize_expr(span), literal=True))
         .alias("_norm")
     )
-    exact = spans.filter(pl.col("_byte").is_not_null()).with_columns(
-        # str.find counts bytes; offsets are in characters, as Python and Arrow slice strings
-        text.cast(pl.Binary).bin.head(pl.col("_byte")).cast(pl.String).str.len_chars()
-        .cast(pl.Int64).alias("evidence_start"),
-    ).with_columns((pl.col("evidence_start") + span.str.len_chars()).alias("evidence_end"))
+    exact = (
+        spans.filter(pl.col("_byte").is_not_null())
+        .with_columns(
+            # str.find counts bytes; offsets are in characters, as Python and Arrow slice strings
+            text.cast(pl.Binary)
+            .bin.head(pl.col("_byte"))
+            .cast(pl.String)
+            .str.len_chars()
+            .cast(pl.Int64)
+            .alias("evidence_start"),
+        )
+        .with_columns((pl.col("evidence_start") + span.str.len_chars()).alias("evidence_end"))
+    )
     fuzzy = spans.filter(pl.col("_byte").is_null() & pl.col("_norm").is_not_null())
     mapped = [original_span(t, s) for t, s in fuzzy.select("source_text", "span").iter_rows()]
     fuzzy = fuzzy.with_columns(
@@ -70,36 +88,59 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     misses = misses.with_columns(pl.Series("hint", hints, pl.String))
     out: list[Failures] = []
     for code in ("G601", "G602"):
-        out += failures(code, misses.filter(pl.col("code") == code).select(
-            pl.col(DOC).alias("_doc"), "pointer", "hint"))
+        out += failures(
+            code,
+            misses.filter(pl.col("code") == code).select(
+                pl.col(DOC).alias("_doc"), "pointer", "hint"
+            ),
+        )
     return out
 
 
 def _machine_facts(ctx: CheckContext) -> pl.DataFrame:
-    return pl.concat([
-        ctx.table(t.name).filter(pl.col("extraction_method").is_in(MACHINE)).select(
-            pl.col(DOC), pl.col(PTR), "evidence", "confidence", "extraction_method")
-        for t in ctx.model.fact_tables
-    ])
+    return pl.concat(
+        [
+            ctx.table(t.name)
+            .filter(pl.col("extraction_method").is_in(MACHINE))
+            .select(pl.col(DOC), pl.col(PTR), "evidence", "confidence", "extraction_method")
+            for t in ctx.model.fact_tables
+        ]
+    )
 
 
 def check_machine_facts(ctx: CheckContext) -> list[Failures]:
     facts = _machine_facts(ctx)
-    out = failures("G603", facts.filter(pl.col("evidence").is_null()).select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"),
-        pl.col("extraction_method").alias("method"), key=pl.lit(True),
-        hint=pl.lit("copy the sentence the fact rests on into 'evidence'"),
-    ))
-    out += failures("G607", facts.filter(pl.col("confidence").is_null()).select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"),
-        pl.col("extraction_method").alias("method"), key=pl.lit(True),
-    ))
+    out = failures(
+        "G603",
+        facts.filter(pl.col("evidence").is_null()).select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            pl.col("extraction_method").alias("method"),
+            key=pl.lit(True),
+            hint=pl.lit("copy the sentence the fact rests on into 'evidence'"),
+        ),
+    )
+    out += failures(
+        "G607",
+        facts.filter(pl.col("confidence").is_null()).select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            pl.col("extraction_method").alias("method"),
+            key=pl.lit(True),
+        ),
+    )
     texts, _ = load_texts(ctx)
     ungrounded = facts.join(texts, on=DOC, how="anti").group_by(DOC).agg(pl.len().alias("count"))
-    out += failures("G604", ungrounded.sort(DOC).select(
-        pl.col(DOC).alias("_doc"), pl.lit("/source").alias("pointer"), "count", key=pl.lit(True),
-        hint=pl.lit("add the source's plain text under texts/ and set source.text"),
-    ))
+    out += failures(
+        "G604",
+        ungrounded.sort(DOC).select(
+            pl.col(DOC).alias("_doc"),
+            pl.lit("/source").alias("pointer"),
+            "count",
+            key=pl.lit(True),
+            hint=pl.lit("add the source's plain text under texts/ and set source.text"),
+        ),
+    )
     return out
 
 
@@ -111,26 +152,43 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
         if "asserted_by" not in frame.columns:
             continue
         elsewhere = frame.filter(
-            pl.col("asserted_by").is_not_null() & pl.col("source_id").is_not_null()
+            pl.col("asserted_by").is_not_null()
+            & pl.col("source_id").is_not_null()
             & ~pl.col("asserted_by").str.starts_with(pl.col("source_id") + "/")
         )
-        out += failures("G605", elsewhere.select(
-            pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/asserted_by").alias("pointer"),
-            pl.col("asserted_by").alias("ref"),
-            hint=pl.lit("a fact is asserted by a statement of its own source; "
-                        "link facts across sources with same_as"),
-        ))
+        out += failures(
+            "G605",
+            elsewhere.select(
+                pl.col(DOC).alias("_doc"),
+                (pl.col(PTR) + "/asserted_by").alias("pointer"),
+                pl.col("asserted_by").alias("ref"),
+                hint=pl.lit(
+                    "a fact is asserted by a statement of its own source; "
+                    "link facts across sources with same_as"
+                ),
+            ),
+        )
     return out
 
 
-def _duplicates(ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what: str) -> list[Failures]:
+def _duplicates(
+    ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what: str
+) -> list[Failures]:
     """Facts from different sources sharing a key, unless linked with same_as."""
-    keyed = frame.with_columns(pl.concat_str(key, separator="\x1f").alias("_key")).filter(
-        pl.col("_key").is_not_null()
-    ).with_row_index("_order")
-    first = keyed.sort("_order").group_by("_key", maintain_order=True).agg(
-        pl.col("id").first().alias("_first_id"), pl.col(DOC).first().alias("_first_doc"),
-        pl.col(PTR).first().alias("_first_ptr"), pl.col("source_id").first().alias("_first_src"),
+    keyed = (
+        frame.with_columns(pl.concat_str(key, separator="\x1f").alias("_key"))
+        .filter(pl.col("_key").is_not_null())
+        .with_row_index("_order")
+    )
+    first = (
+        keyed.sort("_order")
+        .group_by("_key", maintain_order=True)
+        .agg(
+            pl.col("id").first().alias("_first_id"),
+            pl.col(DOC).first().alias("_first_doc"),
+            pl.col(PTR).first().alias("_first_ptr"),
+            pl.col("source_id").first().alias("_first_src"),
+        )
     )
     later = keyed.join(first, on="_key").filter(
         (pl.col("source_id") != pl.col("_first_src"))
@@ -143,28 +201,53 @@ def _duplicates(ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what
         f"{docs[d].file}:{docs[d].locate(p)[0]}"
         for d, p in later.select("_first_doc", "_first_ptr").iter_rows()
     ]
-    return failures("G606", later.select(
-        pl.col(DOC).alias("_doc"), pl.col(PTR).alias("pointer"), pl.lit(what).alias("what"),
-        pl.Series("other", others, pl.String),
-        pl.format("if it is the same fact, set same_as: {}", pl.col("_first_id")).alias("hint"),
-    ))
+    return failures(
+        "G606",
+        later.select(
+            pl.col(DOC).alias("_doc"),
+            pl.col(PTR).alias("pointer"),
+            pl.lit(what).alias("what"),
+            pl.Series("other", others, pl.String),
+            pl.format("if it is the same fact, set same_as: {}", pl.col("_first_id")).alias("hint"),
+        ),
+    )
 
 
 def check_duplicates(ctx: CheckContext) -> list[Failures]:
     statements = ctx.table("statements").filter(pl.col("mode") != "paraphrase")
-    out = _duplicates(ctx, statements, [pl.col("speaker"), normalize_expr(pl.col("text"))],
-                      "quote by the same speaker")
-    items = ctx.table("supply_items").group_by("supply_id").agg(
-        pl.col("category").drop_nulls().unique().sort().str.join(",").alias("_cats"))
+    out = _duplicates(
+        ctx,
+        statements,
+        [pl.col("speaker"), normalize_expr(pl.col("text"))],
+        "quote by the same speaker",
+    )
+    items = (
+        ctx.table("supply_items")
+        .group_by("supply_id")
+        .agg(pl.col("category").drop_nulls().unique().sort().str.join(",").alias("_cats"))
+    )
     supplies = ctx.table("supplies").join(items, left_on="id", right_on="supply_id", how="left")
-    out += _duplicates(ctx, supplies, [pl.col("supplier"), pl.col("recipient"),
-                                       pl.col("polarity"), pl.col("_cats")], "supply")
-    parties = ctx.table("agreement_parties").filter(pl.col("role") == "party").group_by(
-        "agreement_id").agg(pl.col("actor").drop_nulls().unique().sort().str.join(",").alias("_p"))
-    agreements = ctx.table("agreements").join(parties, left_on="id", right_on="agreement_id",
-                                              how="left")
-    out += _duplicates(ctx, agreements, [normalize_expr(pl.col("title")).str.to_lowercase(),
-                                         pl.col("_p")], "agreement")
+    out += _duplicates(
+        ctx,
+        supplies,
+        [pl.col("supplier"), pl.col("recipient"), pl.col("polarity"), pl.col("_cats")],
+        "supply",
+    )
+    parties = (
+        ctx.table("agreement_parties")
+        .filter(pl.col("role") == "party")
+        .group_by("agreement_id")
+        .agg(pl.col("actor").drop_nulls().unique().sort().str.join(",").alias("_p"))
+    )
+    agreements = ctx.table("agreements").join(
+        parties, left_on="id", right_on="agreement_id", how="left"
+    )
+    out += _duplicates(
+        ctx,
+        agreements,
+        [normalize_expr(pl.col("title")).str.to_lowercase(), pl.col("_p")],
+        "agreement",
+    )
     return out
 
 

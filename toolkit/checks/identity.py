@@ -10,10 +10,38 @@ from toolkit.frames.build import DOC, PTR
 
 # Letters from other scripts that render like Latin ones (Unicode confusables, the common set).
 _CONFUSABLES = {
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ο": "o", "α": "a",
-    "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ε": "e",
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ο": "o",
+    "α": "a",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ε": "e",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "−": "-",
 }
 
 
@@ -24,21 +52,29 @@ def _later_occurrences(rows: pl.DataFrame, key: str, docs: pl.DataFrame) -> pl.D
     dupes = rows.filter(pl.col(key).is_duplicated()).join(first, on=key)
     dupes = dupes.filter(pl.col("_order") != pl.col("_order").min().over(key))
     named = docs.select(pl.col("_doc").alias("_first"), pl.col("file"), pl.col("line"))
-    return dupes.join(named, on="_first", how="left").with_columns(
-        pl.when(pl.col("line") > 1)
-        .then(pl.col("file") + " line " + pl.col("line").cast(pl.String))
-        .otherwise(pl.col("file")).alias("other")
-    ).sort("_order")
+    return (
+        dupes.join(named, on="_first", how="left")
+        .with_columns(
+            pl.when(pl.col("line") > 1)
+            .then(pl.col("file") + " line " + pl.col("line").cast(pl.String))
+            .otherwise(pl.col("file"))
+            .alias("other")
+        )
+        .sort("_order")
+    )
 
 
 def check_fact_ids(ctx: CheckContext) -> list[Failures]:
-    facts = pl.concat([
-        ctx.table(t.name).select(
-            pl.col(DOC).alias("_doc"), pl.col("local_id").alias("id"),
-            (pl.col(PTR) + "/id").alias("pointer"),
-        )
-        for t in ctx.model.fact_tables
-    ])
+    facts = pl.concat(
+        [
+            ctx.table(t.name).select(
+                pl.col(DOC).alias("_doc"),
+                pl.col("local_id").alias("id"),
+                (pl.col(PTR) + "/id").alias("pointer"),
+            )
+            for t in ctx.model.fact_tables
+        ]
+    )
     facts = facts.filter(pl.col("id").is_not_null()).with_row_index("_order")
     counted = facts.with_columns(pl.len().over("_doc", "id").alias("count"))
     dupes = counted.filter(
@@ -50,8 +86,9 @@ def check_fact_ids(ctx: CheckContext) -> list[Failures]:
 def check_source_ids(ctx: CheckContext) -> list[Failures]:
     rows = ctx.table("sources").select(pl.col(DOC).alias("_doc"), "id")
     dupes = _later_occurrences(rows, "id", ctx.doc_files)
-    return failures("I202", dupes.select("_doc", pl.lit("/source/id").alias("pointer"), "id",
-                                         "other"))
+    return failures(
+        "I202", dupes.select("_doc", pl.lit("/source/id").alias("pointer"), "id", "other")
+    )
 
 
 def check_actor_ids(ctx: CheckContext) -> list[Failures]:
@@ -62,29 +99,44 @@ def check_actor_ids(ctx: CheckContext) -> list[Failures]:
     misnamed = named.filter(
         pl.col("file").str.contains(r"\.(ya?ml|json)$") & (pl.col("stem") != pl.col("id"))
     )
-    out += failures("I204", misnamed.select(
-        "_doc", pl.lit("/id").alias("pointer"), "id", pl.col("stem").alias("name"),
-        pl.format("rename the file to '{}' plus its extension", pl.col("id")).alias("hint"),
-    ))
+    out += failures(
+        "I204",
+        misnamed.select(
+            "_doc",
+            pl.lit("/id").alias("pointer"),
+            "id",
+            pl.col("stem").alias("name"),
+            pl.format("rename the file to '{}' plus its extension", pl.col("id")).alias("hint"),
+        ),
+    )
     return out
 
 
 def _skeleton(expr: pl.Expr) -> pl.Expr:
     """A form under which look-alike ids coincide: NFKC, case-folded, confusables mapped."""
     return (
-        expr.str.normalize("NFKC").str.to_lowercase()
+        expr.str.normalize("NFKC")
+        .str.to_lowercase()
         .str.replace_many(list(_CONFUSABLES), list(_CONFUSABLES.values()))
     )
 
 
 def check_lookalikes(ctx: CheckContext) -> list[Failures]:
     """Distinct actor or source ids that differ only in case, Unicode form or look-alikes."""
-    ids = pl.concat([
-        ctx.table("actors").select(pl.col(DOC).alias("_doc"), "id",
-                                   pl.lit("/id").alias("pointer")),
-        ctx.table("sources").select(pl.col(DOC).alias("_doc"), "id",
-                                    pl.lit("/source/id").alias("pointer")),
-    ]).filter(pl.col("id").is_not_null()).unique(["id"], keep="first", maintain_order=True)
+    ids = (
+        pl.concat(
+            [
+                ctx.table("actors").select(
+                    pl.col(DOC).alias("_doc"), "id", pl.lit("/id").alias("pointer")
+                ),
+                ctx.table("sources").select(
+                    pl.col(DOC).alias("_doc"), "id", pl.lit("/source/id").alias("pointer")
+                ),
+            ]
+        )
+        .filter(pl.col("id").is_not_null())
+        .unique(["id"], keep="first", maintain_order=True)
+    )
     ids = ids.with_columns(_skeleton(pl.col("id")).alias("_skel"))
     ids = ids.with_columns(pl.col("id").first().over("_skel").alias("other"))
     clash = ids.filter(pl.col("id") != pl.col("other"))

@@ -86,7 +86,8 @@ def check_statements(ctx: CheckContext) -> list[Failures]:
         same_source = [k for k in known_list if k.startswith(prefix)]
         return did_you_mean(value, same_source) or (
             f"statements of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source)}"
-            if same_source else "this source has no statements"
+            if same_source
+            else "this source has no statements"
         )
 
     return failures("R302", with_hints(missing, hint).rename({"value": "ref"}))
@@ -100,17 +101,24 @@ def check_same_as(ctx: CheckContext) -> list[Failures]:
         if "same_as" not in frame.columns:
             continue
         refs = frame.filter(pl.col("same_as").is_not_null()).select(
-            pl.col(DOC).alias("_doc"), (pl.col(PTR) + "/same_as").alias("pointer"),
-            pl.col("same_as").alias("value"), pl.col("id"),
+            pl.col(DOC).alias("_doc"),
+            (pl.col(PTR) + "/same_as").alias("pointer"),
+            pl.col("same_as").alias("value"),
+            pl.col("id"),
         )
-        out += failures("R304", refs.filter(pl.col("value") == pl.col("id")).select(
-            "_doc", "pointer", pl.col("value").alias("ref")))
+        out += failures(
+            "R304",
+            refs.filter(pl.col("value") == pl.col("id")).select(
+                "_doc", "pointer", pl.col("value").alias("ref")
+            ),
+        )
         known = frame["id"].drop_nulls()
         missing = _unresolved(refs, known).filter(pl.col("value") != pl.col("id")).drop("id")
         if missing.height:
             missing = with_hints(missing, partial(did_you_mean, choices=known.to_list()))
-        out += failures("R303", missing.rename({"value": "ref"}).with_columns(
-            pl.lit(table.row).alias("row")))
+        out += failures(
+            "R303", missing.rename({"value": "ref"}).with_columns(pl.lit(table.row).alias("row"))
+        )
     return out
 
 

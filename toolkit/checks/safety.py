@@ -42,12 +42,17 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
         return []
     hits = pl.concat(found)
     described = [_describe(v) for v in hits["value"]]
-    return failures("X704", hits.select(
-        "_doc", "pointer", "field",
-        pl.Series("what", [d[0] for d in described], pl.String),
-        pl.Series("codepoint", [d[1] for d in described], pl.String),
-        pl.lit("delete the character; it is invisible in most editors").alias("hint"),
-    ))
+    return failures(
+        "X704",
+        hits.select(
+            "_doc",
+            "pointer",
+            "field",
+            pl.Series("what", [d[0] for d in described], pl.String),
+            pl.Series("codepoint", [d[1] for d in described], pl.String),
+            pl.lit("delete the character; it is invisible in most editors").alias("hint"),
+        ),
+    )
 
 
 CHECKS = (check_invisible,)

@@ -36,8 +36,13 @@ _EXPECTED = {
     "wikidata": "a Wikidata id like 'Q7747'",
 }
 _JSON_TYPES = {
-    str: "a string", int: "an integer", float: "a number", bool: "a boolean",
-    type(None): "null", dict: "an object", list: "a list",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+    dict: "an object",
+    list: "a list",
 }
 
 
@@ -46,9 +51,15 @@ def _type_name(value: Any) -> str:
 
 
 def _expected_types(types: Sequence[str]) -> str:
-    names = {"string": "a string", "integer": "an integer", "number": "a number",
-             "boolean": "true or false", "object": "an object", "array": "a list",
-             "null": "null"}
+    names = {
+        "string": "a string",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "true or false",
+        "object": "an object",
+        "array": "a list",
+        "null": "null",
+    }
     return " or ".join(names.get(t, t) for t in types)
 
 
@@ -89,7 +100,11 @@ class SchemaChecker:
             allowed = list(self._node(doc.role, path).get("properties", {}))
             return [
                 make_problem(
-                    doc, "S102", join_pointer(pointer, name), key=True, field=name,
+                    doc,
+                    "S102",
+                    join_pointer(pointer, name),
+                    key=True,
+                    field=name,
                     hint=did_you_mean(name, allowed, cutoff=70)
                     or f"allowed here: {', '.join(allowed)}",
                 )
@@ -99,28 +114,54 @@ class SchemaChecker:
             hint = None
             if "string" in detail["types"] and isinstance(value, (bool, int, float)):
                 hint = "put the value in quotes to keep it as text"
-            return [make_problem(
-                doc, "S103", pointer, expected=_expected_types(detail["types"]),
-                found=_type_name(value), hint=hint,
-            )]
+            return [
+                make_problem(
+                    doc,
+                    "S103",
+                    pointer,
+                    expected=_expected_types(detail["types"]),
+                    found=_type_name(value),
+                    hint=hint,
+                )
+            ]
         if kind == "enum":
             options = [str(o) for o in detail["options"]]
-            return [make_problem(
-                doc, "S104", pointer, value=value, allowed=", ".join(options),
-                hint=did_you_mean(str(value), options),
-            )]
+            return [
+                make_problem(
+                    doc,
+                    "S104",
+                    pointer,
+                    value=value,
+                    allowed=", ".join(options),
+                    hint=did_you_mean(str(value), options),
+                )
+            ]
         if kind == "pattern":
             hint = non_ascii_hint(value) if isinstance(value, str) else None
-            expected = _EXPECTED.get(owner) or _EXPECTED.get(str(err.instance_path[-1:][0])
-                                                             if err.instance_path else "")
-            return [make_problem(
-                doc, "S105", pointer, value=value,
-                expected=expected or f"matching {detail['pattern']}", hint=hint,
-            )]
+            expected = _EXPECTED.get(owner) or _EXPECTED.get(
+                str(err.instance_path[-1:][0]) if err.instance_path else ""
+            )
+            return [
+                make_problem(
+                    doc,
+                    "S105",
+                    pointer,
+                    value=value,
+                    expected=expected or f"matching {detail['pattern']}",
+                    hint=hint,
+                )
+            ]
         if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             return [make_problem(doc, "S106", pointer, value=value, reason=err.message)]
-        if kind in ("minItems", "maxItems", "minLength", "maxLength", "uniqueItems",
-                    "minProperties", "maxProperties"):
+        if kind in (
+            "minItems",
+            "maxItems",
+            "minLength",
+            "maxLength",
+            "uniqueItems",
+            "minProperties",
+            "maxProperties",
+        ):
             return [make_problem(doc, "S107", pointer, reason=err.message)]
         return [make_problem(doc, "S100", pointer, reason=err.message)]
 
@@ -133,7 +174,7 @@ def check_documents(model: Model, documents: Sequence[Document]) -> list[Problem
 def check_dates(ctx: CheckContext) -> list[Failures]:
     """Well-formed dates that are not on the calendar ('2023-02-30'), over whole tables."""
     out: list[Failures] = []
-    for table in ctx.model.record_tables + [ctx.model.tables["actors"]]:
+    for table in [*ctx.model.record_tables, ctx.model.tables["actors"]]:
         frame = ctx.table(table.name)
         for col in table.columns:
             if col.kind != "date":

@@ -81,10 +81,12 @@ def load_texts(ctx: CheckContext) -> tuple[pl.DataFrame, pl.DataFrame]:
         if code:
             for key, value in (("code", code), ("_doc", index), ("path", text), ("what", what)):
                 found[key].append(value)
-    texts = pl.DataFrame({DOC: docs, "source_text": bodies},
-                         schema={DOC: pl.UInt32, "source_text": pl.String})
-    problems = pl.DataFrame(found, schema={"code": pl.String, "_doc": pl.UInt32,
-                                           "path": pl.String, "what": pl.String})
+    texts = pl.DataFrame(
+        {DOC: docs, "source_text": bodies}, schema={DOC: pl.UInt32, "source_text": pl.String}
+    )
+    problems = pl.DataFrame(
+        found, schema={"code": pl.String, "_doc": pl.UInt32, "path": pl.String, "what": pl.String}
+    )
     ctx.cache[TEXTS] = (texts, problems)
     return texts, problems
 
@@ -94,7 +96,9 @@ def check_text_paths(ctx: CheckContext) -> list[Failures]:
     out: list[Failures] = []
     for code in ("R305", "X701", "X702", "X703", "X705"):
         frame = found.filter(pl.col("code") == code).select(
-            "_doc", pl.lit("/source/text").alias("pointer"), "path",
+            "_doc",
+            pl.lit("/source/text").alias("pointer"),
+            "path",
             *([pl.col("what")] if code == "X702" else []),
         )
         out += failures(code, frame)

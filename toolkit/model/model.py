@@ -63,9 +63,15 @@ def _with_foreign_keys(table: Table, tables: dict[str, Table]) -> Table:
         if fk.table not in tables or fk.target not in tables[fk.table].names:
             raise SchemaError(f"{table.name}.{fk.column} refers to missing {fk.table}.{fk.target}")
     return Table(
-        name=table.name, row=table.row, kind=table.kind, description=table.description,
-        columns=table.columns, primary_key=table.primary_key, record_path=table.record_path,
-        parent=table.parent, foreign_keys=tuple(fks),
+        name=table.name,
+        row=table.row,
+        kind=table.kind,
+        description=table.description,
+        columns=table.columns,
+        primary_key=table.primary_key,
+        record_path=table.record_path,
+        parent=table.parent,
+        foreign_keys=tuple(fks),
     )
 
 
@@ -94,6 +100,9 @@ def load_model_at(schemas: Path) -> Model:
                 raise SchemaError(f"{table.name}.{col.name}: no vocabulary {col.vocabulary!r}")
     tables = {name: _with_foreign_keys(t, tables) for name, t in tables.items()}
     return Model(
-        version=schema_version(bundle), bundle_schema=bundle, actor_schema=actor,
-        vocabularies=vocabularies, tables=tables,
+        version=schema_version(bundle),
+        bundle_schema=bundle,
+        actor_schema=actor,
+        vocabularies=vocabularies,
+        tables=tables,
     )

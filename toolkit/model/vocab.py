@@ -34,14 +34,23 @@ class Vocabulary:
             Column("code", "string", f"Code of the {self.name} vocabulary.", ("code",), True),
             Column("label", "string", "Human-readable label.", ("label",), True),
             Column("description", "string", "What the code covers.", ("description",), True),
-            Column("parent", "string", "Code of the broader category, if any.", ("parent",),
-                   ref=self.name),
+            Column(
+                "parent",
+                "string",
+                "Code of the broader category, if any.",
+                ("parent",),
+                ref=self.name,
+            ),
         ]
         for name, spec in self.fields.items():
             cols.append(Column(name, _FIELD_KINDS[spec["type"]], spec["description"], (name,)))
         return Table(
-            name=self.name, row="code", kind="vocabulary", description=self.description,
-            columns=tuple(cols), primary_key=("code",),
+            name=self.name,
+            row="code",
+            kind="vocabulary",
+            description=self.description,
+            columns=tuple(cols),
+            primary_key=("code",),
         )
 
 
@@ -80,7 +89,9 @@ def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None)
         seen.add(code)
         extra = set(entry) - {"code", "label", "description", "parent"}
         if extra - set(fields) or set(fields) - set(entry):
-            raise SchemaError(f"vocabulary {name}: code {code!r} fields differ from {sorted(fields)}")
+            raise SchemaError(
+                f"vocabulary {name}: code {code!r} fields differ from {sorted(fields)}"
+            )
     parents = {c["code"]: c.get("parent") for c in codes}
     for code in parents:
         chain: list[str] = []
@@ -93,8 +104,12 @@ def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None)
             chain.append(cur)
             cur = parents[cur]
     return Vocabulary(
-        name=name, version=value["version"], title=value["title"],
-        description=value["description"], closed=value.get("closed", True), fields=fields,
+        name=name,
+        version=value["version"],
+        title=value["title"],
+        description=value["description"],
+        closed=value.get("closed", True),
+        fields=fields,
         codes=tuple(codes),
     )
 
