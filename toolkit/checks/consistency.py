@@ -6,6 +6,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.frames.build import DOC, PTR
+from toolkit.model.dates import first_day, last_day
 
 _PAST_STATUSES = {
     # a date field reports the past when the fact's status says it has happened
@@ -13,30 +14,6 @@ _PAST_STATUSES = {
     ("agreements", "in_force_on"): ("in_force", "suspended", "terminated"),
 }
 _ALWAYS_PAST = {("statements", "said_on")}
-
-
-def _start(expr: pl.Expr) -> pl.Expr:
-    """First day of a date prefix ('2024' → 2024-01-01)."""
-    padded = (
-        pl.when(expr.str.len_chars() == 4)
-        .then(expr + "-01-01")
-        .when(expr.str.len_chars() == 7)
-        .then(expr + "-01")
-        .otherwise(expr)
-    )
-    return padded.str.to_date("%Y-%m-%d", strict=False)
-
-
-def _end(expr: pl.Expr) -> pl.Expr:
-    """Last day of a date prefix ('2024-06' → 2024-06-30)."""
-    start = _start(expr)
-    return (
-        pl.when(expr.str.len_chars() == 4)
-        .then(start.dt.offset_by("1y").dt.offset_by("-1d"))
-        .when(expr.str.len_chars() == 7)
-        .then(start.dt.month_end())
-        .otherwise(start)
-    )
 
 
 def check_supplier_recipient(ctx: CheckContext) -> list[Failures]:
@@ -93,7 +70,7 @@ def check_dates_before_publication(ctx: CheckContext) -> list[Failures]:
         frame = ctx.table(table).join(published, on=DOC)
         if (table, field) in _PAST_STATUSES:
             frame = frame.filter(pl.col("status").is_in(_PAST_STATUSES[(table, field)]))
-        late = frame.filter(_start(pl.col(field)) > _end(pl.col("_published")))
+        late = frame.filter(first_day(pl.col(field)) > last_day(pl.col("_published")))
         out += failures(
             "C503",
             late.select(

@@ -19,12 +19,12 @@ import pycountry
 
 from toolkit.errors import ExportError
 from toolkit.frames.build import Frames
+from toolkit.model.dates import PRECISION_BY_LENGTH, first_day
 from toolkit.model.model import Model
 from toolkit.model.tables import PRECISIONS, Column, Table
 from toolkit.model.vocab import Vocabulary
 
 PRECISION_DTYPE = pl.Enum(list(PRECISIONS))
-_PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
 ISO_ORIGIN = "iso3166"
 REGISTRY_ORIGIN = "registry"
 _ACTOR_REFS = ("actor", "country")
@@ -73,22 +73,14 @@ def table_schema(table: Table, model: Model) -> pl.Schema:
 
 def _date(name: str) -> pl.Expr:
     """A date prefix as its first day: '2024' → 2024-01-01, '2024-06' → 2024-06-01."""
-    raw = pl.col(name)
-    padded = (
-        pl.when(raw.str.len_bytes() == 4)
-        .then(raw + "-01-01")
-        .when(raw.str.len_bytes() == 7)
-        .then(raw + "-01")
-        .otherwise(raw)
-    )
-    return padded.str.to_date("%Y-%m-%d", strict=True).alias(name)
+    return first_day(pl.col(name), strict=True).alias(name)
 
 
 def _precision(date_name: str, name: str) -> pl.Expr:
     """Precision from the length of the raw date, the only place it is recorded."""
     length = pl.col(date_name).str.len_bytes()
     return length.replace_strict(
-        _PRECISION_BY_LENGTH, default=None, return_dtype=PRECISION_DTYPE
+        PRECISION_BY_LENGTH, default=None, return_dtype=PRECISION_DTYPE
     ).alias(name)
 
 
