@@ -145,8 +145,9 @@ def check_machine_facts(ctx: CheckContext) -> list[Failures]:
 
 
 def check_attribution(ctx: CheckContext) -> list[Failures]:
-    """`asserted_by` names a statement of the fact's own source."""
+    """`asserted_by` names a statement of the fact's own source, whose speaker is known."""
     out: list[Failures] = []
+    anonymous = ctx.table("statements").filter(pl.col("speaker").is_null())["id"].drop_nulls()
     for table in ctx.model.fact_tables:
         frame = ctx.table(table.name)
         if "asserted_by" not in frame.columns:
@@ -166,6 +167,16 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
                     "a fact is asserted by a statement of its own source; "
                     "link facts across sources with same_as"
                 ),
+            ),
+        )
+        unattributed = frame.filter(pl.col("asserted_by").is_in(anonymous.implode()))
+        out += failures(
+            "G608",
+            unattributed.select(
+                pl.col(DOC).alias("_doc"),
+                (pl.col(PTR) + "/asserted_by").alias("pointer"),
+                pl.col("asserted_by").alias("ref"),
+                hint=pl.lit("give the statement a speaker, or leave asserted_by out"),
             ),
         )
     return out
