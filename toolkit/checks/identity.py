@@ -1,11 +1,17 @@
 """Identity family: fact ids unique in their bundle, source and actor ids unique in the
-dataset, and no two ids that a reader could mistake for one another."""
+dataset, and no two ids that a reader could mistake for one another.
+
+Ids must be lower-case ASCII (the schema says so, S105), but a near-duplicate is worth
+its own problem: `act-putin` with a Cyrillic `а` beside the real one is an impostor
+that a reference may silently pick, not a typo.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.safety import BIDI, INVISIBLE
 from toolkit.frames.build import DOC, PTR
 
 # Letters from other scripts that render like Latin ones (Unicode confusables, the common set).
@@ -36,6 +42,13 @@ _CONFUSABLES = {
     "υ": "u",
     "χ": "x",
     "ε": "e",
+    "һ": "h",
+    "ӏ": "l",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ɑ": "a",
+    "ɡ": "g",
+    "ı": "i",
     "‐": "-",
     "‑": "-",
     "‒": "-",
@@ -64,8 +77,9 @@ def _later_occurrences(rows: pl.DataFrame, key: str, docs: pl.DataFrame) -> pl.D
     )
 
 
-def check_fact_ids(ctx: CheckContext) -> list[Failures]:
-    facts = pl.concat(
+def _fact_ids(ctx: CheckContext) -> pl.DataFrame:
+    """`_doc`, `id`, `pointer` of every fact id, table by table."""
+    return pl.concat(
         [
             ctx.table(t.name).select(
                 pl.col(DOC).alias("_doc"),
@@ -74,8 +88,11 @@ def check_fact_ids(ctx: CheckContext) -> list[Failures]:
             )
             for t in ctx.model.fact_tables
         ]
-    )
-    facts = facts.filter(pl.col("id").is_not_null()).with_row_index("_order")
+    ).filter(pl.col("id").is_not_null())
+
+
+def check_fact_ids(ctx: CheckContext) -> list[Failures]:
+    facts = _fact_ids(ctx).with_row_index("_order")
     counted = facts.with_columns(pl.len().over("_doc", "id").alias("count"))
     dupes = counted.filter(
         (pl.col("count") > 1) & (pl.col("_order") != pl.col("_order").min().over("_doc", "id"))
@@ -113,12 +130,28 @@ def check_actor_ids(ctx: CheckContext) -> list[Failures]:
 
 
 def _skeleton(expr: pl.Expr) -> pl.Expr:
-    """A form under which look-alike ids coincide: NFKC, case-folded, confusables mapped."""
+    """A form under which look-alike ids coincide: invisible characters dropped, NFKC
+    (which also folds NFC/NFD), lower case, confusables mapped."""
     return (
-        expr.str.normalize("NFKC")
+        expr.str.replace_all(f"[{BIDI}{INVISIBLE}]", "")
+        .str.normalize("NFKC")
         .str.to_lowercase()
         .str.replace_many(list(_CONFUSABLES), list(_CONFUSABLES.values()))
     )
+
+
+def _clashes(ids: pl.DataFrame, scope: list[str]) -> pl.DataFrame:
+    """Rows whose id differs from another id with the same skeleton in its scope.
+
+    The id they are compared with is the plain one (equal to its own skeleton) where
+    there is one, else the first: the impostor is flagged, not the original.
+    """
+    ids = ids.with_row_index("_i").with_columns(_skeleton(pl.col("id")).alias("_skel"))
+    odd = (pl.col("id") != pl.col("_skel")).alias("_odd")
+    ids = ids.with_columns(odd)
+    first = pl.col("id").sort_by(["_odd", "_i"]).first().over([*scope, "_skel"])
+    ids = ids.with_columns(first.alias("other"))
+    return ids.filter(pl.col("id") != pl.col("other"))
 
 
 def check_lookalikes(ctx: CheckContext) -> list[Failures]:
@@ -137,10 +170,22 @@ def check_lookalikes(ctx: CheckContext) -> list[Failures]:
         .filter(pl.col("id").is_not_null())
         .unique(["id"], keep="first", maintain_order=True)
     )
-    ids = ids.with_columns(_skeleton(pl.col("id")).alias("_skel"))
-    ids = ids.with_columns(pl.col("id").first().over("_skel").alias("other"))
-    clash = ids.filter(pl.col("id") != pl.col("other"))
+    clash = _clashes(ids, [])
     return failures("I205", clash.select("_doc", "pointer", "id", "other"))
 
 
-CHECKS = (check_fact_ids, check_source_ids, check_actor_ids, check_lookalikes)
+def check_fact_lookalikes(ctx: CheckContext) -> list[Failures]:
+    """Distinct fact ids of one bundle that differ only in case, Unicode form or
+    look-alikes: `st-1` and `St-1` would be one statement to a reader and two to a join."""
+    facts = _fact_ids(ctx).unique(["_doc", "id"], keep="first", maintain_order=True)
+    clash = _clashes(facts, ["_doc"])
+    return failures("I205", clash.select("_doc", "pointer", "id", "other"))
+
+
+CHECKS = (
+    check_fact_ids,
+    check_source_ids,
+    check_actor_ids,
+    check_lookalikes,
+    check_fact_lookalikes,
+)

@@ -1,31 +1,67 @@
 """Safety family: text that looks right and is not.
 
 Bidirectional controls can make a quote or an id read differently from what it is
-(Trojan Source); zero-width characters make two ids look identical. Both are flagged
-wherever a contributor can type text.
+(Trojan Source); zero-width characters make two ids look identical; fillers and tag
+characters carry text no reader sees (tag characters spell ASCII invisibly). All are
+flagged wherever a contributor can type text, and the hint names the character, since
+the reader cannot see it.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, values_of
 
-BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-INVISIBLE = "\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff"
+_Ranges = tuple[tuple[int, int], ...]
+_BIDI_RANGES: _Ranges = ((0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069))
+# Zero-width and other format characters; the combining grapheme joiner; Hangul and
+# Khmer fillers that render as nothing; Mongolian selectors; deprecated format controls;
+# interlinear annotation marks; tag characters (U+E0000 block).
+_INVISIBLE_RANGES: _Ranges = (
+    *((0x00AD, 0x00AD), (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5)),
+    *((0x180B, 0x180F), (0x200B, 0x200D), (0x2060, 0x2064), (0x206A, 0x206F)),
+    *((0x3164, 0x3164), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB)),
+    (0xE0000, 0xE007F),
+)
+
+
+def _class(ranges: _Ranges) -> str:
+    """The ranges as the inside of a regex character class (for re and polars alike)."""
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
+
+
+BIDI = _class(_BIDI_RANGES)
+INVISIBLE = _class(_INVISIBLE_RANGES)
 _PATTERN = f"[{BIDI}{INVISIBLE}]"
+
+
+def flagged_characters() -> str:
+    """Every character X704 flags (test strategies leave them out of valid text)."""
+    return "".join(chr(c) for a, b in (*_BIDI_RANGES, *_INVISIBLE_RANGES) for c in range(a, b + 1))
+
+
+_BIDI = re.compile(f"[{BIDI}]")
+_FIRST = re.compile(_PATTERN)
 _TEXT_KINDS = ("string", "enum", "vocabulary", "date", "string_list", "vocabulary_list")
 
 
-def _describe(value: str) -> tuple[str, str]:
-    for ch in value:
-        if ch in "\u061c\u200e\u200f" or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
-            return "bidirectional control", f"{ord(ch):04X}"
-        if unicodedata.category(ch) == "Cf" or ch == "\u00ad":
-            return "invisible character", f"{ord(ch):04X}"
-    return "invisible character", "?"
+def _describe(value: str) -> tuple[str, str, str]:
+    """(kind, code point, hint) of the first flagged character of `value`."""
+    m = _FIRST.search(value)
+    if m is None:  # cannot happen: polars matched the same pattern
+        return "invisible character", "?", "delete the character; it is invisible"
+    ch = m.group()
+    what = "bidirectional control" if _BIDI.match(ch) else "invisible character"
+    name = unicodedata.name(ch, "unnamed")
+    hint = (
+        f"delete U+{ord(ch):04X} {name} at character {m.start() + 1}; "
+        "it is invisible in most editors"
+    )
+    return what, f"{ord(ch):04X}", hint
 
 
 def check_invisible(ctx: CheckContext) -> list[Failures]:
@@ -50,7 +86,7 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
             "field",
             pl.Series("what", [d[0] for d in described], pl.String),
             pl.Series("codepoint", [d[1] for d in described], pl.String),
-            pl.lit("delete the character; it is invisible in most editors").alias("hint"),
+            pl.Series("hint", [d[2] for d in described], pl.String),
         ),
     )
 

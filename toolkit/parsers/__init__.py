@@ -10,11 +10,12 @@ from pathlib import Path
 from toolkit.parsers.base import Document, Limits, Locator, ParseResult, Role
 from toolkit.parsers.decode import decode, read_bytes
 from toolkit.parsers.discover import FileEntry, discover
-from toolkit.parsers.json_parser import parse_json, parse_jsonl
+from toolkit.parsers.json_parser import Batch, parse_json, stream_jsonl
 from toolkit.parsers.yaml_parser import parse_yaml
 from toolkit.problems import Problem
 
 __all__ = [
+    "Batch",
     "Document",
     "FileEntry",
     "Limits",
@@ -22,7 +23,9 @@ __all__ = [
     "ParseResult",
     "Role",
     "discover",
+    "parse_bytes",
     "parse_file",
+    "stream_file",
 ]
 
 DEFAULT_LIMITS = Limits()
@@ -54,9 +57,20 @@ def parse_file(
     if fmt is None:
         reason = f"unsupported file type '{path.suffix}' (use .yaml, .yml, .json or .jsonl)"
         return ParseResult(problems=[Problem.of("P001", file, reason=reason)])
+    if fmt == "jsonl":
+        with _gc_paused():
+            return collect(stream_jsonl(path, file, role, limits, root))
     data, problems = read_bytes(path, file, limits)
     if data is None:
         return ParseResult(problems=problems)
+    return parse_bytes(data, path, file, role, limits, root)
+
+
+def parse_bytes(
+    data: bytes, path: Path, file: str, role: Role, limits: Limits, root: Path | None
+) -> ParseResult:
+    """A YAML or JSON file's bytes (as `read_bytes` gave them), parsed whole."""
+    fmt = _FORMATS.get(path.suffix.lower())
     decoded = decode(data, file, yaml=fmt == "yaml", controls=fmt != "jsonl")
     del data
     text = decoded.text
@@ -65,9 +79,31 @@ def parse_file(
     with _gc_paused():
         if fmt == "yaml":
             result = parse_yaml(text, file, path, role, limits, root)
-        elif fmt == "json":
-            result = parse_json(text, file, path, role, limits, root)
         else:
-            result = parse_jsonl(text, file, path, role, limits, root, decoded.controls)
+            result = parse_json(text, file, path, role, limits, root)
     result.problems[:0] = decoded.problems
     return result
+
+
+def collect(batches: Iterator[Batch]) -> ParseResult:
+    """One file's batches as one result (a fatal batch voids what came before it)."""
+    result = ParseResult()
+    for batch in batches:
+        if batch.fatal:
+            return ParseResult(problems=batch.problems)
+        result.documents += batch.documents
+        result.problems += batch.problems
+    return result
+
+
+def stream_file(
+    path: Path, file: str, role: Role, limits: Limits = DEFAULT_LIMITS, root: Path | None = None
+) -> Iterator[Batch]:
+    """The documents and problems of one file in batches: JSONL a block of lines at a time
+    (see `stream_jsonl`), every other format whole, as one batch. Gives what `parse_file`
+    gives; only the batching differs."""
+    if path.suffix.lower() == ".jsonl":
+        yield from stream_jsonl(path, file, role, limits, root)
+        return
+    result = parse_file(path, file, role, limits, root)
+    yield Batch(documents=result.documents, problems=result.problems)

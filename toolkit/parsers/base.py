@@ -25,13 +25,29 @@ class Locator(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds that keep a run fast and its memory small; each breach has its own code."""
+    """Bounds that keep a run fast and its memory small; each breach has its own code.
 
-    max_file_bytes: int = 256 * 1024 * 1024
-    max_line_bytes: int = 16 * 1024 * 1024
-    max_depth: int = 64
-    max_string_chars: int = 1_000_000
-    max_facts_per_bundle: int = 10_000
+    Data comes from strangers (factkit is their pull request's CI check), so every
+    input dimension that costs time or memory has a bound that is checked before the
+    cost is paid: the size of a file before it is read, a line before it is decoded,
+    the depth before a value is built. The README's limits table lists them.
+    """
+
+    # L001, checked before reading. A YAML or JSON file holds one record, and parsing it
+    # takes up to 40 times its size in memory (a position per value). JSONL is read a
+    # line at a time, so only its run time grows with its size: the limit admits a
+    # million machine-extracted facts (about 500 MB) and refuses files of gigabytes.
+    max_file_bytes: int = 32 * 1024 * 1024
+    max_jsonl_bytes: int = 1024 * 1024 * 1024
+    max_line_bytes: int = 16 * 1024 * 1024  # L005, one JSONL line
+    max_depth: int = 64  # L002, nested mappings and lists
+    max_string_chars: int = 1_000_000  # L003, one string or key
+    max_facts_per_bundle: int = 10_000  # L004, all facts of one bundle together
+    max_text_bytes: int = 16 * 1024 * 1024  # L006, one text copy of a source
+    # L007: past this a file's report is noise, and a crafted file (a million blank JSONL
+    # lines, a mapping of a million unknown keys) would otherwise cost a problem object
+    # per byte or two of input.
+    max_problems_per_file: int = 1_000
 
 
 @dataclass(slots=True)

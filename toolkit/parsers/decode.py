@@ -6,6 +6,7 @@ device can have side effects) and never reads more than the size limit.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -36,6 +37,22 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (b"\xfe\xff", "UTF-16 BE"),
 )
 _UTF8_BOM = b"\xef\xbb\xbf"
+
+# Formats contributors have been known to save under a data name, by their first bytes.
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+)
+_SNIFF = 8192
 
 _FILE_KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -83,6 +100,40 @@ class Decoded:
         return self.text is None or any(p.severity == "error" for p in self.problems)
 
 
+def _magic(data: bytes) -> str | None:
+    """The format a file's first bytes announce, among those in _MAGIC."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    return None
+
+
+def looks_binary(data: bytes) -> str | None:
+    """What a file that is not text seems to be, or None when it may be text.
+
+    Known formats go by their first bytes; anything else counts as binary when more
+    than 1 in 100 of its first 8 KiB are NULs or more than 1 in 20 are control bytes
+    (random bytes have about 12%), and more than a handful: a text with a stray NUL
+    is still text. Only used to word a hint: "save it as UTF-8" is useless advice for
+    a PNG.
+    """
+    kind = _magic(data)
+    if kind is not None:
+        return kind
+    head = data[:_SNIFF]
+    if not head:
+        return None
+    odd = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    nul = head.count(0)
+    if (nul > 2 and nul * 100 > len(head)) or (odd > 8 and odd * 20 > len(head)):
+        return "binary data"
+    return None
+
+
+def _binary_hint(kind: str) -> str:
+    return f"the file looks like {kind}, not text: is it the file you meant to add?"
+
+
 def _kind(mode: int) -> str:
     for test, name in _FILE_KINDS:
         if test(mode):
@@ -91,7 +142,11 @@ def _kind(mode: int) -> str:
 
 
 def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, list[Problem]]:
-    """The file's bytes, or the problem that stopped us reading them."""
+    """The file's bytes, or the problem that stopped us reading them.
+
+    The size limit (L001) is checked on the file's metadata before anything is read,
+    and the read stops one byte past it should the file grow meanwhile.
+    """
     try:
         st = os.stat(path)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
@@ -99,8 +154,9 @@ def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, lis
         return None, [Problem.of("P001", file, reason=reason)]
     if not stat.S_ISREG(st.st_mode):
         return None, [Problem.of("X702", file, path=file, what=_kind(st.st_mode))]
-    if st.st_size > limits.max_file_bytes:
-        return None, [Problem.of("L001", file, size=st.st_size, limit=limits.max_file_bytes)]
+    limit = limits.max_jsonl_bytes if path.suffix.lower() == ".jsonl" else limits.max_file_bytes
+    if st.st_size > limit:
+        return None, [Problem.of("L001", file, size=st.st_size, limit=limit)]
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -108,11 +164,11 @@ def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, lis
             mode = os.fstat(fh.fileno()).st_mode  # it may have been swapped since stat()
             if not stat.S_ISREG(mode):
                 return None, [Problem.of("X702", file, path=file, what=_kind(mode))]
-            data = fh.read(limits.max_file_bytes + 1)
+            data = fh.read(limit + 1)
     except OSError as exc:
         return None, [Problem.of("P001", file, reason=exc.strerror or str(exc))]
-    if len(data) > limits.max_file_bytes:  # grew after stat()
-        return None, [Problem.of("L001", file, size=len(data), limit=limits.max_file_bytes)]
+    if len(data) > limit:  # grew after stat()
+        return None, [Problem.of("L001", file, size=len(data), limit=limit)]
     return data, []
 
 
@@ -137,7 +193,14 @@ def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True)
         line, column = LineIndex(prefix, yaml=yaml).position(len(prefix))
         bad = data[exc.start]
         reason = f"byte 0x{bad:02X} at line {line}, column {column} ({exc.reason})"
-        hint = "the file may be Latin-1 or Windows-1252; save it as UTF-8" if bad >= 0x80 else None
+        # Judged on the first line up to just past the bad byte, so that a JSONL file
+        # read a line at a time gets the same words as one decoded whole.
+        kind = _magic(data[: exc.start + 8]) if line == 1 else None
+        hint = None
+        if kind is not None:
+            hint = _binary_hint(kind)
+        elif bad >= 0x80:
+            hint = "the file may be Latin-1 or Windows-1252 text (save it as UTF-8), or not text"
         problems.append(
             Problem.of("P002", file, line=line, column=column, hint=hint, reason=reason)
         )
@@ -151,7 +214,15 @@ def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True)
         for chunk in (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK))
     )
     if found and controls:
-        problems.extend(control_problems(text, file, LineIndex(text, yaml=yaml)))
+        index = LineIndex(text, yaml=yaml)
+        kind = looks_binary(data)
+        if kind is None:
+            problems.extend(control_problems(text, file, index))
+        else:  # one problem with the likely cause, not ten about single bytes
+            first = control_problems(text, file, index, 1)[0]
+            if first.hint is None:
+                first = dataclasses.replace(first, hint=_binary_hint(kind))
+            problems.append(first)
     return Decoded(text, problems, found)
 
 

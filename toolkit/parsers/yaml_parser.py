@@ -32,7 +32,6 @@ from toolkit.problems import Problem, escape_pointer_token
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _BYTE_OFFSETS = _LOADER is not yaml.SafeLoader  # libyaml reports reader errors in bytes
-MAX_PROBLEMS = 200  # per file: past this the file is hopeless and the list unreadable
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -170,12 +169,20 @@ class _Builder:
         self.aliases: set[str] = set()
 
     def add(self, code: str, at: int, pointer: str, **params: Any) -> None:
+        """Record a problem; past the per-file limit, say so once (L007) and stop parsing,
+        since a file with that many problems is garbage and its list would be unbounded."""
         line, column = (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
+        limit = self.limits.max_problems_per_file
+        if len(self.problems) >= limit:
+            self.problems.append(
+                Problem.of(
+                    "L007", self.file, line=line, column=column, pointer=pointer, limit=limit
+                )
+            )
+            raise _TooMany
         self.problems.append(
             Problem.of(code, self.file, line=line, column=column, pointer=pointer, **params)
         )
-        if len(self.problems) >= MAX_PROBLEMS:
-            raise _TooMany
 
     def marks(self, ev: Any, at: int, pointer: str) -> None:
         """Anchors and tags are refused wherever they appear."""
@@ -267,6 +274,7 @@ class _Builder:
         top: Any = None  # stack[-1], kept in a local for speed
         in_map = False
         skip = 0  # > 0 while passing over a refused subtree
+        skipped = ""  # the pointer of the mapping or value it belongs to
         documents = 0
         while True:
             ev = get_event()
@@ -276,6 +284,12 @@ class _Builder:
                     skip += 1
                 elif cls is MappingEndEvent or cls is SequenceEndEvent:
                     skip -= 1
+                    continue
+                elif cls is AliasEvent:
+                    self.alias(ev, _pack(ev.start_mark), skipped)
+                    continue
+                if ev.anchor is not None or ev.tag is not None:  # refused where skipped too
+                    self.marks(ev, _pack(ev.start_mark), skipped)
                 continue
             scalar = cls is ScalarEvent
             if scalar or cls is MappingStartEvent or cls is SequenceStartEvent:
@@ -294,11 +308,13 @@ class _Builder:
                                 keys[member] = (mark.line << 32) | mark.column
                                 top.key, top.member = name, member
                                 continue
-                        skip = self.key(ev, top)
+                        skip, skipped = self.key(ev, top), top.pointer
                         continue
                     top.key = None
                     if key is _SKIP:
-                        skip = 0 if scalar else 1
+                        if ev.anchor is not None or ev.tag is not None:
+                            self.marks(ev, _pack(ev.start_mark), top.pointer)
+                        skip, skipped = (0 if scalar else 1), top.pointer
                         continue
                     pointer = top.member
                 elif top is None:
@@ -326,7 +342,7 @@ class _Builder:
                                     self.add("P019", at, pointer, value=text, other=other)
                 elif len(stack) >= max_depth:
                     self.too_deep(at, pointer)
-                    skip = 1
+                    skip, skipped = 1, pointer
                     value = None
                 elif cls is MappingStartEvent:
                     value = {}
