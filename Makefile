@@ -22,6 +22,7 @@ help:
 	@echo "make lint       ruff check and format check"
 	@echo "make typecheck  mypy on toolkit/"
 	@echo "make docs       regenerate docs/codebook.md"
+	@echo "make bench      benchmark 100k and 1M facts (bench/README.md); bench-large: 10M"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,13 @@ typecheck: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m toolkit codebook --out docs/codebook.md
+
+# Benchmarks (bench/README.md): synthetic data in .bench/, medians of 3 runs, under ~30 min.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+bench-large: $(STAMP)
+	$(BIN)/python bench/run.py --large
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import gc
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -11,24 +18,43 @@ from toolkit.checks import (
     consistency,
     grounding,
     identity,
+    limits,
     references,
     safety,
     texts,
     vocabularies,
 )
-from toolkit.checks.base import CheckContext, to_problems
+from toolkit.checks.base import CheckContext
 from toolkit.checks.grounding import OFFSETS
-from toolkit.checks.schema import check_dates, check_documents
-from toolkit.frames import Frames, build_frames
-from toolkit.frames.build import DOC, PTR
+from toolkit.checks.limits import LIMITS, ProblemBudget
+from toolkit.checks.schema import SchemaChecker, check_dates
+from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
+from toolkit.frames import Frames
+from toolkit.frames.build import DOC, PTR, FrameBuilder
+from toolkit.frames.documents import Documents
 from toolkit.model.model import Model, load_model
-from toolkit.parsers import discover, parse_file
+from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file
 from toolkit.parsers.base import Document, Limits
+from toolkit.parsers.decode import read_bytes
+from toolkit.parsers.locate import JsonLocator
 from toolkit.problems import Problem
+from toolkit.progress import NULL, Progress
 from toolkit.result import Report
 
+if TYPE_CHECKING:
+    from toolkit.cache import ParseCache
+
 # The cross-record families, in report order. Each module lists its checks in CHECKS.
-FAMILIES = (identity, references, vocabularies, consistency, texts, grounding, safety)
+FAMILIES = (
+    identity,
+    references,
+    vocabularies,
+    consistency,
+    texts,
+    grounding,
+    safety,
+    limits,
+)
 
 
 @dataclass(slots=True)
@@ -38,24 +64,187 @@ class Run:
     report: Report
     model: Model
     frames: Frames
+    # resolved path of each text copy read → its path relative to its data folder (None:
+    # not known), and sha256 digests of files whose bytes the run read: the export's
+    # input hash reuses them instead of reading the files again
+    text_files: dict[Path, str] | None = None
+    digests: dict[Path, str] = field(default_factory=dict)
+    # wall time of each stage in seconds (load, then each check), for profiles and benchmarks
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How a run reads, besides what it reads: a parse cache, a progress receiver."""
+
+    cache: ParseCache | None = None
+    progress: Progress = NULL
+
+
+_OPTIONS: ContextVar[Options] = ContextVar(
+    "factkit_run_options",
+    default=Options(),  # noqa: B039 - frozen, never mutated
+)
+
+
+@contextmanager
+def options(
+    *, cache: ParseCache | None = None, progress: Progress | None = None
+) -> Iterator[Options]:
+    """Run options for every `run`/`validate` inside the block (the command line sets them
+    this way, so its calls stay `validate(paths)`)."""
+    current = _OPTIONS.get()
+    chosen = replace(
+        current,
+        cache=cache if cache is not None else current.cache,
+        progress=progress if progress is not None else current.progress,
+    )
+    token = _OPTIONS.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _OPTIONS.reset(token)
+
+
+def current_options() -> Options:
+    """The options `options(...)` set for this context (none by default)."""
+    return _OPTIONS.get()
 
 
 def load_documents(
     paths: Sequence[str], limits: Limits
 ) -> tuple[list[Document], list[Problem], int]:
-    documents, problems, files = _load(paths, limits)
-    return documents, problems, len(files)
-
-
-def _load(paths: Sequence[str], limits: Limits) -> tuple[list[Document], list[Problem], list[str]]:
-    """Documents, problems and the display name of every file read (reporters list them)."""
+    """Every document with its values (for callers that want them; `run` streams)."""
     entries, problems = discover(paths)
     documents: list[Document] = []
     for entry in entries:
         result = parse_file(entry.path, entry.file, entry.role, limits, entry.root)
         problems += result.problems
         documents += result.documents
-    return documents, problems, [entry.file for entry in entries]
+    return documents, problems, len(entries)
+
+
+@dataclass(slots=True)
+class _Loaded:
+    documents: Documents
+    problems: list[Problem]
+    tables: dict[str, pl.DataFrame]
+    files: list[str]
+    digests: dict[Path, str]
+
+
+def _file_size(entry: FileEntry) -> int:
+    try:
+        return os.stat(entry.path).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _load(
+    model: Model, paths: Sequence[str], limits: Limits, opts: Options, budget: ProblemBudget
+) -> _Loaded:
+    """Parse, check against the schema and flatten every file, a batch at a time.
+
+    A batch's values are dropped once its rows are in the tables, so memory holds the
+    tables, not the input. The cycle collector stays off meanwhile: parsing allocates
+    millions of acyclic containers that it would scan again and again for nothing.
+    """
+    entries, problems = discover(paths)
+    progress = opts.progress
+    documents = Documents()
+    builder = FrameBuilder(model)
+    schema = SchemaChecker(model)
+    digests: dict[Path, str] = {}
+    sizes = [_file_size(e) for e in entries]
+    progress.begin("checking", sum(sizes))
+    done = read = facts = 0
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for entry, size in zip(entries, sizes, strict=True):
+            streamed = entry.path.suffix.lower() == ".jsonl"  # only a stream can fail late
+            start, mark = len(documents), builder.mark() if streamed else -1
+            found: list[Problem] = []
+            for batch in _batches(entry, limits, schema, opts.cache):
+                if batch.fatal:  # the file failed as a whole: forget what it gave
+                    documents.truncate(start)
+                    builder.truncate(mark)
+                    budget.forget(entry.file)
+                    found = budget.admit(batch.problems)
+                    continue
+                found += budget.admit(batch.problems)
+                room = max(1, budget.left(entry.file))  # an invalid record has a problem
+                checked = batch.schema or [schema.check(doc, limit=room) for doc in batch.documents]
+                valid = [not errors for errors in checked]
+                for errors in checked:
+                    found += budget.admit(errors)
+                lines = [_text(doc) for doc in batch.documents] if batch.offsets else None
+                builder.add(batch.documents, len(documents), valid, lines)
+                if batch.offsets:
+                    documents.add_lines(batch.documents, batch.offsets, batch.sizes)
+                    done = read + batch.offsets[-1] + batch.sizes[-1]
+                else:
+                    documents.add(batch.documents)
+                facts += _count_facts(batch.documents)
+                progress.advance(done, facts)
+                if batch.digest is not None:
+                    digests[entry.path.resolve()] = batch.digest
+                if budget.full(entry.file):
+                    break  # nothing more of this file would be reported: stop reading it
+            problems += found
+            read += size
+            done = read
+            progress.advance(done, facts)
+    finally:
+        if enabled:
+            gc.enable()
+    files = [entry.file for entry in entries]
+    return _Loaded(documents, problems, builder.frames(), files, digests)
+
+
+def _text(doc: Document) -> str:
+    """A streamed JSONL document's line (its locator holds it while the batch lives)."""
+    locator = doc.locator
+    assert isinstance(locator, JsonLocator)
+    return locator.text
+
+
+def _count_facts(documents: Sequence[Document]) -> int:
+    n = 0
+    for doc in documents:
+        value = doc.value
+        if type(value) is dict:
+            for key in ("statements", "agreements", "supplies", "alignments", "events"):
+                found = value.get(key)
+                if type(found) is list:
+                    n += len(found)
+    return n
+
+
+_CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed
+
+
+def _batches(
+    entry: FileEntry, limits: Limits, schema: SchemaChecker, cache: ParseCache | None
+) -> Iterator[Batch]:
+    """One file's batches; YAML through the parse cache when there is one."""
+    if cache is None or entry.path.suffix.lower() not in _CACHED:
+        yield from stream_file(entry.path, entry.file, entry.role, limits, entry.root)
+        return
+    data, problems = read_bytes(entry.path, entry.file, limits)
+    if data is None:
+        yield Batch(problems=problems)
+        return
+    key = cache.key(data, entry.path.suffix, entry.role, limits)
+    found = cache.load(key, entry.root, entry.file, entry.path, entry.role)
+    if found is not None:
+        documents, problems, checked = found
+        yield Batch(documents=documents, problems=problems, schema=checked)
+        return
+    result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
+    checked = [schema.check(doc) for doc in result.documents]
+    cache.store(key, entry.root, result.documents, result.problems, checked)
+    yield Batch(documents=result.documents, problems=result.problems, schema=checked)
 
 
 def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -> None:
@@ -74,25 +263,56 @@ def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -
             )
 
 
-def run(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Run:
-    """Validate everything under `paths`; raises only on usage or internal errors."""
+def run(
+    paths: Sequence[str] = ("data",),
+    *,
+    limits: Limits | None = None,
+    cache: ParseCache | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Validate everything under `paths`; raises only on usage or internal errors.
+
+    `cache` and `progress` default to those set with `options(...)` (none by default).
+    """
+    with options(cache=cache, progress=progress) as opts:
+        try:
+            return _run(paths, limits or Limits(), opts)
+        finally:
+            opts.progress.end()
+
+
+def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     model = load_model()
-    documents, problems, checked = _load(paths, limits or Limits())
-    problems += check_documents(model, documents)
-    frames = build_frames(model, documents)
+    budget = ProblemBudget(limits.max_problems_per_file)
+    loaded = _load(model, paths, limits, opts, budget)
+    documents, problems, checked = loaded.documents, loaded.problems, loaded.files
+    frames = Frames(tables=loaded.tables, documents=documents)
+    timings["load"] = time.perf_counter() - clock
+    opts.progress.begin("cross-checking")
     ctx = CheckContext(model, frames)
-    for fails in check_dates(ctx):
-        problems += to_problems(fails, documents)
-    for family in FAMILIES:
-        for check in family.CHECKS:
-            for fails in check(ctx):
-                problems += to_problems(fails, documents)
+    ctx.cache[LIMITS] = limits
+    for check in (check_dates, *(c for family in FAMILIES for c in family.CHECKS)):
+        clock = time.perf_counter()
+        for fails in check(ctx):
+            problems += budget.render(fails, ctx)
+        timings[check.__name__] = time.perf_counter() - clock
+    clock = time.perf_counter()
     attach_offsets(model, frames, ctx.cache.get(OFFSETS))
+    timings["attach_offsets"] = time.perf_counter() - clock
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
-    return Run(report, model, frames)
+    digests = {**loaded.digests, **ctx.cache.get(TEXT_DIGESTS, {})}
+    return Run(report, model, frames, ctx.cache.get(TEXT_FILES), digests, timings)
 
 
-def validate(paths: Sequence[str] = ("data",), *, limits: Limits | None = None) -> Report:
-    return run(paths, limits=limits).report
+def validate(
+    paths: Sequence[str] = ("data",),
+    *,
+    limits: Limits | None = None,
+    cache: ParseCache | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    return run(paths, limits=limits, cache=cache, progress=progress).report

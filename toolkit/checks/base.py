@@ -9,7 +9,7 @@ line numbers themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ import polars as pl
 import pycountry
 
 from toolkit.frames.build import Frames
+from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
 from toolkit.model.tables import Column
 from toolkit.parsers.base import Document
@@ -51,6 +52,8 @@ class CheckContext:
     def doc_files(self) -> pl.DataFrame:
         """`_doc` → file name, for messages that name another file."""
         docs = self.frames.documents
+        if isinstance(docs, Documents):
+            return docs.files()
         return pl.DataFrame(
             {
                 "_doc": list(range(len(docs))),
@@ -98,7 +101,7 @@ def make_problem(
     )
 
 
-def to_problems(fails: Failures, documents: list[Document]) -> list[Problem]:
+def to_problems(fails: Failures, documents: Sequence[Document]) -> list[Problem]:
     """Render a frame of failure cases; the only per-row Python work is for failures."""
     out: list[Problem] = []
     has_hint = "hint" in fails.frame.columns

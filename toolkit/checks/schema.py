@@ -73,11 +73,18 @@ class SchemaChecker:
             role: jsonschema_rs.validator_for(schema) for role, schema in self.schemas.items()
         }
 
-    def check(self, doc: Document) -> list[Problem]:
+    def check(self, doc: Document, *, limit: int | None = None) -> list[Problem]:
+        """The record's problems; with `limit`, at most that many (errors are produced
+        lazily, so a record of a million unknown keys costs no more than `limit`)."""
         validator = self.validators[doc.role]
         if validator.is_valid(doc.value):
             return []
-        return [p for err in validator.iter_errors(doc.value) for p in self._problems(doc, err)]
+        found: list[Problem] = []
+        for err in validator.iter_errors(doc.value):
+            found += self._problems(doc, err, limit)
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
+        return found
 
     def _node(self, role: str, schema_path: Sequence[Any]) -> dict[str, Any]:
         """The schema object that holds the failing keyword."""
@@ -87,7 +94,7 @@ class SchemaChecker:
             node = node[token] if isinstance(node, dict) else node[int(token)]
         return resolve(schema, node) if isinstance(node, dict) else {}
 
-    def _problems(self, doc: Document, err: Any) -> list[Problem]:
+    def _problems(self, doc: Document, err: Any, limit: int | None = None) -> list[Problem]:
         pointer = join_pointer("", *err.instance_path)
         kind = err.kind.name
         detail = err.kind.as_dict()
@@ -109,7 +116,7 @@ class SchemaChecker:
                     hint=did_you_mean(name, allowed, cutoff=70)
                     or f"allowed here: {', '.join(allowed)}",
                 )
-                for name in detail["unexpected"]
+                for name in detail["unexpected"][:limit]
             ]
         if kind == "type":
             hint = None

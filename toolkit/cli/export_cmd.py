@@ -72,6 +72,18 @@ def register(subparsers: Subparsers) -> None:
         "marks them); rejected facts are never exported",
     )
     parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary when the export is written; the report of a "
+        "failed validation is printed as usual",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse every YAML file again instead of reusing .factkit-cache/",
+    )
+    parser.add_argument(
         "--format-report",
         choices=list(REPORTERS),
         default="text",
@@ -100,20 +112,23 @@ def summary(result: ExportResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Export, print the report when it has something to say, then the summary."""
+    from toolkit.cli.validate_cmd import run_options
     from toolkit.export import export
 
-    result = export(
-        list(args.paths),
-        args.out,
-        formats=args.formats,
-        formula_safe=args.formula_safe,
-        include_unreviewed=args.include_unreviewed,
-    )
+    with run_options(args):
+        result = export(
+            list(args.paths),
+            args.out,
+            formats=args.formats,
+            formula_safe=args.formula_safe,
+            include_unreviewed=args.include_unreviewed,
+        )
     report = result.report
     if not result.written or report.problems:
         color = args.format_report == "text" and use_color(sys.stdout)
         emit(render(report, args.format_report, source=FileLines(), color=color))
     if not result.written:
         return EXIT_INVALID
-    emit(summary(result), sys.stdout if args.format_report == "text" else sys.stderr)
+    if not args.quiet:
+        emit(summary(result), sys.stdout if args.format_report == "text" else sys.stderr)
     return EXIT_OK

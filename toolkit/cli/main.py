@@ -24,6 +24,7 @@ from toolkit.cli import (
     new_cmd,
     schema_cmd,
     silence_stdout,
+    synth_cmd,
     validate_cmd,
     version,
 )
@@ -46,7 +47,14 @@ class Command(Protocol):
 
 
 # One module per subcommand; adding a command is one entry here.
-COMMANDS: tuple[Command, ...] = (validate_cmd, export_cmd, codebook_cmd, schema_cmd, new_cmd)
+COMMANDS: tuple[Command, ...] = (
+    validate_cmd,
+    export_cmd,
+    codebook_cmd,
+    schema_cmd,
+    new_cmd,
+    synth_cmd,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from toolkit.cli import (
     EXIT_INVALID,
@@ -23,6 +25,23 @@ from toolkit.result import Report
 
 NAME = "validate"
 DEFAULT_PATHS = ["data"]
+
+
+@contextmanager
+def run_options(args: argparse.Namespace) -> Iterator[None]:
+    """The parse cache (unless --no-cache) and, on a terminal without --quiet, a progress
+    bar on stderr, for every run inside the block."""
+    from toolkit import checker
+    from toolkit.cache import ParseCache
+    from toolkit.progress import for_terminal
+
+    cache = None if getattr(args, "no_cache", False) else ParseCache()
+    progress = for_terminal(sys.stderr, quiet=getattr(args, "quiet", False))
+    try:
+        with checker.options(cache=cache, progress=progress):
+            yield
+    finally:
+        progress.end()
 
 
 def register(subparsers: Subparsers) -> None:
@@ -55,7 +74,14 @@ def register(subparsers: Subparsers) -> None:
         "-q",
         "--quiet",
         action="store_true",
-        help="print nothing when the data passes; report as usual when it fails",
+        help="print nothing when the data passes (and draw no progress bar); report as usual "
+        "when it fails",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse every YAML file again instead of reusing what .factkit-cache/ (next to "
+        "the data folder) holds from earlier runs",
     )
     parser.add_argument(
         "-o",
@@ -84,11 +110,12 @@ def _check(paths: list[str]) -> Report:
 
 def run(args: argparse.Namespace) -> int:
     """Validate, render in the chosen format, deliver, and turn the verdict into an exit code."""
-    report = _check(list(args.paths))
-    if args.changed_since is not None:
-        from toolkit.changes import restrict_to_changes
+    with run_options(args):
+        report = _check(list(args.paths))
+        if args.changed_since is not None:
+            from toolkit.changes import restrict_to_changes
 
-        report = restrict_to_changes(report, list(args.paths), args.changed_since, _check)
+            report = restrict_to_changes(report, list(args.paths), args.changed_since, _check)
     passed = report.passes(strict=args.strict)
     source = FileLines()
     if args.output is not None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -82,20 +84,81 @@ def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
     from toolkit.checks.texts import resolve_text
 
     files = {entry.path.resolve(): os.path.relpath(entry.path, entry.root) for entry in entries}
-    sources = run.frames.tables["sources"].filter(pl.col("text").is_not_null())
-    for index, text in sources.select(DOC, "text").iter_rows():
-        doc = run.frames.documents[index]
-        path, _, _ = resolve_text(doc.path, doc.root, text)
-        if path is not None:
-            base = (doc.root or doc.path.parent).resolve()
-            files.setdefault(path, os.path.relpath(path, base))
-    return [parquet.InputFile(relative, path) for path, relative in files.items()]
+    if run.text_files is not None:  # what the run's text check resolved
+        for path, relative in run.text_files.items():
+            files.setdefault(path, relative)
+    else:
+        sources = run.frames.tables["sources"].filter(pl.col("text").is_not_null())
+        for index, text in sources.select(DOC, "text").iter_rows():
+            doc = run.frames.documents[index]
+            found, _, _ = resolve_text(doc.path, doc.root, text)
+            if found is not None:
+                base = (doc.root or doc.path.parent).resolve()
+                files.setdefault(found, os.path.relpath(found, base))
+    return [
+        parquet.InputFile(relative, path, run.digests.get(path)) for path, relative in files.items()
+    ]
 
 
 def _toolkit_version() -> str:
     import toolkit
 
     return str(getattr(toolkit, "__version__", "0+unknown"))
+
+
+class _Encoded:
+    """Parquet bytes are made in the calling thread; the CSV files, one after the other, in a
+    worker thread meanwhile (polars works outside the interpreter lock, so the two overlap).
+    The worker stays at most a few tables ahead and stops at the first failure, so a failed
+    export encodes no more than the sequential one did."""
+
+    AHEAD = 3
+
+    def __init__(
+        self, tables: dict[str, pl.DataFrame], formats: tuple[str, ...], formula_safe: bool
+    ) -> None:
+        self.tables = tables
+        self._queue: queue.Queue[tuple[str, bytes] | BaseException] = queue.Queue(self.AHEAD)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if "csv" in formats:
+            self._thread = threading.Thread(
+                target=self._encode_csv, args=(formula_safe,), name="factkit-csv", daemon=True
+            )
+            self._thread.start()
+
+    def _put(self, item: tuple[str, bytes] | BaseException) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _encode_csv(self, formula_safe: bool) -> None:
+        for name, frame in self.tables.items():
+            if self._stop.is_set():
+                return
+            try:
+                data = csv_writer.to_bytes(frame, formula_safe=formula_safe)
+            except BaseException as exc:  # handed to the caller, which raises it
+                self._put(exc)
+                return
+            if not self._put((name, data)):
+                return
+
+    def csv(self) -> Iterator[tuple[str, bytes]]:
+        for _ in self.tables:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _write_parquet(
@@ -108,14 +171,13 @@ def _write_parquet(
 def _write_csv(
     staging: atomic.Staging,
     model: Model,
-    tables: dict[str, pl.DataFrame],
+    encoded: _Encoded,
     input_hash: str,
     *,
     formula_safe: bool,
 ) -> None:
     files: list[datapackage.CsvFile] = []
-    for name, frame in tables.items():
-        data = csv_writer.to_bytes(frame, formula_safe=formula_safe)
+    for name, data in encoded.csv():
         staging.write_bytes(f"{name}.csv", data)
         digest = hashlib.sha256(data).hexdigest()
         files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
@@ -155,17 +217,24 @@ def export(
     if not run.report.ok:
         return ExportResult(report=run.report, out=target, written=False)
     model = run.model
+    progress = checker.current_options().progress
+    progress.begin("exporting")
     chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
     tables = typed.typed_tables(model, chosen_facts.frames)
     input_hash = parquet.input_sha256(_inputs(entries, run))
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
     common[f"{parquet.PREFIX}release"] = chosen_facts.policy
-    with atomic.replace_folder(target) as staging:
-        if "parquet" in chosen:
-            _write_parquet(staging, tables, common)
-        if "csv" in chosen:
-            _write_csv(staging, model, tables, input_hash, formula_safe=formula_safe)
-        written = tuple(staging.files)
+    encoded = _Encoded(tables, chosen, formula_safe)
+    try:
+        with atomic.replace_folder(target) as staging:
+            if "parquet" in chosen:
+                _write_parquet(staging, tables, common)
+            if "csv" in chosen:
+                _write_csv(staging, model, encoded, input_hash, formula_safe=formula_safe)
+            written = tuple(staging.files)
+    finally:
+        encoded.close()
+    progress.end()
     return ExportResult(
         report=run.report,
         out=target,

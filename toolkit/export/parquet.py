@@ -30,6 +30,7 @@ class InputFile:
 
     relative: str
     path: Path
+    sha256: str | None = None  # the digest of its bytes, when the run already computed it
 
 
 def input_sha256(files: Iterable[InputFile]) -> str:
@@ -39,11 +40,14 @@ def input_sha256(files: Iterable[InputFile]) -> str:
     """
     lines = []
     for item in files:
-        digest = hashlib.sha256()
-        with open(item.path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        lines.append(f"{digest.hexdigest()}  {item.relative.replace(os.sep, '/')}\n")
+        known = item.sha256
+        if known is None:
+            digest = hashlib.sha256()
+            with open(item.path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            known = digest.hexdigest()
+        lines.append(f"{known}  {item.relative.replace(os.sep, '/')}\n")
     return hashlib.sha256("".join(sorted(lines)).encode("utf-8")).hexdigest()
 
 

@@ -1,0 +1,370 @@
+"""factkit's benchmark: `make bench` (100k and 1M facts) and `make bench-large` (10M).
+
+Every measured command runs in its own process; its wall time comes from the clock and
+its peak memory (max RSS) from `os.wait4`. Each is run --runs times and the median is
+reported (the naive baseline at the largest size fewer times, see --naive-runs). The
+table, with the machine's details, goes to stdout, to bench/results.json and into
+bench/README.md between the result markers.
+
+    python bench/run.py                       # make bench
+    python bench/run.py --large               # make bench-large: 10M facts, once each
+    python bench/run.py --sizes 20000 --runs 1 --no-readme   # a quick try
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+PYTHON = sys.executable
+README = BENCH / "README.md"
+RESULTS = BENCH / "results.json"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@dataclass
+class Timing:
+    name: str
+    facts: int
+    runs: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_mb)
+
+    @property
+    def rate(self) -> float:
+        return self.facts / self.seconds if self.seconds else 0.0
+
+
+def measure(
+    cmd: list[str], *, cwd: Path | None = None, quiet: bool = True
+) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB, exit code) of one process."""
+    start = time.perf_counter()
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=out)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode  # ru_maxrss is in KiB on Linux
+
+
+def repeat(
+    name: str,
+    facts: int,
+    cmd: list[str],
+    runs: int,
+    *,
+    cwd: Path | None = None,
+    before: Any = None,
+    ok: tuple[int, ...] = (0,),
+    note: str = "",
+) -> Timing:
+    timing = Timing(name, facts, note=note)
+    for _ in range(runs):
+        if before is not None:
+            before()
+        wall, rss, code = measure(cmd, cwd=cwd)
+        if code not in ok:
+            raise SystemExit(f"{name}: {' '.join(cmd)} exited {code}")
+        timing.runs.append(wall)
+        timing.rss_mb.append(rss)
+        timing.exit_codes.append(code)
+        print(f"  {name:<28} {facts:>10,} facts  {wall:8.2f} s  {rss:8.0f} MB", flush=True)
+    return timing
+
+
+def toolkit(*args: str) -> list[str]:
+    return [PYTHON, "-m", "toolkit", *args]
+
+
+def synth(path: Path, facts: int, rate: float = 0.0) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"generating {facts:,} facts (invalid rate {rate}) in {path.parent}", flush=True)
+    cmd = toolkit("synth", "--facts", str(facts), "--out", str(path), "--seed", "1", "--quiet")
+    if rate:
+        cmd += ["--invalid-rate", str(rate)]
+    subprocess.run(cmd, check=True)
+
+
+def check_every_break_found(folder: Path, bundles: Path) -> int:
+    """Validate the broken data once, untimed: every injected break must be reported."""
+    report = folder.parent / "report.json"
+    cmd = toolkit("validate", str(folder), "--format", "json", "--output", str(report))
+    subprocess.run(cmd, check=False)
+    found = {
+        (p["line"], p["code"], p["pointer"]) for p in json.loads(report.read_text())["problems"]
+    }
+    expected_file = bundles.with_name(f".{bundles.stem}.expected.jsonl")
+    expected = {
+        (e["line"], e["code"], e["pointer"])
+        for e in map(json.loads, expected_file.read_text().splitlines())
+    }
+    missing = expected - found
+    if missing or found - expected:
+        raise SystemExit(
+            f"invalid run: {len(missing)} breaks missing, {len(found - expected)} extra"
+        )
+    return len(expected)
+
+
+def machine() -> dict[str, str]:
+    import polars
+
+    info: dict[str, str] = {"python": platform.python_version(), "polars": polars.__version__}
+    for module in ("jsonschema_rs", "jsonschema", "pandas", "pyarrow", "frictionless"):
+        try:
+            from importlib.metadata import version
+
+            info[module] = version(module.replace("_", "-"))
+        except Exception:  # a missing optional package is just not listed
+            pass
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("Model name", "CPU(s)", "Thread(s) per core"):
+                info[key.strip()] = value.strip()
+    except (OSError, subprocess.CalledProcessError):
+        info["cpus"] = str(os.cpu_count())
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        info["memory"] = f"{int(mem) / 1024 / 1024:.1f} GiB"
+    except (OSError, IndexError, ValueError):
+        pass
+    info["os"] = platform.platform()
+    return info
+
+
+def bench_size(work: Path, facts: int, runs: int, naive_runs: int, invalid: bool) -> list[Timing]:
+    folder = work / f"{facts}" / "clean"
+    bundles = folder / "bundles.jsonl"
+    synth(bundles, facts)
+    out = work / f"{facts}" / "out"
+    results: list[Timing] = []
+    print(f"\n{facts:,} facts", flush=True)
+    results.append(
+        repeat("factkit validate", facts, toolkit("validate", str(folder), "--quiet"), runs)
+    )
+    results.append(
+        repeat(
+            "factkit export",
+            facts,
+            toolkit("export", str(folder), "--out", str(out / "factkit"), "--quiet"),
+            runs,
+        )
+    )
+    results.append(
+        repeat(
+            "floor (polars only)",
+            facts,
+            [PYTHON, str(BENCH / "baselines.py"), "floor", str(bundles), str(out / "floor")],
+            runs,
+        )
+    )
+    results.append(
+        repeat(
+            "naive (json+jsonschema+pandas)",
+            facts,
+            [PYTHON, str(BENCH / "baselines.py"), "naive", str(bundles), str(out / "naive")],
+            naive_runs,
+        )
+    )
+    frictionless = shutil.which("frictionless", path=str(Path(PYTHON).parent)) or "frictionless"
+    results.append(
+        repeat(
+            "frictionless validate (CSV)",
+            facts,
+            [frictionless, "validate", "statements.csv"],
+            runs,
+            cwd=out / "factkit",
+            note="statements.csv only",
+        )
+    )
+    if invalid:
+        broken = work / f"{facts}" / "invalid" / "bundles.jsonl"
+        synth(broken, facts, 0.01)
+        breaks = check_every_break_found(broken.parent, broken)
+        results.append(
+            repeat(
+                "factkit validate, 1% invalid",
+                facts,
+                toolkit("validate", str(broken.parent), "--quiet"),
+                runs,
+                ok=(1,),
+                note=f"all {breaks} injected breaks reported",
+            )
+        )
+        results.append(
+            repeat(
+                "factkit export, 1% invalid",
+                facts,
+                toolkit("export", str(broken.parent), "--out", str(out / "broken"), "--quiet"),
+                runs,
+                ok=(1,),
+                note="reports, writes nothing",
+            )
+        )
+    return results
+
+
+def bench_yaml(work: Path, runs: int) -> list[Timing]:
+    """The hand-written scale: 5,000 YAML bundles, cold and after one file changed."""
+    folder = work / "yaml" / "data"
+    cache = work / "yaml" / ".factkit-cache"
+    if not folder.exists():
+        print("generating 5,000 YAML bundles", flush=True)
+        code = (
+            "from toolkit.synth import synthesize_yaml; "
+            f"synthesize_yaml({str(folder)!r}, 50000, seed=1)"
+        )
+        subprocess.run([PYTHON, "-c", code], check=True)
+    facts = 50000
+    print("\n5,000 YAML bundles", flush=True)
+    cold = repeat(
+        "YAML validate, cold",
+        facts,
+        toolkit("validate", str(folder), "--quiet"),
+        runs,
+        before=lambda: shutil.rmtree(cache, ignore_errors=True),
+        note="empty cache (filled meanwhile)",
+    )
+    target = sorted((folder / "sources").rglob("*.yaml"))[0]
+    original = target.read_text(encoding="utf-8")
+    counter = iter(range(10**6))
+
+    def touch() -> None:
+        target.write_text(original + f"# edit {next(counter)}\n", encoding="utf-8")
+
+    subprocess.run(toolkit("validate", str(folder), "--quiet"), check=True)  # warm the cache
+    warm = repeat(
+        "YAML validate, 1 file changed",
+        facts,
+        toolkit("validate", str(folder), "--quiet"),
+        runs,
+        before=touch,
+        note="cache warm",
+    )
+    target.write_text(original, encoding="utf-8")
+    return [cold, warm]
+
+
+def table(results: list[Timing]) -> str:
+    floor = {t.facts: t.seconds for t in results if t.name.startswith("floor")}
+    export = {t.facts: t.seconds for t in results if t.name == "factkit export"}
+    clean = {t.facts: t.seconds for t in results if t.name == "factkit validate"}
+    lines = [
+        "| run | facts | median wall (s) | facts/s | peak RSS (MB) | vs floor | notes |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in results:
+        ratio = ""
+        if t.facts in floor and not t.name.startswith("YAML"):
+            ratio = f"{t.seconds / floor[t.facts]:.2f}×"
+        notes = [t.note] if t.note else []
+        if t.name.startswith("naive") and t.facts in export:
+            notes.append(f"{t.seconds / export[t.facts]:.1f}× factkit export's time")
+        if t.name == "factkit validate, 1% invalid" and t.facts in clean:
+            notes.append(f"{t.seconds / clean[t.facts]:.2f}× the clean validate")
+        runs = f"{len(t.runs)} runs" if len(t.runs) != 1 else "1 run"
+        notes.append(runs)
+        lines.append(
+            f"| {t.name} | {t.facts:,} | {t.seconds:.2f} | {t.rate:,.0f} | {t.peak_mb:,.0f} "
+            f"| {ratio} | {'; '.join(notes)} |"
+        )
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    if not README.exists():
+        return
+    body = README.read_text(encoding="utf-8")
+    if START in body and END in body:
+        head, _, rest = body.partition(START)
+        _, _, tail = rest.partition(END)
+        README.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--naive-runs",
+        type=int,
+        default=1,
+        help="runs of the naive baseline "
+        "at the largest size (it takes minutes); smaller sizes get --runs",
+    )
+    parser.add_argument("--large", action="store_true", help="10M facts, validate and export once")
+    parser.add_argument("--work", default=os.environ.get("BENCH_WORK", str(REPO / ".bench")))
+    parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--no-yaml", action="store_true")
+    args = parser.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print("machine:", json.dumps(info), flush=True)
+    started = time.perf_counter()
+    results: list[Timing] = []
+    if args.large:
+        facts = 10_000_000
+        folder = work / f"{facts}" / "clean"
+        synth(folder / "bundles.jsonl", facts)
+        print(f"\n{facts:,} facts", flush=True)
+        results.append(
+            repeat("factkit validate", facts, toolkit("validate", str(folder), "--quiet"), 1)
+        )
+        results.append(
+            repeat(
+                "factkit export",
+                facts,
+                toolkit("export", str(folder), "--out", str(work / f"{facts}" / "out"), "--quiet"),
+                1,
+            )
+        )
+        name = "results-large.json"
+    else:
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        for facts in sizes:
+            naive = args.naive_runs if facts == max(sizes) else args.runs
+            results += bench_size(work, facts, args.runs, naive, invalid=facts == max(sizes))
+        if not args.no_yaml:
+            results += bench_yaml(work, args.runs)
+        name = RESULTS.name
+    text = table(results)
+    elapsed = time.perf_counter() - started
+    print("\n" + text)
+    print(f"\nbenchmark took {elapsed / 60:.1f} min")
+    payload = {"machine": info, "results": [asdict(t) for t in results], "minutes": elapsed / 60}
+    (BENCH / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if not args.no_readme and not args.large:
+        details = ", ".join(f"{k}: {v}" for k, v in info.items())
+        write_readme(f"Measured {time.strftime('%Y-%m-%d')} on {details}.\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

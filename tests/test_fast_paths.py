@@ -1,0 +1,153 @@
+"""The fast paths give exactly what the simple ones give.
+
+* JSONL streamed in blocks of lines = the whole file decoded and parsed at once;
+* tables flattened column by column, or by polars from the JSON text = value by value;
+* CSV cells of floats and lists written by polars = Python's `repr` and `json.dumps`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import datasets, write_dataset
+from toolkit.checker import load_documents, run
+from toolkit.export.csv_writer import _json_lists, _repr_floats
+from toolkit.frames.build import build_frames
+from toolkit.model.model import load_model
+from toolkit.parsers import collect
+from toolkit.parsers.base import Limits, ParseResult
+from toolkit.parsers.decode import decode
+from toolkit.parsers.json_parser import parse_jsonl, stream_jsonl
+
+# --- streaming JSONL ------------------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        b'{"a": 1}',
+        b'{"b": [1, 2, {"c": "\xd0\x9f\xea\xb9\x80"}]}',
+        b'{"a": 1, "a": 2}',
+        b"[1]",
+        b'{"x": NaN}',
+        b'{"s": "\\ud800"}',
+        b'{"t": "tab\tin"}',
+        b"{bad",
+        b"   ",
+        b"",
+        b"\xff\xfe",
+        b"\xef\xbb\xbf",
+        b'{"long": "' + b"y" * 90 + b'"}',
+        b"\x00",
+        b'{"d": ' + b"[" * 70 + b"]" * 70 + b"}",
+        b'{"e": 123456789012345678901234}',
+    ]
+)
+_BREAKS = st.sampled_from([b"\n", b"\r\n", b"\r", b"\n\n"])
+
+
+def _whole(path: Path, limits: Limits) -> ParseResult:
+    """The reference: decode the whole file, then parse every line (as factkit used to)."""
+    decoded = decode(path.read_bytes(), str(path), controls=False)
+    if decoded.text is None or decoded.failed:
+        return ParseResult(problems=decoded.problems)
+    result = parse_jsonl(decoded.text, str(path), path, "bundle", limits, None, decoded.controls)
+    result.problems[:0] = decoded.problems
+    return result
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(st.tuples(_PIECES, _BREAKS), max_size=12),
+    last=_PIECES,
+    block=st.integers(1, 64),
+)
+def test_streamed_jsonl_is_the_whole_file(
+    pieces: list[tuple[bytes, bytes]], last: bytes, block: int
+) -> None:
+    data = b"".join(p + b for p, b in pieces) + last
+    limits = Limits(max_line_bytes=80, max_depth=64)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.jsonl"
+        path.write_bytes(data)
+        want = _whole(path, limits)
+        got = collect(stream_jsonl(path, str(path), "bundle", limits, None, block_bytes=block))
+        assert got.problems == want.problems
+        assert [(d.value, d.line) for d in got.documents] == [
+            (d.value, d.line) for d in want.documents
+        ]
+        for a, b in zip(got.documents, want.documents, strict=True):
+            assert a.locate("/b/2/c") == b.locate("/b/2/c")
+            assert a.locate("/a", key=True) == b.locate("/a", key=True)
+
+
+# --- flattening -----------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(dataset=datasets(max_bundles=4, max_facts=4), fmt=st.sampled_from(("jsonl", "yaml")))
+def test_fast_flattening_is_the_exact_one(dataset: dict[str, Any], fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_dataset(Path(tmp), dataset, fmt)
+        documents, _, _ = load_documents([str(root)], Limits())
+        exact = build_frames(load_model(), documents).tables
+        fast = run([str(root)]).frames.tables
+        for name, frame in exact.items():
+            assert fast[name].select(frame.columns).equals(frame), name
+
+
+def test_an_integer_written_as_a_float_is_taken_as_the_exact_path_takes_it(
+    tmp_path: Path,
+) -> None:
+    """5.0 passes the schema as an integer but is not an int: no table takes it."""
+    data = tmp_path / "data"
+    (data / "sources").mkdir(parents=True)
+    bundle = {
+        "source": {"id": "s", "outlet": "o", "published_on": "2024", "language": "en"},
+        "extraction": {
+            "method": "manual",
+            "by": "me",
+            "extracted_on": "2024",
+            "review": "accepted",
+        },
+        "supplies": [
+            {
+                "id": "sp-1",
+                "supplier": "RUS",
+                "recipient": "PRK",
+                "polarity": "affirmed",
+                "status": "reported",
+                "items": [{"category": "weapons", "quantity": {"value": 5.0}}],
+            }
+        ],
+    }
+    (data / "sources" / "b.jsonl").write_text(json.dumps(bundle) + "\n", encoding="utf-8")
+    items = run([str(data)]).frames.tables["supply_items"]
+    assert items["quantity_value"].to_list() == [None]
+
+
+# --- CSV cells ------------------------------------------------------------------------------
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))))
+def test_float_cells_are_python_repr(values: list[float | None]) -> None:
+    series = pl.Series("f", values, pl.Float64)
+    want = [None if v is None else repr(float(v)) for v in series.to_list()]
+    assert _repr_floats(series).to_list() == want
+
+
+@given(st.lists(st.one_of(st.none(), st.lists(st.text()))))
+def test_list_cells_are_json_dumps(values: list[list[str] | None]) -> None:
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    series = pl.Series("l", values, pl.List(pl.String))
+    want = [None if v is None else dumps(v) for v in values]
+    assert _json_lists(series).to_list() == want

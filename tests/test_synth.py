@@ -1,0 +1,109 @@
+"""`factkit synth`: valid realistic data, deterministic, and breaks found where injected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from toolkit.checker import validate
+from toolkit.cli.main import main
+from toolkit.export import export
+from toolkit.synth import BREAKS, expected_path, synthesize
+
+
+def _expected(path: Path) -> set[tuple[int, str, str]]:
+    lines = expected_path(path).read_text(encoding="utf-8").splitlines()
+    return {(e["line"], e["code"], e["pointer"]) for e in map(json.loads, lines)}
+
+
+def test_clean_data_has_no_problem_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "bundles.jsonl"
+    result = synthesize(out, 3000, seed=1)
+    assert result.facts == 3000 and result.breaks == 0
+    assert 250 <= result.bundles <= 380  # about ten facts per source
+    report = validate([str(tmp_path)])
+    assert report.problems == [], [p.to_dict() for p in report.problems[:5]]
+    assert _expected(out) == set()
+
+
+def test_every_fact_kind_every_script_and_machine_provenance(tmp_path: Path) -> None:
+    out = tmp_path / "bundles.jsonl"
+    synthesize(out, 1500, seed=2)
+    bundles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    kinds = {
+        k
+        for b in bundles
+        for k in ("statements", "agreements", "supplies", "alignments", "events")
+        if b.get(k)
+    }
+    assert kinds == {"statements", "agreements", "supplies", "alignments", "events"}
+    text = out.read_text(encoding="utf-8")
+    assert any("\u0400" <= c <= "\u04ff" for c in text)  # Cyrillic
+    assert any("\uac00" <= c <= "\ud7a3" for c in text)  # Hangul
+    for bundle in bundles:
+        assert bundle["extraction"]["method"] == "model" and bundle["extraction"]["model"]
+        assert bundle["extraction"]["review"] == "accepted"
+        for key in ("statements", "agreements", "supplies", "alignments", "events"):
+            for fact in bundle.get(key, ()):
+                assert fact["evidence"] and 0 <= fact["confidence"] <= 1
+        source = bundle["source"]
+        body = (tmp_path / source["text"]).read_text(encoding="utf-8")
+        assert all(f["evidence"] in body for f in bundle.get("statements", ()))
+
+
+def test_same_arguments_same_bytes(tmp_path: Path) -> None:
+    a, b = tmp_path / "a" / "x.jsonl", tmp_path / "b" / "x.jsonl"
+    a.parent.mkdir()
+    b.parent.mkdir()
+    synthesize(a, 400, seed=7, invalid_rate=0.2)
+    synthesize(b, 400, seed=7, invalid_rate=0.2)
+    assert a.read_bytes() == b.read_bytes()
+    assert (a.parent / "actors" / "x.jsonl").read_bytes() == (
+        b.parent / "actors" / "x.jsonl"
+    ).read_bytes()
+    assert expected_path(a).read_bytes() == expected_path(b).read_bytes()
+    c = tmp_path / "c" / "x.jsonl"
+    c.parent.mkdir()
+    synthesize(c, 400, seed=8)
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_every_injected_break_is_reported_at_its_line(tmp_path: Path) -> None:
+    out = tmp_path / "bundles.jsonl"
+    result = synthesize(out, 4000, seed=3, invalid_rate=0.5)
+    expected = _expected(out)
+    assert len(expected) == result.breaks > 150
+    names = {json.loads(line)["break"] for line in expected_path(out).read_text().splitlines()}
+    assert names == set(BREAKS)  # every kind of break was drawn
+    report = validate([str(tmp_path)])
+    found = {(p.line, p.code, p.pointer) for p in report.problems}
+    assert found == expected  # each break found at its line, and nothing else
+    assert all(p.file.endswith("bundles.jsonl") for p in report.problems)
+
+
+def test_the_export_carries_every_fact(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    synthesize(data / "bundles.jsonl", 800, seed=4)
+    result = export([str(data)], tmp_path / "dist")
+    assert result.written and not result.left_out
+    facts = sum(
+        result.tables[t] for t in ("statements", "agreements", "supplies", "alignments", "events")
+    )
+    assert facts == 800
+    statements = pl.read_parquet(tmp_path / "dist" / "statements.parquet")
+    assert statements["evidence_start"].null_count() == 0  # every span grounds
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.jsonl"
+    code = main(["synth", "--facts", "120", "--out", str(out), "--seed", "5"])
+    assert code == 0 and out.is_file()
+    assert "wrote 120 facts" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path), "--strict", "--quiet"]) == 0
+    assert main(["synth", "--facts", "10", "--out", str(tmp_path / "s.json")]) == 2
+    assert main(["synth", "--facts", "0", "--out", str(out)]) == 2
+    assert main(["synth", "--facts", "5", "--out", str(out), "--invalid-rate", "2"]) == 2
