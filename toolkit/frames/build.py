@@ -287,6 +287,20 @@ def _qualified(name: str) -> pl.Expr:
     return pl.when(local).then(pl.concat_str([sid, pl.lit("/"), ref])).otherwise(ref).alias(name)
 
 
+def _identified(facts: pl.DataFrame, table: Table, key: str) -> pl.DataFrame:
+    """Fact rows with their dataset-wide id, effective review, pointer and dataset-wide
+    statement references; shared by the per-document and the polars-native paths."""
+    facts = facts.with_columns(
+        pl.concat_str([pl.col("source_id"), pl.lit("/"), pl.col("local_id")]).alias("id"),
+        pl.col("_own_review").fill_null(pl.col("_review")).alias("review"),
+        (pl.lit(f"/{key}/") + pl.col("_i").cast(pl.String)).alias(PTR),
+    )
+    refs = [c.name for c in table.columns if c.ref == "statement" and raw_dtype(c)]
+    if refs:
+        facts = facts.with_columns(_qualified(name) for name in refs)
+    return facts
+
+
 def _columnwise(
     model: Model, documents: Sequence[Document], indices: Sequence[int]
 ) -> dict[str, pl.DataFrame]:
@@ -366,16 +380,11 @@ def _bundles_columnwise(
                 pl.Series("_i", index, pl.Int64),
             ]
         )
-        facts = pl.concat(
-            [per_doc[owner] if owner else per_doc.clear(), own], how="horizontal"
-        ).with_columns(
-            pl.concat_str([pl.col("source_id"), pl.lit("/"), pl.col("local_id")]).alias("id"),
-            pl.col("_own_review").fill_null(pl.col("_review")).alias("review"),
-            (pl.lit(f"/{key}/") + pl.col("_i").cast(pl.String)).alias(PTR),
+        facts = _identified(
+            pl.concat([per_doc[owner] if owner else per_doc.clear(), own], how="horizontal"),
+            table,
+            key,
         )
-        refs = [c.name for c in table.columns if c.ref == "statement" and raw_dtype(c)]
-        if refs:
-            facts = facts.with_columns(_qualified(name) for name in refs)
         out[table.name] = _finish(table, facts)
         for part in model.tables.values():
             if part.parent != table.name:
@@ -515,28 +524,25 @@ def _polars_bundles(
             .filter(pl.col(key).is_not_null())
         )
         rec = pl.col(key)
-        facts = facts.select(
-            *(c for c in per_doc.columns),
-            *(
-                _field(rec, c.path).alias(c.name)
-                for c in table.columns
-                if c.path and raw_dtype(c) is not None
+        facts = _identified(
+            facts.select(
+                *(c for c in per_doc.columns),
+                *(
+                    _field(rec, c.path).alias(c.name)
+                    for c in table.columns
+                    if c.path and raw_dtype(c) is not None
+                ),
+                rec.struct.field("review").alias("_own_review"),
+                "_i",
+                *(
+                    rec.struct.field(p.record_path[0]).alias(f"_part_{p.name}")
+                    for p in model.tables.values()
+                    if p.parent == table.name
+                ),
             ),
-            rec.struct.field("review").alias("_own_review"),
-            "_i",
-            *(
-                rec.struct.field(p.record_path[0]).alias(f"_part_{p.name}")
-                for p in model.tables.values()
-                if p.parent == table.name
-            ),
-        ).with_columns(
-            pl.concat_str([pl.col("source_id"), pl.lit("/"), pl.col("local_id")]).alias("id"),
-            pl.col("_own_review").fill_null(pl.col("_review")).alias("review"),
-            (pl.lit(f"/{key}/") + pl.col("_i").cast(pl.String)).alias(PTR),
+            table,
+            key,
         )
-        refs = [c.name for c in table.columns if c.ref == "statement" and raw_dtype(c)]
-        if refs:
-            facts = facts.with_columns(_qualified(name) for name in refs)
         out[table.name] = _finish(table, facts)
         for part in model.tables.values():
             if part.parent != table.name:
