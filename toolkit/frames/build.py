@@ -287,6 +287,27 @@ def _qualified(name: str) -> pl.Expr:
     return pl.when(local).then(pl.concat_str([sid, pl.lit("/"), ref])).otherwise(ref).alias(name)
 
 
+def _gather(
+    holders: Sequence[Any], key: str, *, first: int
+) -> tuple[list[Any], list[int], list[int]]:
+    """The objects listed under `key` in each holder, with the holder's index and each
+    object's position (counted from `first`); _Unexpected unless all are lists of objects."""
+    entries: list[Any] = []
+    owner: list[int] = []
+    position: list[int] = []
+    for j, holder in enumerate(holders):
+        found = holder.get(key)
+        if found:
+            if type(found) is not list:
+                raise _Unexpected(key)
+            entries += found
+            owner += [j] * len(found)
+            position += range(first, first + len(found))
+    if any(type(e) is not dict for e in entries):
+        raise _Unexpected(key)
+    return entries, owner, position
+
+
 def _identified(facts: pl.DataFrame, table: Table, key: str) -> pl.DataFrame:
     """Fact rows with their dataset-wide id, effective review, pointer and dataset-wide
     statement references; shared by the per-document and the polars-native paths."""
@@ -358,19 +379,7 @@ def _bundles_columnwise(
     )
     for table in model.fact_tables:
         key = table.record_path[0]
-        records: list[Any] = []
-        owner: list[int] = []
-        index: list[int] = []
-        for j, value in enumerate(values):
-            found = value.get(key)
-            if found:
-                if type(found) is not list:
-                    raise _Unexpected(key)
-                records += found
-                owner += [j] * len(found)
-                index += range(len(found))
-        if any(type(r) is not dict for r in records):
-            raise _Unexpected(key)
+        records, owner, index = _gather(values, key, first=0)
         own = pl.DataFrame(
             [
                 *_stored(table, records),
@@ -390,19 +399,7 @@ def _bundles_columnwise(
             if part.parent != table.name:
                 continue
             pkey = part.record_path[0]
-            entries: list[Any] = []
-            parent: list[int] = []
-            position: list[int] = []
-            for f, record in enumerate(records):
-                found = record.get(pkey)
-                if found:
-                    if type(found) is not list:
-                        raise _Unexpected(pkey)
-                    entries += found
-                    parent += [f] * len(found)
-                    position += range(1, len(found) + 1)
-            if any(type(e) is not dict for e in entries):
-                raise _Unexpected(pkey)
+            entries, parent, position = _gather(records, pkey, first=1)
             parent_col = part.columns[0].name
             base = facts.select(
                 pl.col("id").alias(parent_col), "source_id", DOC, pl.col(PTR).alias("_parent")
