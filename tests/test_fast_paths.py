@@ -24,7 +24,7 @@ from toolkit.model.model import load_model
 from toolkit.parsers import collect
 from toolkit.parsers.base import Limits, ParseResult
 from toolkit.parsers.decode import decode
-from toolkit.parsers.json_parser import parse_jsonl, stream_jsonl
+from toolkit.parsers.json_parser import JsonReader, parse_jsonl, stream_jsonl
 
 # --- streaming JSONL ------------------------------------------------------------------------
 
@@ -46,6 +46,17 @@ _PIECES = st.sampled_from(
         b"\x00",
         b'{"d": ' + b"[" * 70 + b"]" * 70 + b"}",
         b'{"e": 123456789012345678901234}',
+        # compact lines, which orjson decodes when it can stand in for the stdlib
+        b'{"a":1}',
+        b'{"a":1,"a":2}',
+        b'{"b":[1,2,{"c":"\xd0\x9f\xea\xb9\x80"}]}',
+        b'{"e":9223372036854775808}',
+        b'{"e":18446744073709551615}',
+        b'{"e":-9223372036854775809}',
+        b'{"e":9007199254740993}',
+        b'{"f":1e400}',
+        b'{"f":-0,"g":1.0,"h":[true,false,null]}',
+        b'{"s":"\\ud800"}',
     ]
 )
 _BREAKS = st.sampled_from([b"\n", b"\r\n", b"\r", b"\n\n"])
@@ -84,6 +95,45 @@ def test_streamed_jsonl_is_the_whole_file(
         for a, b in zip(got.documents, want.documents, strict=True):
             assert a.locate("/b/2/c") == b.locate("/b/2/c")
             assert a.locate("/a", key=True) == b.locate("/a", key=True)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**65), 2**65)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=5), _JSON, max_size=5), duplicate=st.booleans())
+def test_orjson_stands_in_for_the_stdlib_decoder_only_when_it_gives_the_same(
+    value: dict[str, Any], duplicate: bool
+) -> None:
+    """The same value, types included (1, 1.0 and True differ), and the same problems,
+    whichever decoder reads a compact line; a repeated key is never lost."""
+    line = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if duplicate and value:
+        key = json.dumps(next(iter(value)), ensure_ascii=False)
+        line = line[:-1] + ("," if len(value) else "") + key + ":0}"
+    raw = line.encode("utf-8", "surrogatepass")
+    limits = Limits()
+    reader = JsonReader("x.jsonl", Path("x.jsonl"), "bundle", limits, None)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # not UTF-8: the stream stops before any decoder sees the line
+    fast, fast_problems = reader.document(text, text, 0, 1, None, raw)
+    slow, slow_problems = reader.document(text, text, 0, 1, None)
+    assert fast_problems == slow_problems
+    assert repr(None if fast is None else fast.value) == repr(None if slow is None else slow.value)
+    if duplicate and value:
+        assert "P011" in [p.code for p in fast_problems]
 
 
 # --- flattening -----------------------------------------------------------------------------

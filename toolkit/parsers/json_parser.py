@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
+
 from toolkit.parsers.base import Document, Limits, ParseResult, Role
 from toolkit.parsers.decode import (
     CONTROL,
@@ -135,6 +137,29 @@ def _audit(value: Any, max_chars: int) -> list[_Found]:
     return found
 
 
+_SLOW = object()  # "not decoded yet": the stdlib decoder and its hooks must do it
+
+
+def _compact(raw: bytes) -> Any:
+    """The value of `raw` when orjson can stand in for the stdlib decoder, else `_SLOW`.
+
+    orjson rejects what the hooks would flag (NaN, Infinity, overflowing numbers, lone
+    surrogates) but silently keeps the last of duplicate keys, and reads integers up to
+    2**64 (the tables hold int64: P018). Writing the value back and getting `raw` byte
+    for byte proves no key was dropped and every number reads as its text says, and the
+    53-bit integer limit of the writer sends every large integer to the slow path.
+    Machine-written JSONL (orjson, or `json.dumps` with compact separators and
+    `ensure_ascii=False`) passes; anything else takes the slow path.
+    """
+    try:
+        value = orjson.loads(raw)
+        if orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER) != raw:
+            return _SLOW
+    except (orjson.JSONDecodeError, TypeError):  # JSONEncodeError is a TypeError
+        return _SLOW
+    return value
+
+
 class JsonReader:
     """Parses JSON documents of one file, sharing the decoders between JSONL lines."""
 
@@ -154,9 +179,19 @@ class JsonReader:
         return Problem.of(code, self.file, line=line, column=column, pointer=pointer, **params)
 
     def document(
-        self, s: str, text: str, start: int, line: int, index: LineIndex | None
+        self,
+        s: str,
+        text: str,
+        start: int,
+        line: int,
+        index: LineIndex | None,
+        raw: bytes | None = None,
     ) -> tuple[Document | None, list[Problem]]:
-        """Parse `s`, which is `text[start:start + len(s)]`, as one document."""
+        """Parse `s`, which is `text[start:start + len(s)]`, as one document.
+
+        With `raw` (the UTF-8 bytes of `s`), a line in the compact form orjson writes is
+        decoded by orjson (see `_compact`); any other goes through the stdlib decoder.
+        """
         loc = JsonLocator(text, start, start + len(s), line, index)
         limits = self.limits
         if s.count("{") + s.count("[") > limits.max_depth:
@@ -166,8 +201,10 @@ class JsonReader:
                     return None, [self._problem("L002", pos, pointer, limit=limits.max_depth)]
         dec = self.decoder
         dec.duplicates = dec.bad = False
+        value = _compact(raw) if raw is not None else _SLOW
         try:
-            value = dec.decoder.decode(s)
+            if value is _SLOW:
+                value = dec.decoder.decode(s)
         except json.JSONDecodeError as exc:
             pos = loc.position(start + exc.pos)
             return None, [self._problem("P010", pos, "", format="JSON", reason=exc.msg)]
@@ -592,7 +629,7 @@ def _stream(
         if len(raw) != len(raw.translate(None, _CONTROL_BYTES)):
             batch.problems.extend(control_problems(s, file, LineIndex(s, first_line=number), 1))
             continue
-        doc, found = reader.document(s, s, 0, number, None)
+        doc, found = reader.document(s, s, 0, number, None, raw)
         if doc is not None:
             batch.documents.append(doc)
             batch.offsets.append(offset)
