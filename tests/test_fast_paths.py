@@ -25,6 +25,7 @@ from toolkit.parsers import collect
 from toolkit.parsers.base import Limits, ParseResult
 from toolkit.parsers.decode import decode
 from toolkit.parsers.json_parser import JsonReader, parse_jsonl, stream_jsonl
+from toolkit.parsers.locate import nesting_depth
 
 # --- streaming JSONL ------------------------------------------------------------------------
 
@@ -201,3 +202,32 @@ def test_list_cells_are_json_dumps(values: list[list[str] | None]) -> None:
     series = pl.Series("l", values, pl.List(pl.String))
     want = [None if v is None else dumps(v) for v in values]
     assert _json_lists(series).to_list() == want
+
+
+# --- nesting depth --------------------------------------------------------------------------
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_TRICKY = st.text(alphabet='[]{}"\\/ abu0é', max_size=8)
+_NESTED = st.recursive(
+    st.none() | st.integers() | _TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_NESTED, ascii_only=st.booleans(), indent=st.sampled_from([None, 1]))
+def test_nesting_depth_is_the_depth_of_the_value(
+    value: Any, ascii_only: bool, indent: int | None
+) -> None:
+    """Brackets, quotes and backslashes inside strings never count."""
+    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
+    assert nesting_depth(text.encode("utf-8")) == _depth(value)

@@ -31,7 +31,14 @@ from toolkit.parsers.decode import (
     read_bytes,
     shorten,
 )
-from toolkit.parsers.locate import JSON_BREAKS, JsonLocator, LineIndex, split_pointer, walk_json
+from toolkit.parsers.locate import (
+    JSON_BREAKS,
+    JsonLocator,
+    LineIndex,
+    nesting_depth,
+    split_pointer,
+    walk_json,
+)
 from toolkit.problems import Problem, escape_pointer_token
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -194,7 +201,10 @@ class JsonReader:
         """
         loc = JsonLocator(text, start, start + len(s), line, index)
         limits = self.limits
-        if s.count("{") + s.count("[") > limits.max_depth:
+        if s.count("{") + s.count("[") > limits.max_depth and (
+            nesting_depth(s.encode("utf-8", "surrogatepass") if raw is None else raw)
+            > limits.max_depth
+        ):
             for kind, offset, pointer, depth in walk_json(text, start, loc.end):
                 if kind == "open" and depth > limits.max_depth:
                     pos = loc.position(offset)

@@ -202,6 +202,32 @@ class _Frame:
         self.serial = serial
 
 
+_NESTING = b'"[]{}\\'  # all that decides nesting: quotes, brackets, escapes
+_NOT_NESTING = bytes(b for b in range(256) if b not in _NESTING)
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep the arrays and objects of the JSON text `data` nest.
+
+    Exact for valid JSON, at C speed: escapes go, then everything but quotes and
+    brackets, then whole strings, and only the brackets are left to count. (Walking the
+    text token by token costs milliseconds for a bundle of a few kilobytes.)
+    """
+    if b"\\" in data:
+        data = _ESCAPED.sub(b"", data)
+    depth = deepest = 0
+    for byte in _QUOTED.sub(b"", data.translate(None, _NOT_NESTING)):
+        if byte == 91 or byte == 123:  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif byte == 93 or byte == 125:  # ] }
+            depth -= 1
+    return deepest
+
+
 def walk_json(text: str, start: int, end: int) -> Iterator[tuple[str, int, str, int]]:
     """Structural events of a JSON text, for the rare checks the decoder cannot do.
 
