@@ -27,7 +27,8 @@ The output depends only on (facts, seed, invalid_rate): the same arguments give 
 same bytes.
 
 The package: `corpus` (words, names and sentence frames), `registry` (the actors),
-`generator` (facts and bundles), `breaks` (the injected problems), `write` (files).
+`generator` (facts and bundles), `breaks` (the injected problems), `write` (files),
+`yaml_writer` (YAML that factkit reads back exactly, also used by the tests).
 """
 
 from toolkit.synth.breaks import BREAKS

@@ -10,11 +10,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from toolkit.synth.breaks import Breaker
 from toolkit.synth.generator import TEXTS_PER_SHARD, Bundle, Generator
 from toolkit.synth.registry import actor_record
+from toolkit.synth.yaml_writer import dump_yaml
 
 FACTS_PER_SOURCE = (8, 12)  # uniform, so ten on average
 
@@ -135,31 +135,6 @@ def synthesize(
     )
 
 
-def _yaml(value: Any, indent: int = 0) -> str:
-    """Block YAML whose scalars are JSON scalars (so factkit reads back exactly `value`)."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        lines = []
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:\n{_yaml(item, indent + 2)}")
-            else:
-                lines.append(f"{pad}{key}: {_yaml(item)}")
-        return "\n".join(lines)
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        lines = []
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                body = _yaml(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2 :]}")
-            else:
-                lines.append(f"{pad}- {_yaml(item)}")
-        return "\n".join(lines)
-    return json.dumps(value, ensure_ascii=False)
-
-
 def synthesize_yaml(
     folder: str | os.PathLike[str], facts: int, *, seed: int = 0, name: str = "synth"
 ) -> SynthResult:
@@ -171,9 +146,7 @@ def synthesize_yaml(
     actors = root / "actors"
     actors.mkdir(parents=True, exist_ok=True)
     for actor in gen.registry:
-        (actors / f"{actor.id}.yaml").write_text(
-            _yaml(actor_record(actor)) + "\n", encoding="utf-8"
-        )
+        (actors / f"{actor.id}.yaml").write_text(dump_yaml(actor_record(actor)), encoding="utf-8")
     written = bundles = 0
     previous: str | None = None
     low, high = FACTS_PER_SOURCE
@@ -186,7 +159,7 @@ def synthesize_yaml(
         if bundles % TEXTS_PER_SHARD == 0:
             sources.mkdir(parents=True, exist_ok=True)
             texts.mkdir(parents=True, exist_ok=True)
-        (sources / f"{b.source_id}.yaml").write_text(_yaml(b.value) + "\n", encoding="utf-8")
+        (sources / f"{b.source_id}.yaml").write_text(dump_yaml(b.value), encoding="utf-8")
         (texts / f"{b.source_id}.txt").write_text(text, encoding="utf-8")
         previous = f"{b.source_id}/st-1"
         written += n
