@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from toolkit.checks.safety import flagged_characters
 from toolkit.model.model import load_model
+from toolkit.synth.yaml_writer import dump_yaml
 
 ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
 LANGUAGES = ("en", "ru", "uk", "ko", "de", "fr", "zh", "ar")
@@ -353,37 +354,9 @@ def datasets(
 # --- writing ------------------------------------------------------------------------------
 
 
-def _yaml(value: Any, indent: int = 0) -> str:
-    """Block YAML whose every scalar is a JSON scalar (JSON strings are YAML double-quoted)."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        lines = []
-        for key, item in value.items():
-            head = f"{pad}{json.dumps(key, ensure_ascii=False)}:"
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{head}\n{_yaml(item, indent + 2)}")
-            else:
-                lines.append(f"{head} {_yaml(item)}")
-        return "\n".join(lines)
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        lines = []
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                body = _yaml(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2 :]}")
-            else:
-                lines.append(f"{pad}- {_yaml(item)}")
-        return "\n".join(lines)
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _dump(value: Any, fmt: str) -> str:
     if fmt == "yaml":
-        return _yaml(value) + "\n"
+        return dump_yaml(value)
     return json.dumps(value, ensure_ascii=False, indent=None if fmt == "jsonl" else 2) + "\n"
 
 

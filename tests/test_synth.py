@@ -11,7 +11,7 @@ import pytest
 from toolkit.checker import validate
 from toolkit.cli.main import main
 from toolkit.export import export
-from toolkit.synth import BREAKS, expected_path, synthesize
+from toolkit.synth import BREAKS, expected_path, synthesize, synthesize_yaml
 
 
 def _expected(path: Path) -> set[tuple[int, str, str]]:
@@ -69,6 +69,17 @@ def test_same_arguments_same_bytes(tmp_path: Path) -> None:
     c.parent.mkdir()
     synthesize(c, 400, seed=8)
     assert a.read_bytes() != c.read_bytes()
+
+
+def test_the_yaml_layout_validates_and_repeats_byte_for_byte(tmp_path: Path) -> None:
+    a = synthesize_yaml(tmp_path / "a", 300, seed=6)
+    synthesize_yaml(tmp_path / "b", 300, seed=6)
+    files = sorted(p.relative_to(a.folder) for p in a.folder.rglob("*.yaml"))
+    assert len(files) == a.bundles + a.actors
+    for name in files:
+        assert (a.folder / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    report = validate([str(a.folder)])
+    assert report.problems == [], [p.to_dict() for p in report.problems[:5]]
 
 
 def test_every_injected_break_is_reported_at_its_line(tmp_path: Path) -> None:
