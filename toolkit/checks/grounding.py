@@ -49,38 +49,60 @@ def _spans(ctx: CheckContext) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def check_grounding(ctx: CheckContext) -> list[Failures]:
-    texts, _ = load_texts(ctx)
-    spans = _spans(ctx).join(texts, on=DOC, how="inner")
+SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the copies in memory
+
+
+def _exact_offsets(spans: pl.DataFrame) -> pl.DataFrame:
+    """Character offsets of spans found verbatim (`_byte` is where str.find found them)."""
     text, span = pl.col("source_text"), pl.col("span")
-    spans = spans.with_columns(text.str.find(span, literal=True).alias("_byte"))
+    return spans.with_columns(
+        # str.find counts bytes; offsets are in characters, as Python and Arrow slice strings
+        text.cast(pl.Binary)
+        .bin.head(pl.col("_byte"))
+        .cast(pl.String)
+        .str.len_chars()
+        .cast(pl.Int64)
+        .alias("evidence_start"),
+    ).with_columns((pl.col("evidence_start") + span.str.len_chars()).alias("evidence_end"))
+
+
+def _ground(spans: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(spans found verbatim with their offsets, spans not found with their text)."""
+    spans = spans.join(texts, on=DOC, how="inner", maintain_order="left")
     spans = spans.with_columns(
-        pl.when(pl.col("_byte").is_null())
-        .then(normalize_expr(text).str.find(normalize_expr(span), literal=True))
-        .alias("_norm")
+        pl.col("source_text").str.find(pl.col("span"), literal=True).alias("_byte")
     )
-    exact = (
-        spans.filter(pl.col("_byte").is_not_null())
-        .with_columns(
-            # str.find counts bytes; offsets are in characters, as Python and Arrow slice strings
-            text.cast(pl.Binary)
-            .bin.head(pl.col("_byte"))
-            .cast(pl.String)
-            .str.len_chars()
-            .cast(pl.Int64)
-            .alias("evidence_start"),
-        )
-        .with_columns((pl.col("evidence_start") + span.str.len_chars()).alias("evidence_end"))
+    exact = _exact_offsets(spans.filter(pl.col("_byte").is_not_null())).drop("source_text")
+    return exact, spans.filter(pl.col("_byte").is_null())
+
+
+def check_grounding(ctx: CheckContext) -> list[Failures]:
+    """Spans are joined to their texts a slice at a time, and only those not found as
+    written are normalised: at a million facts the joined texts alone would be
+    gigabytes, and normalising every text for the few that need it most of the time."""
+    texts, _ = load_texts(ctx)
+    spans = _spans(ctx)
+    found = [
+        _ground(spans.slice(at, SPANS_AT_ONCE), texts)
+        for at in range(0, max(spans.height, 1), SPANS_AT_ONCE)
+    ]
+    exact = pl.concat([f[0] for f in found])
+    rest = pl.concat([f[1] for f in found])
+    text, span = pl.col("source_text"), pl.col("span")
+    rest = rest.with_columns(
+        normalize_expr(text).str.find(normalize_expr(span), literal=True).alias("_norm")
     )
-    fuzzy = spans.filter(pl.col("_byte").is_null() & pl.col("_norm").is_not_null())
+    fuzzy = rest.filter(pl.col("_norm").is_not_null())
     mapped = [original_span(t, s) for t, s in fuzzy.select("source_text", "span").iter_rows()]
     fuzzy = fuzzy.with_columns(
         pl.Series("evidence_start", [m[0] if m else None for m in mapped], pl.Int64),
         pl.Series("evidence_end", [m[1] if m else None for m in mapped], pl.Int64),
     )
-    located = pl.concat([exact, fuzzy]).filter(pl.col("code") == "G601")
+    columns = ["table", DOC, PTR, "code", "evidence_start", "evidence_end"]
+    located = pl.concat([exact.select(columns), fuzzy.select(columns)])
+    located = located.filter(pl.col("code") == "G601")
     ctx.cache[OFFSETS] = located.select("table", DOC, PTR, "evidence_start", "evidence_end")
-    misses = spans.filter(pl.col("_byte").is_null() & pl.col("_norm").is_null())
+    misses = rest.filter(pl.col("_norm").is_null())
     hints = [
         f"closest passage: '{closest_passage(t, s)}'"
         for t, s in misses.select("source_text", "span").iter_rows()
