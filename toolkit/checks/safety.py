@@ -47,6 +47,7 @@ def flagged_characters() -> str:
 _BIDI = re.compile(f"[{BIDI}]")
 _FIRST = re.compile(_PATTERN)
 _TEXT_KINDS = ("string", "enum", "vocabulary", "date", "string_list", "vocabulary_list")
+_LIST_KINDS = ("string_list", "vocabulary_list")
 
 
 def _describe(value: str) -> tuple[str, str, str]:
@@ -72,7 +73,14 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
         frame = ctx.table(table.name)
         for col in table.columns:
             if col.kind in _TEXT_KINDS and col.path:
-                hits = values_of(frame, col).filter(pl.col("value").str.contains(_PATTERN))
+                # rows first: pointers are built only for the few that hold a hit
+                hit = pl.col(col.name).str.contains(_PATTERN)
+                if col.kind in _LIST_KINDS:
+                    hit = pl.col(col.name).list.eval(pl.element().str.contains(_PATTERN)).list.any()
+                rows = frame.filter(hit)
+                if rows.is_empty():
+                    continue
+                hits = values_of(rows, col).filter(pl.col("value").str.contains(_PATTERN))
                 found.append(hits.with_columns(pl.lit(col.name).alias("field")))
     if not found:
         return []
