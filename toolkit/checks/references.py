@@ -9,7 +9,7 @@ import polars as pl
 import pycountry
 
 from toolkit.checks.base import CheckContext, Failures, failures, values_of, with_hints
-from toolkit.checks.suggest import closest, did_you_mean
+from toolkit.checks.suggest import closest_many, did_you_mean
 from toolkit.frames.build import DOC, PTR
 
 
@@ -31,12 +31,12 @@ def _actor_lookup(ctx: CheckContext) -> dict[str, str]:
     return lookup
 
 
-def _actor_hint(lookup: dict[str, str], value: str) -> str | None:
+def _actor_hint(lookup: dict[str, str], matches: dict[str, str | None], value: str) -> str | None:
     if len(value) <= 3 or value.isupper():
         hint = _country_hint(value)
         if hint:
             return hint
-    match = closest(value, lookup, cutoff=70)
+    match = matches.get(value)
     if match:
         return f"did you mean '{lookup[match]}'?"
     country = _country_hint(value)
@@ -59,7 +59,9 @@ def check_actors(ctx: CheckContext) -> list[Failures]:
         return []
     missing = _unresolved(_well_formed(ctx, pl.concat(refs), "actorRef"), ctx.actor_ids)
     if missing.height:
-        missing = with_hints(missing, partial(_actor_hint, _actor_lookup(ctx)))
+        lookup = _actor_lookup(ctx)
+        matches = closest_many(missing["value"].unique().to_list(), list(lookup), cutoff=70)
+        missing = with_hints(missing, partial(_actor_hint, lookup, matches))
     return failures("R301", missing.rename({"value": "ref"}))
 
 
@@ -71,6 +73,21 @@ def check_countries(ctx: CheckContext) -> list[Failures]:
     return failures("R306", with_hints(missing, _country_hint).rename({"value": "ref"}))
 
 
+def _by_source(known: pl.Series, refs: pl.Series) -> dict[str, list[str]]:
+    """The known statement ids of each source the failing `refs` name ("src/" → ids, in
+    table order), found by a join rather than a scan of every id per failing ref.
+
+    A well-formed ref has at most one slash, so `k.startswith(prefix)` holds exactly
+    when the part of `k` before its first slash, plus the slash, is the prefix."""
+    prefixes = (refs.str.replace(r"/[^/]*$", "") + "/").unique().to_frame("prefix")
+    ids = known.to_frame("id").filter(pl.col("id").str.contains("/", literal=True))
+    ids = ids.with_columns(
+        (pl.col("id").str.splitn("/", 2).struct.field("field_0") + "/").alias("prefix")
+    ).join(prefixes, on="prefix", how="semi", maintain_order="left")
+    grouped = ids.group_by("prefix", maintain_order=True).agg("id")
+    return {prefix: list(found) for prefix, found in grouped.iter_rows()}
+
+
 def check_statements(ctx: CheckContext) -> list[Failures]:
     known = ctx.table("statements")["id"].drop_nulls()
     refs = [
@@ -79,11 +96,10 @@ def check_statements(ctx: CheckContext) -> list[Failures]:
     if not refs:
         return []
     missing = _unresolved(_well_formed(ctx, pl.concat(refs), "statementRef"), known)
-    known_list = known.to_list()
+    by_source = _by_source(known, missing["value"])
 
     def hint(value: str) -> str | None:
-        prefix = value.rsplit("/", 1)[0] + "/"
-        same_source = [k for k in known_list if k.startswith(prefix)]
+        same_source = by_source.get(value.rsplit("/", 1)[0] + "/", [])
         return did_you_mean(value, same_source) or (
             f"statements of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source)}"
             if same_source

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 
@@ -15,6 +16,33 @@ def closest(value: str, choices: Iterable[str], *, cutoff: float = 60.0) -> str 
         return None
     found = process.extractOne(value, options, scorer=fuzz.WRatio, score_cutoff=cutoff)
     return found[0] if found else None
+
+
+def closest_many(
+    values: Sequence[str], choices: Sequence[str], *, cutoff: float = 60.0
+) -> dict[str, str | None]:
+    """`closest` for many values at once: one matrix of scores per block of values,
+    computed by rapidfuzz in C++ on every core (a thousand misspelt actors against a
+    registry of thousands would take seconds one by one). Ties go to the first choice,
+    as with `closest`."""
+    found: dict[str, str | None] = {}
+    todo = [v for v in dict.fromkeys(values) if v]
+    found.update({v: None for v in values if not v})
+    if not choices:
+        return {**found, **{v: None for v in todo}}
+    rows = max(1, _CELLS // len(choices))
+    for at in range(0, len(todo), rows):
+        block = todo[at : at + rows]
+        scores = process.cdist(
+            block, choices, scorer=fuzz.WRatio, score_cutoff=cutoff, workers=-1, dtype=np.float64
+        )
+        best = scores.argmax(axis=1)
+        for value, row, column in zip(block, scores, best, strict=True):
+            found[value] = choices[column] if row[column] >= cutoff else None
+    return found
+
+
+_CELLS = 4_000_000  # scores held at once (32 MB)
 
 
 def did_you_mean(value: str, choices: Iterable[str], *, cutoff: float = 60.0) -> str | None:
