@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.strategies import datasets, write_dataset
 from toolkit.checker import load_documents, run
 from toolkit.export.csv_writer import _json_lists, _repr_floats
-from toolkit.frames.build import build_frames
+from toolkit.frames.exact import build_frames
 from toolkit.model.model import load_model
 from toolkit.parsers import collect
 from toolkit.parsers.base import Limits, ParseResult
