@@ -24,7 +24,8 @@ from toolkit.model.model import load_model
 from toolkit.parsers import collect
 from toolkit.parsers.base import Limits, ParseResult
 from toolkit.parsers.decode import decode
-from toolkit.parsers.json_parser import JsonReader, parse_jsonl, stream_jsonl
+from toolkit.parsers.json_parser import JsonReader, parse_jsonl
+from toolkit.parsers.jsonl_stream import stream_jsonl
 from toolkit.parsers.locate import nesting_depth
 
 # --- streaming JSONL ------------------------------------------------------------------------
