@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 from tests.strategies import datasets, write_dataset
 from toolkit.checker import load_documents, run
 from toolkit.export.csv_writer import _json_lists, _repr_floats
-from toolkit.frames.build import build_frames
+from toolkit.frames.exact import build_frames
 from toolkit.model.model import load_model
 from toolkit.parsers import collect
 from toolkit.parsers.base import Limits, ParseResult
 from toolkit.parsers.decode import decode
-from toolkit.parsers.json_parser import JsonReader, parse_jsonl, stream_jsonl
+from toolkit.parsers.json_parser import JsonReader, parse_jsonl
+from toolkit.parsers.jsonl_stream import stream_jsonl
 from toolkit.parsers.locate import nesting_depth
 
 # --- streaming JSONL ------------------------------------------------------------------------

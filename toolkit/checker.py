@@ -29,8 +29,8 @@ from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
 from toolkit.checks.schema import SchemaChecker, check_dates
 from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
-from toolkit.frames import Frames
-from toolkit.frames.build import DOC, PTR, FrameBuilder
+from toolkit.frames.base import DOC, PTR, Frames
+from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model, load_model
 from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 import pycountry
 
-from toolkit.frames.build import Frames
+from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
 from toolkit.model.tables import Column
@@ -118,8 +118,6 @@ def to_problems(fails: Failures, documents: Sequence[Document]) -> list[Problem]
 def values_of(frame: pl.DataFrame, col: Column) -> pl.DataFrame:
     """`_doc`, `pointer`, `value` of every non-null value of a column; lists are exploded
     so that each element points at its own index."""
-    from toolkit.frames.build import DOC, PTR
-
     field_ptr = pl.col(PTR) + "/" + "/".join(col.path)
     if col.kind in ("string_list", "vocabulary_list"):
         return (

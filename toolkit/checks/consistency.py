@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
-from toolkit.frames.build import DOC, PTR
+from toolkit.frames.base import DOC, PTR
 from toolkit.model.dates import first_day, last_day
 
 _PAST_STATUSES = {

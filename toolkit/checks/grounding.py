@@ -11,7 +11,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.texts import load_texts
-from toolkit.frames.build import DOC, PTR
+from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import closest_passage, normalize_expr, original_span
 
 OFFSETS = "evidence_offsets"

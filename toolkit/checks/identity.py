@@ -12,7 +12,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.safety import BIDI, INVISIBLE
-from toolkit.frames.build import DOC, PTR
+from toolkit.frames.base import DOC, PTR
 
 # Letters from other scripts that render like Latin ones (Unicode confusables, the common set).
 _CONFUSABLES = {

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, to_problems
-from toolkit.frames.build import DOC
+from toolkit.frames.base import DOC
 from toolkit.parsers.base import Limits
 from toolkit.problems import Problem
 

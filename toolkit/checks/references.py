@@ -10,7 +10,7 @@ import pycountry
 
 from toolkit.checks.base import CheckContext, Failures, failures, values_of, with_hints
 from toolkit.checks.suggest import closest_many, did_you_mean
-from toolkit.frames.build import DOC, PTR
+from toolkit.frames.base import DOC, PTR
 
 
 def _country_hint(value: str) -> str | None:

@@ -14,7 +14,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, make_problem
 from toolkit.checks.suggest import did_you_mean, non_ascii_hint
-from toolkit.frames.build import DOC, PTR
+from toolkit.frames.base import DOC, PTR
 from toolkit.model.dates import first_day
 from toolkit.model.model import Model
 from toolkit.model.schemas import resolve

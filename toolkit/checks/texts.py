@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
-from toolkit.frames.build import DOC
+from toolkit.frames.base import DOC
 from toolkit.parsers.base import Limits
 
 MAX_TEXT_BYTES = Limits().max_text_bytes

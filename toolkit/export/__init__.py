@@ -23,7 +23,7 @@ import polars as pl
 from toolkit.checker import Run
 from toolkit.errors import UsageError
 from toolkit.export import atomic, csv_writer, datapackage, parquet, release, typed
-from toolkit.frames.build import DOC
+from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report

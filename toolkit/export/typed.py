@@ -18,7 +18,7 @@ import polars as pl
 import pycountry
 
 from toolkit.errors import ExportError
-from toolkit.frames.build import Frames
+from toolkit.frames.base import Frames
 from toolkit.model.dates import PRECISION_BY_LENGTH, first_day
 from toolkit.model.model import Model
 from toolkit.model.tables import PRECISIONS, Column, Table

@@ -18,7 +18,7 @@ from typing import overload
 import polars as pl
 
 from toolkit.parsers.base import Document, Role
-from toolkit.parsers.json_parser import LineLocator
+from toolkit.parsers.jsonl_stream import LineLocator
 
 
 class _Lines:

@@ -10,7 +10,8 @@ from pathlib import Path
 from toolkit.parsers.base import Document, Limits, Locator, ParseResult, Role
 from toolkit.parsers.decode import decode, read_bytes
 from toolkit.parsers.discover import FileEntry, discover
-from toolkit.parsers.json_parser import Batch, parse_json, stream_jsonl
+from toolkit.parsers.json_parser import parse_json
+from toolkit.parsers.jsonl_stream import Batch, stream_jsonl
 from toolkit.parsers.yaml_parser import parse_yaml
 from toolkit.problems import Problem
 

@@ -1,0 +1,104 @@
+"""What every way of flattening shares: the `_doc`/`_ptr` columns, the dtypes of the
+check tables, and the steps the column-wise and polars paths both take (so they cannot
+drift apart).
+
+Values are taken as they are, without coercion: a value of the wrong type becomes
+null (the schema check has already reported it), so one bad field never hides the
+problems of the rest of the dataset. Every row carries `_doc` (index of its document)
+and `_ptr` (JSON pointer of its record) so any check can point back to file, line and
+column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from toolkit.model.tables import Column, Kind, Table
+from toolkit.parsers.base import Document
+
+DOC = "_doc"
+PTR = "_ptr"
+
+_RAW_DTYPES: dict[Kind, pl.DataType] = {
+    "string": pl.String(),
+    "enum": pl.String(),
+    "vocabulary": pl.String(),
+    "date": pl.String(),
+    "integer": pl.Int64(),
+    "number": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "string_list": pl.List(pl.String()),
+    "vocabulary_list": pl.List(pl.String()),
+}
+
+
+def raw_dtype(col: Column) -> pl.DataType | None:
+    """The dtype a column has in the check tables (None: computed later, not read)."""
+    return None if col.computed else _RAW_DTYPES.get(col.kind)
+
+
+def value_at(record: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path` in nested objects, or None where a step is not an object."""
+    for key in path:
+        if type(record) is not dict:
+            return None
+        record = record.get(key)
+    return record
+
+
+@dataclass(slots=True)
+class Frames:
+    """The check tables of one run plus the documents their rows point into.
+
+    `documents` is any sequence indexable by `_doc` (the checker's keeps JSONL lines on
+    disk and reads one back only when a problem needs its position).
+    """
+
+    tables: dict[str, pl.DataFrame]
+    documents: Sequence[Document]
+
+
+def table_schema(table: Table) -> dict[str, pl.DataType]:
+    """Column names and dtypes of a check table, `_doc` and `_ptr` last."""
+    schema: dict[str, pl.DataType] = {
+        c.name: dtype for c in table.columns if (dtype := raw_dtype(c)) is not None
+    }
+    schema[DOC] = pl.UInt32()
+    schema[PTR] = pl.String()
+    return schema
+
+
+def finish(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """A check table's columns in their order, working columns dropped."""
+    return frame.select(table_schema(table).keys())
+
+
+def _qualified(name: str) -> pl.Expr:
+    ref, sid = pl.col(name), pl.col("source_id")
+    local = ref.is_not_null() & sid.is_not_null() & ~ref.str.contains("/", literal=True)
+    return pl.when(local).then(pl.concat_str([sid, pl.lit("/"), ref])).otherwise(ref).alias(name)
+
+
+def identified(facts: pl.DataFrame, table: Table, key: str) -> pl.DataFrame:
+    """Fact rows with their dataset-wide id, effective review, pointer and dataset-wide
+    statement references; shared by the per-document and the polars-native paths."""
+    facts = facts.with_columns(
+        pl.concat_str([pl.col("source_id"), pl.lit("/"), pl.col("local_id")]).alias("id"),
+        pl.col("_own_review").fill_null(pl.col("_review")).alias("review"),
+        (pl.lit(f"/{key}/") + pl.col("_i").cast(pl.String)).alias(PTR),
+    )
+    refs = [c.name for c in table.columns if c.ref == "statement" and raw_dtype(c)]
+    if refs:
+        facts = facts.with_columns(_qualified(name) for name in refs)
+    return facts
+
+
+def bundle_file(doc: Document) -> str:
+    """The `bundle_file` of a document: its path from the data root, with `/`."""
+    name = os.path.relpath(doc.path, doc.root) if doc.root else str(doc.path)
+    return name.replace(os.sep, "/")

@@ -1,0 +1,198 @@
+"""Batches of documents to check tables, each batch by the fastest path it allows.
+
+Documents that passed the schema are flattened column by column, or (JSONL lines) in
+polars from their JSON text in a worker thread while the next batch is parsed; the
+others, and any batch a fast path refuses, value by value. Every path gives the same
+tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import polars as pl
+
+from toolkit.frames.base import DOC, bundle_file, table_schema
+from toolkit.frames.columnwise import Unexpected, columnwise
+from toolkit.frames.exact import exact
+from toolkit.frames.from_json import integer_paths, integers_are_integers, polars_bundles
+from toolkit.model.model import Model
+from toolkit.parsers.base import Document
+
+
+def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """Tables of disjoint sets of documents as one, in `_doc` order."""
+    if len(parts) == 1:
+        return parts[0]
+    names = {name for part in parts for name in part}
+    return {
+        name: pl.concat([p[name] for p in parts if name in p]).sort(DOC, maintain_order=True)
+        for name in names
+    }
+
+
+class _Pending:
+    """A batch being flattened in polars, with what is needed to do it again in Python
+    should polars fail (the documents are kept until it is done)."""
+
+    def __init__(
+        self,
+        future: Future[dict[str, pl.DataFrame]],
+        documents: list[Document],
+        indices: list[int],
+        done: dict[str, pl.DataFrame] | None,
+    ) -> None:
+        self.future = future
+        self.documents = documents
+        self.indices = indices
+        self.done = done  # the batch's other documents, already flattened
+
+
+class FrameBuilder:
+    """The check tables, built batch by batch: a batch's documents (and their values) are
+    not needed once `add` returns (JSONL lines: once polars has flattened them, which it
+    does in a worker thread while the next batch is parsed). Documents that passed the
+    schema are flattened column by column or in polars; the others, value by value."""
+
+    def __init__(self, model: Model, *, threads: bool = True) -> None:
+        self.model = model
+        self.tables = [t for t in model.tables.values() if t.kind != "vocabulary"]
+        self._batches: list[dict[str, pl.DataFrame] | _Pending] = []
+        self._buffer: list[Document] = []
+        self._integers = integer_paths(model)
+        self._files: dict[tuple[int, int], tuple[Document, str]] = {}
+        self._buffer_at: list[int] = []
+        self._buffer_ok: list[bool] = []
+        self._pool = (
+            ThreadPoolExecutor(1, thread_name_prefix="factkit-flatten") if threads else None
+        )
+
+    def add(
+        self,
+        documents: Sequence[Document],
+        first: int,
+        valid: Sequence[bool],
+        lines: Sequence[str] | None = None,
+    ) -> None:
+        """Flatten `documents`, whose `_doc` indices run from `first`. With `lines` (the
+        JSON text of each document), valid bundles are flattened in polars."""
+        if lines is None:  # whole files (YAML, JSON): flattened many at a time
+            self._buffer.extend(documents)
+            self._buffer_at.extend(range(first, first + len(documents)))
+            self._buffer_ok.extend(valid)
+            if len(self._buffer) >= self.BUFFER:
+                self._flush()
+            return
+        self._flush()
+        indices = list(range(first, first + len(documents)))
+        late: list[int] = []
+        if lines is not None and self._pool is not None:
+            model, plan = self.model, self._integers
+            late = [
+                i
+                for i, doc in enumerate(documents)
+                if valid[i]
+                and doc.role == "bundle"
+                and type(doc.value) is dict
+                and integers_are_integers(model, doc.value, plan)
+            ]
+        later = set(late)
+        now = [i for i in range(len(documents)) if i not in later]
+        done = self._now(documents, indices, list(valid), now) if now else None
+        if late and lines is not None and self._pool is not None:
+            self._settle(keep=1)
+            docs = [documents[i] for i in late]
+            where = [indices[i] for i in late]
+            text = [lines[i] for i in late]
+            files = [self._file(d) for d in docs]
+            future = self._pool.submit(polars_bundles, self.model, text, where, files)
+            self._batches.append(_Pending(future, docs, where, done))
+        elif done is not None:
+            self._batches.append(done)
+
+    def _file(self, doc: Document) -> str:
+        """`bundle_file` of a document, computed once per file."""
+        key = (id(doc.path), id(doc.root))
+        found = self._files.get(key)
+        if found is None or found[0].path is not doc.path or found[0].root is not doc.root:
+            found = self._files[key] = (doc, bundle_file(doc))
+        return found[1]
+
+    def _flush(self) -> None:
+        if self._buffer:
+            docs, where, ok = self._buffer, self._buffer_at, self._buffer_ok
+            self._buffer, self._buffer_at, self._buffer_ok = [], [], []
+            self._batches.append(self._now(docs, where, ok, list(range(len(docs)))))
+
+    def _now(
+        self,
+        documents: Sequence[Document],
+        indices: list[int],
+        valid: list[bool],
+        which: list[int],
+    ) -> dict[str, pl.DataFrame]:
+        fast = [i for i in which if valid[i]]
+        slow = [i for i in which if not valid[i]]
+        parts: list[dict[str, pl.DataFrame]] = []
+        if fast:
+            try:
+                parts.append(
+                    columnwise(self.model, [documents[i] for i in fast], [indices[i] for i in fast])
+                )
+            except (Unexpected, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError):
+                slow = sorted(fast + slow)
+                parts = []
+        if slow:
+            parts.append(
+                exact(self.model, [documents[i] for i in slow], [indices[i] for i in slow])
+            )
+        return _merge(parts)
+
+    def _resolve(self, pending: _Pending) -> dict[str, pl.DataFrame]:
+        try:
+            frames = pending.future.result()
+        except Exception:  # polars could not: the same documents, column by column
+            docs = pending.documents
+            frames = self._now(docs, pending.indices, [True] * len(docs), list(range(len(docs))))
+        parts = [frames] if pending.done is None else [frames, pending.done]
+        return {name: f for name, f in _merge(parts).items() if f.height}
+
+    def _settle(self, keep: int = 0) -> None:
+        """Wait for all but the last `keep` batches in flight."""
+        pending = [i for i, b in enumerate(self._batches) if isinstance(b, _Pending)]
+        for i in pending[: max(0, len(pending) - keep)]:
+            batch = self._batches[i]
+            assert isinstance(batch, _Pending)
+            self._batches[i] = self._resolve(batch)
+
+    BUFFER = 2048  # whole-file documents flattened together
+
+    def mark(self) -> int:
+        """A point `truncate` can return to (what came before is flattened first)."""
+        self._flush()
+        return len(self._batches)
+
+    def truncate(self, mark: int) -> None:
+        """Forget every batch added since `mark` (a file that failed as a whole)."""
+        for batch in self._batches[mark:]:
+            if isinstance(batch, _Pending):
+                batch.future.cancel()
+        del self._batches[mark:]
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        self._flush()
+        self._settle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        out: dict[str, pl.DataFrame] = {}
+        batches = [b for b in self._batches if isinstance(b, dict)]
+        for table in self.tables:
+            found = [b[table.name] for b in batches if table.name in b and b[table.name].height]
+            if not found:
+                out[table.name] = pl.DataFrame(schema=table_schema(table))
+            elif len(found) == 1:
+                out[table.name] = found[0]
+            else:  # many small chunks would slow every check down
+                out[table.name] = pl.concat(found, rechunk=len(found) > 16)
+        return out
