@@ -62,8 +62,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--formula-safe",
         action="store_true",
-        help="prefix ' to CSV text cells starting with = + - @ TAB or CR, against spreadsheet "
-        "formula injection (changes those values; Parquet is never changed)",
+        help="prefix ' to CSV text cells starting with = + - @ TAB or CR (also full-width "
+        "and other forms of = + - @, and after leading blanks), against spreadsheet formula "
+        "injection (changes those values; Parquet is never changed)",
     )
     parser.add_argument(
         "--include-unreviewed",
