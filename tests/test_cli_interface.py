@@ -1,5 +1,6 @@
 """The command line's interface, pinned: every command's usage line, what each option
-parses to (names, aliases, defaults, types), and which arguments are refused.
+parses to (names, aliases, defaults, types), which arguments are refused, and the exit
+statuses its --help states.
 
 Scripts, Makefiles and CI jobs call these commands; a change here breaks them, so it
 must be deliberate (and in the CHANGELOG), never a side effect of reorganising code.
@@ -236,3 +237,47 @@ def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFix
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.startswith("factkit: error: ") and err.count("\n") == 1
+
+
+def test_every_command_states_its_exit_status() -> None:
+    """`--help` of every command (and of `schema diff`) ends with what each exit code
+    means, worded the same way everywhere."""
+    statuses = {}
+    for path, parser in _parsers().items():
+        text = parser.epilog if path == "" else parser.description
+        assert text is not None, path
+        _, found, statuses[path] = text.partition("Exit status: ")
+        assert found and statuses[path].startswith("0 ") and statuses[path].endswith("."), path
+        assert "2 usage or internal error" in statuses[path] or path == "schema diff", path
+    assert statuses == {
+        "": "0 valid, 1 invalid data, 2 usage or internal error.",
+        "validate": "0 valid, 1 invalid data, 2 usage or internal error.",
+        "export": "0 written, 1 invalid data, 2 usage or internal error.",
+        "codebook": "0 written, 2 usage or internal error.",
+        "schema": "0 printed, or no breaking change (diff), 1 breaking change, "
+        "2 usage or internal error.",
+        "schema diff": "0 no breaking change (or the major of x-schema-version was raised), "
+        "1 breaking change, 2 a side cannot be read.",
+        "new": "0 written, 2 usage or internal error.",
+        "synth": "0 written, 2 usage or internal error.",
+    }
+
+
+def test_shared_options_are_worded_alike() -> None:
+    """An option several commands take reads the same in each (it is defined once)."""
+    parsers = _parsers()
+
+    def helps(dest: str) -> dict[str, str | None]:
+        return {
+            path: action.help
+            for path, parser in parsers.items()
+            for action in parser._actions
+            if action.dest == dest
+        }
+
+    assert len(set(helps("no_cache").values())) == 1 and len(helps("no_cache")) == 2
+    paths = helps("paths")
+    assert paths == {
+        "validate": "files or folders to check (default: data)",
+        "export": "files or folders to export (default: data)",
+    }
