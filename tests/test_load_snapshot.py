@@ -101,7 +101,7 @@ def _hook_open(
         return handle
 
     monkeypatch.setattr(loader, "_open_member", open_member)
-    monkeypatch.setattr(loader, "PAUSE", 0.0)
+    monkeypatch.setattr(loader, "_pause", lambda attempt: None)
     return opened
 
 
@@ -156,6 +156,31 @@ def test_a_folder_replaced_while_files_are_opened_is_read_again(
     opened = _hook_open(monkeypatch, replace)
     ds = load(out)
     assert opened.count("datapackage.json") == 2  # two attempts
+    assert_is(ds, other)
+
+
+def test_a_folder_missing_for_a_moment_is_waited_for(
+    exports: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A swap by two renames (where the exchange is not available) leaves no folder between
+    them: here after the last file was opened, until the loader pauses to try again."""
+    seed, other, _ = exports
+    out = _copy(seed, tmp_path / "dist")
+    last = len(_tables(seed)) + 1  # datapackage.json, then every Parquet file
+    pauses: list[int] = []
+
+    def vanish(call: int, name: str) -> None:
+        if call == last:
+            os.rename(out, tmp_path / "aside")
+
+    def pause(attempt: int) -> None:
+        pauses.append(attempt)
+        _copy(other, out)
+
+    opened = _hook_open(monkeypatch, vanish)
+    monkeypatch.setattr(loader, "_pause", pause)
+    ds = load(out)
+    assert pauses == [1] and opened.count("datapackage.json") == 2
     assert_is(ds, other)
 
 

@@ -120,7 +120,7 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         try:
             dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:
-            raise _NotOneExport(f"{folder} was replaced while it was opened") from None
+            raise _NotOneExport(f"{folder} disappeared while it was opened") from None
         except OSError as exc:
             raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
         stack.callback(os.close, dir_fd)
@@ -129,11 +129,15 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
             try:
                 return stack.enter_context(_open_member(dir_fd, name))
             except FileNotFoundError:
-                raise _NotOneExport(f"{name} vanished: the export was replaced") from None
+                why = "the folder was replaced or is incomplete"
+                raise _NotOneExport(f"{name} is missing: {why}") from None
             except OSError as exc:
                 raise UsageError(f"{folder / name}: cannot read: {exc.strerror or exc}") from exc
 
-        names = set(os.listdir(dir_fd))
+        try:
+            names = set(os.listdir(dir_fd))
+        except OSError as exc:
+            raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
         descriptor = _descriptor(member(DATAPACKAGE), folder) if DATAPACKAGE in names else None
         resources = (descriptor or {}).get("resources", [])
         order = {r.get("name"): i for i, r in enumerate(resources)}
@@ -141,7 +145,11 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         stems.sort(key=lambda stem: (order.get(stem, len(order)), stem))
         parquet = {stem: member(f"{stem}.parquet") for stem in stems}
         csv = {} if parquet else {r["path"]: member(r["path"]) for r in resources}
-        opened, current = os.fstat(dir_fd), os.stat(folder)
+        opened = os.fstat(dir_fd)
+        try:
+            current = os.stat(folder)
+        except FileNotFoundError:
+            raise _NotOneExport(f"{folder} disappeared while its files were opened") from None
         if (opened.st_dev, opened.st_ino) != (current.st_dev, current.st_ino):
             raise _NotOneExport(f"{folder} was replaced while its files were opened")
         yield _Snapshot(descriptor, parquet, csv)
@@ -221,6 +229,12 @@ def _read_csv(folder: Path, snap: _Snapshot) -> Dataset:
     return Dataset(folder, tables, metadata)
 
 
+def _pause(attempt: int) -> None:
+    """Wait a little before snapshot `attempt` (1, 2, …): a swap by two renames leaves the
+    folder missing for a moment."""
+    time.sleep(PAUSE * attempt)
+
+
 def load(path: str | os.PathLike[str] = "dist") -> Dataset:
     """Read the export in folder `path` (or its datapackage.json) into a Dataset.
 
@@ -237,7 +251,7 @@ def load(path: str | os.PathLike[str] = "dist") -> Dataset:
     reasons: list[str] = []
     for attempt in range(ATTEMPTS):
         if attempt:
-            time.sleep(PAUSE * attempt)
+            _pause(attempt)
         try:
             with _snapshot(folder) as snap:
                 if snap.parquet:
