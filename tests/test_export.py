@@ -447,7 +447,7 @@ def test_concurrent_exports_give_one_complete_export(
 
 # --- formula-safe CSV -------------------------------------------------------------------------
 
-RISKY = ["=SUM(A1)", "+1 (555)", "-minus", "@cmd", "\ttabbed", "\rreturn"]
+RISKY = ["=SUM(A1)", "+1 (555)", "-minus", "@cmd", "\ttabbed", "\rreturn", "\uff1dSUM(A1)", " @cmd"]
 OTHER: dict[str, Any] = {
     "actors": [{"id": "jane-doe", "kind": "person", "name": '=HYPERLINK("x")'}],
     "bundles": [

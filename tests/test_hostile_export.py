@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +33,60 @@ from toolkit.export import csv_writer, export
 from toolkit.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 RISKY = ["=1+1", "+SUM(A1)", "-2+3", "@SUM(1)", "\t=tab", "\r=cr", '=HYPERLINK("x","y")']
+# What spreadsheet software may still read as a formula once it trims leading blanks
+# or folds compatibility forms (full-width ＝ ＋ － ＠ and the like) to ASCII.
+DISGUISED = [
+    "\uff1d1+1",
+    "\uff0bSUM(A1)",
+    "\uff0d2+3",
+    "\uff20SUM(1)",
+    " =1+1",
+    "\u3000\uff1dcmd",
+    "\u00a0 @SUM(1)",
+    "\n-2+3",
+    "\ufe66HYPERLINK(1)",
+]
+ZERO_WIDTH = "\u180e\u200b\u200c\u200d\u2060\ufeff"
+BLANKS = "".join(c for c in map(chr, range(0x110000)) if c.isspace()) + ZERO_WIDTH
+
+
+def formula_like(cell: str) -> bool:
+    """The rule, stated independently of the exporter: a cell starting with TAB or CR, or
+    whose first character after whitespace and zero-width characters folds (NFKC) to
+    text starting with = + - or @."""
+    if cell.startswith(("\t", "\r")):
+        return True
+    rest = cell.lstrip(BLANKS)
+    return rest != "" and unicodedata.normalize("NFKC", rest[0]).startswith(("=", "+", "-", "@"))
 
 
 # --- formula-safe CSV, every text column -----------------------------------------------------
 
 
-def _risky_dataset(i: int = 0) -> dict[str, Any]:
+def test_formula_safe_rule_over_every_character() -> None:
+    """Every code point alone at the start of a cell, and every BMP one behind leading
+    blanks, is prefixed exactly when the independent rule says so."""
+    code_points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    cells = [c + "1" for c in code_points]
+    for lead in (" ", "\u3000", "\u00a0\t ", "\u200b", "x", "'"):
+        cells += [lead + c + "1" for c in code_points[:0xF800]]
+    out = csv_writer.text_cells(pl.DataFrame({"t": cells}), formula_safe=True)["t"].to_list()
+    expected = ["'" + c if formula_like(c) else c for c in cells]
+    wrong = [(c, o) for c, o, e in zip(cells, out, expected, strict=True) if o != e]
+    assert not wrong, wrong[:10]
+    prefixed = {c[0] for c, o in zip(cells[: len(code_points)], out, strict=False) if o != c}
+    assert {"=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"} <= prefixed
+    assert len(prefixed) == 4 + 2 + len(csv_writer.FORMULA_LOOKALIKES)
+    # Not a formula: a trigger after visible text, text after blanks, blanks alone.
+    plain = ["a=1", "1-2", "x @y", " text", "\u3000", "", "'=quoted"]
+    frame = pl.DataFrame({"t": [*plain, None]}, schema={"t": pl.String})
+    assert csv_writer.text_cells(frame, formula_safe=True)["t"].to_list() == [*plain, None]
+
+
+def _risky_dataset(i: int = 0, values: list[str] = RISKY) -> dict[str, Any]:
     """Every free-text field of every record type starts with a formula trigger."""
-    r = RISKY * 3
+    r = values * 3
     return {
         "actors": [
             {
@@ -125,8 +170,11 @@ def _cells(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_formula_safe_covers_every_text_column_of_every_table(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path, _risky_dataset())
+@pytest.mark.parametrize("values", [RISKY, DISGUISED], ids=["ascii", "disguised"])
+def test_formula_safe_covers_every_text_column_of_every_table(
+    tmp_path: Path, values: list[str]
+) -> None:
+    data = write_dataset(tmp_path, _risky_dataset(values=values))
     exact, safe = tmp_path / "exact", tmp_path / "safe"
     assert export([str(data)], exact).written
     assert export([str(data)], safe, formula_safe=True).written
@@ -137,8 +185,8 @@ def test_formula_safe_covers_every_text_column_of_every_table(tmp_path: Path) ->
         for before, after in zip(exact_rows, safe_rows, strict=True):
             for name in fields:
                 cell = after[name]
-                assert not cell.startswith(TRIGGERS), (table, name, cell)
-                if before[name].startswith(TRIGGERS):
+                assert not formula_like(cell), (table, name, cell)
+                if formula_like(before[name]):
                     risky_seen += 1
                     assert cell == "'" + before[name], (table, name)
                 else:

@@ -17,3 +17,7 @@ class SchemaError(FactkitError):
 
 class ExportError(FactkitError):
     """An export could not be written; the previous export is left as it was."""
+
+
+class InconsistentExportError(FactkitError):
+    """An export folder's files did not all come from one export, even after retrying."""

@@ -5,18 +5,31 @@ List(String)) itself. An export written as CSV only is read through its
 datapackage.json, which records every column's type and closed values, so both
 paths give the same frames. polars is imported on first use, not at
 `import toolkit`, so the command line starts fast.
+
+An export replaces its folder as a whole (`toolkit.export.atomic`), possibly while
+a reader is in the middle of it, so the files are read as one snapshot: the folder
+is opened once and every file through that handle, and the snapshot counts only if
+the path still names that folder once every file is open (a folder swapped out is
+deleted next, so a listing of it may be incomplete). The files then must agree
+with each other: the same factkit metadata in every Parquet file, the package's
+input hash and tables, each CSV file's SHA-256 as the package records it. A
+snapshot that fails is taken again, a few times, before `InconsistentExportError`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from toolkit.errors import UsageError
+from toolkit.errors import InconsistentExportError, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,6 +37,10 @@ if TYPE_CHECKING:
 
 DATAPACKAGE = "datapackage.json"
 META_PREFIX = "factkit:"
+ATTEMPTS = 5  # snapshots tried before giving up
+PAUSE = 0.02  # seconds before the second attempt; one more step before each further one
+# Keys every Parquet file of one export shares (per-table keys: table, rows).
+_SHARED_KEYS = ("schema_version", "toolkit_version", "vocabularies", "input_sha256", "release")
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +80,10 @@ class Dataset(Mapping[str, "pl.DataFrame"]):
         }
 
 
+class _NotOneExport(Exception):
+    """This snapshot is not one complete export (swapped mid-read, or mixed); try again."""
+
+
 def _decode_meta(raw: Mapping[str, Any]) -> dict[str, Any]:
     """factkit's own metadata keys, with the JSON-valued one decoded."""
     out: dict[str, Any] = {}
@@ -77,28 +98,129 @@ def _decode_meta(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_parquet(folder: Path, files: list[Path]) -> Dataset:
+def _open_member(dir_fd: int, name: str) -> BinaryIO:
+    """Open file `name` of the folder held open as `dir_fd`, for reading."""
+    return os.fdopen(os.open(name, os.O_RDONLY, dir_fd=dir_fd), "rb")
+
+
+@dataclass
+class _Snapshot:
+    """The files of one export, each open, all from the same folder."""
+
+    descriptor: dict[str, Any] | None
+    parquet: dict[str, BinaryIO]  # file stem → open file, in the package's order
+    csv: dict[str, BinaryIO]  # resource path → open file
+
+
+@contextlib.contextmanager
+def _snapshot(folder: Path) -> Iterator[_Snapshot]:
+    """Open the folder, then every file of the export through it; raise _NotOneExport when
+    a file vanished or the folder was replaced before all were open."""
+    with contextlib.ExitStack() as stack:
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            raise _NotOneExport(f"{folder} disappeared while it was opened") from None
+        except OSError as exc:
+            raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
+        stack.callback(os.close, dir_fd)
+
+        def member(name: str) -> BinaryIO:
+            try:
+                return stack.enter_context(_open_member(dir_fd, name))
+            except FileNotFoundError:
+                why = "the folder was replaced or is incomplete"
+                raise _NotOneExport(f"{name} is missing: {why}") from None
+            except OSError as exc:
+                raise UsageError(f"{folder / name}: cannot read: {exc.strerror or exc}") from exc
+
+        try:
+            names = set(os.listdir(dir_fd))
+        except OSError as exc:
+            raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
+        descriptor = _descriptor(member(DATAPACKAGE), folder) if DATAPACKAGE in names else None
+        resources = (descriptor or {}).get("resources", [])
+        order = {r.get("name"): i for i, r in enumerate(resources)}
+        stems = sorted(n.removesuffix(".parquet") for n in names if n.endswith(".parquet"))
+        stems.sort(key=lambda stem: (order.get(stem, len(order)), stem))
+        parquet = {stem: member(f"{stem}.parquet") for stem in stems}
+        csv = {} if parquet else {r["path"]: member(r["path"]) for r in resources}
+        opened = os.fstat(dir_fd)
+        try:
+            current = os.stat(folder)
+        except FileNotFoundError:
+            raise _NotOneExport(f"{folder} disappeared while its files were opened") from None
+        if (opened.st_dev, opened.st_ino) != (current.st_dev, current.st_ino):
+            raise _NotOneExport(f"{folder} was replaced while its files were opened")
+        yield _Snapshot(descriptor, parquet, csv)
+
+
+def _descriptor(handle: BinaryIO, folder: Path) -> dict[str, Any]:
+    path = folder / DATAPACKAGE
+    try:
+        value = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from exc
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: not a data package descriptor")
+    return value
+
+
+def _shared_metadata(snap: _Snapshot) -> dict[str, dict[str, str]]:
+    """Each Parquet file's key-value metadata, once they are known to be of one export
+    (read before any table, so a mixed folder costs no table reads)."""
     import polars as pl
 
+    metas: dict[str, dict[str, str]] = {}
+    first: dict[str, str | None] | None = None
+    for stem, handle in snap.parquet.items():
+        meta = metas[stem] = pl.read_parquet_metadata(handle)
+        handle.seek(0)
+        mine = {key: meta.get(f"{META_PREFIX}{key}") for key in _SHARED_KEYS}
+        if first is None:
+            first = mine
+        elif mine != first:
+            differ = ", ".join(k for k in _SHARED_KEYS if mine[k] != first[k])
+            raise _NotOneExport(f"{stem}.parquet is from another export ({differ} differ)")
+    package = snap.descriptor
+    if package is not None and first is not None:
+        if package.get(f"{META_PREFIX}input_sha256") != first["input_sha256"]:
+            raise _NotOneExport(f"{DATAPACKAGE} is from another export (input_sha256 differs)")
+        named = {r.get("name") for r in package.get("resources", [])}
+        if named != {meta.get(f"{META_PREFIX}table", stem) for stem, meta in metas.items()}:
+            raise _NotOneExport(f"{DATAPACKAGE} lists other tables than the Parquet files")
+    return metas
+
+
+def _read_parquet(folder: Path, snap: _Snapshot) -> Dataset:
+    import polars as pl
+
+    metas = _shared_metadata(snap)
     tables: dict[str, pl.DataFrame] = {}
     metadata: dict[str, Any] = {"format": "parquet"}
-    for path in files:
-        meta = pl.read_parquet_metadata(path)
-        name = meta.get(f"{META_PREFIX}table", path.stem)
-        tables[name] = pl.read_parquet(path)
+    for stem, handle in snap.parquet.items():
+        meta = metas[stem]
+        frame = tables[meta.get(f"{META_PREFIX}table", stem)] = pl.read_parquet(handle)
+        rows = meta.get(f"{META_PREFIX}rows")
+        if rows is not None and rows != str(frame.height):
+            raise _NotOneExport(f"{stem}.parquet holds {frame.height} rows, its metadata {rows}")
         if len(metadata) == 1:
             metadata.update(_decode_meta(meta))
     metadata["rows"] = {name: frame.height for name, frame in tables.items()}
     return Dataset(folder, tables, metadata)
 
 
-def _load_csv(folder: Path, descriptor: dict[str, Any]) -> Dataset:
+def _read_csv(folder: Path, snap: _Snapshot) -> Dataset:
     from toolkit.export.csv_writer import read_csv
 
+    descriptor = snap.descriptor or {}
     tables = {}
     for resource in descriptor.get("resources", []):
-        path = folder / resource["path"]
-        tables[resource["name"]] = read_csv(path, resource["schema"]["fields"])
+        data = snap.csv[resource["path"]].read()
+        recorded = resource.get("hash")
+        if recorded is not None and recorded != f"sha256:{hashlib.sha256(data).hexdigest()}":
+            raise _NotOneExport(f"{resource['path']} is not the file {DATAPACKAGE} describes")
+        tables[resource["name"]] = read_csv(io.BytesIO(data), resource["schema"]["fields"])
     metadata: dict[str, Any] = {"format": "csv"}
     if "version" in descriptor:
         metadata["schema_version"] = descriptor["version"]
@@ -107,35 +229,39 @@ def _load_csv(folder: Path, descriptor: dict[str, Any]) -> Dataset:
     return Dataset(folder, tables, metadata)
 
 
+def _pause(attempt: int) -> None:
+    """Wait a little before snapshot `attempt` (1, 2, …): a swap by two renames leaves the
+    folder missing for a moment."""
+    time.sleep(PAUSE * attempt)
+
+
 def load(path: str | os.PathLike[str] = "dist") -> Dataset:
     """Read the export in folder `path` (or its datapackage.json) into a Dataset.
 
-    Raises UsageError when `path` holds no export.
+    All tables come from one export, even when another export replaces the folder
+    meanwhile. Raises UsageError when `path` holds no export, InconsistentExportError
+    when no consistent snapshot could be read in `ATTEMPTS` tries (a folder whose files
+    come from different exports, or one replaced again and again).
     """
     folder = Path(path)
     if folder.name == DATAPACKAGE and folder.is_file():
         folder = folder.parent
     if not folder.is_dir():
         raise UsageError(f"{os.fspath(path)}: no such export folder")
-    descriptor = _descriptor(folder / DATAPACKAGE)
-    parquet = sorted(folder.glob("*.parquet"))
-    if parquet:
-        # Tables in the package's order (the model's) when there is one, else by name.
-        order = {r["name"]: i for i, r in enumerate((descriptor or {}).get("resources", []))}
-        parquet.sort(key=lambda p: (order.get(p.stem, len(order)), p.stem))
-        return _load_parquet(folder, parquet)
-    if descriptor is not None:
-        return _load_csv(folder, descriptor)
-    raise UsageError(f"{os.fspath(path)}: no Parquet files and no {DATAPACKAGE}")
-
-
-def _descriptor(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(value, dict):
-        raise UsageError(f"{path}: not a data package descriptor")
-    return value
+    reasons: list[str] = []
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            _pause(attempt)
+        try:
+            with _snapshot(folder) as snap:
+                if snap.parquet:
+                    return _read_parquet(folder, snap)
+                if snap.descriptor is not None:
+                    return _read_csv(folder, snap)
+        except _NotOneExport as exc:
+            reasons.append(str(exc))
+            continue
+        raise UsageError(f"{os.fspath(path)}: no Parquet files and no {DATAPACKAGE}")
+    raise InconsistentExportError(
+        f"{os.fspath(path)}: no consistent export in {ATTEMPTS} attempts; last: {reasons[-1]}"
+    )

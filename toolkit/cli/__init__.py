@@ -1,9 +1,10 @@
 """The command line: the one place that prints, writes output files and picks exit codes.
 
-This package module holds what every command shares: the version string, colour
-detection, writing to stdout without tracebacks, atomic file output and a lazy
-line source for quoting input lines. Commands live in `<name>_cmd.py` modules
-and are listed in `toolkit.cli.main.COMMANDS`.
+This package module holds what every command shares at run time: the version string,
+colour detection, writing to stdout without tracebacks, atomic file output, delivering
+a text or a validation report, OS errors as one-line failures, and a lazy line source
+for quoting input lines. What the commands' parsers share is in `toolkit.cli.options`.
+Commands live in `<name>_cmd.py` modules and are listed in `toolkit.cli.main.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import stat
 import sys
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO, TypeAlias
+from typing import TYPE_CHECKING, TextIO, TypeAlias
 
 from toolkit.errors import FactkitError
+
+if TYPE_CHECKING:
+    from toolkit.result import Report
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What a command module's `register(subparsers)` receives."""
@@ -103,6 +108,15 @@ def _new_file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+@contextlib.contextmanager
+def os_errors(action: str, error: type[FactkitError] = FactkitError) -> Iterator[None]:
+    """An OSError inside the block becomes `error("<action>: <reason>")`: one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        raise error(f"{action}: {exc.strerror or exc}") from exc
+
+
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` as UTF-8 to `path` so readers see the old file or the new, never half.
 
@@ -111,7 +125,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """
     target = Path(path)
     data = text.encode("utf-8", "backslashreplace")
-    try:
+    with os_errors(f"cannot write {os.fspath(path)}"):
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -124,9 +138,23 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise FactkitError(f"cannot write {os.fspath(path)}: {reason}") from exc
+
+
+def deliver(text: str, path: str | os.PathLike[str] | None) -> None:
+    """`text` to file `path` (replaced atomically), or to stdout when there is none."""
+    if path is not None:
+        write_atomic(path, text)
+    else:
+        emit(text)
+
+
+def print_report(report: Report, fmt: str) -> None:
+    """A validation report in format `fmt` on stdout, quoting the offending input lines;
+    coloured only as text on a terminal."""
+    from toolkit.reporters import render
+
+    color = fmt == "text" and use_color(sys.stdout)
+    emit(render(report, fmt, source=FileLines(), color=color))
 
 
 class FileLines:

@@ -7,28 +7,26 @@ from __future__ import annotations
 
 import argparse
 
-from toolkit.cli import EXIT_OK, Subparsers, emit, write_atomic
+from toolkit.cli import EXIT_OK, Subparsers, deliver
+from toolkit.cli.options import add_command, add_output_file, exit_status
 
 NAME = "codebook"
 
 
 def register(subparsers: Subparsers) -> None:
     """Add the `codebook` subcommand and its options."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="print or write the codebook (tables, columns, vocabularies) as Markdown",
         description=(
             "Generate the codebook from the schemas and vocabularies alone: every exported "
             "table and column with its type and meaning, every vocabulary code, and the file "
-            "formats. Exit status: 0 written, 2 usage or internal error."
+            "formats."
         ),
+        exits=exit_status("written"),
     )
-    parser.add_argument(
-        "-o",
-        "--out",
-        metavar="FILE",
-        help="write to FILE (replaced atomically) instead of stdout",
-    )
+    add_output_file(parser, "--out", "the codebook")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,9 +34,5 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.export.codebook import render
     from toolkit.model.model import load_model
 
-    text = render(load_model())
-    if args.out is not None:
-        write_atomic(args.out, text)
-    else:
-        emit(text)
+    deliver(render(load_model()), args.out)
     return EXIT_OK

@@ -12,14 +12,21 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from toolkit.cli import EXIT_INVALID, EXIT_OK, FileLines, Subparsers, emit, use_color
-from toolkit.reporters import REPORTERS, render
+from toolkit.cli import EXIT_INVALID, EXIT_OK, Subparsers, emit, print_report
+from toolkit.cli.options import (
+    add_command,
+    add_no_cache,
+    add_paths,
+    add_quiet,
+    add_report_format,
+    exit_status,
+    run_options,
+)
 
 if TYPE_CHECKING:
     from toolkit.export import ExportResult
 
 NAME = "export"
-DEFAULT_PATHS = ["data"]
 DEFAULT_OUT = "dist"
 DEFAULT_FORMATS = ["parquet", "csv"]
 
@@ -31,23 +38,18 @@ def _formats(value: str) -> list[str]:
 
 def register(subparsers: Subparsers) -> None:
     """Add the `export` subcommand and its options."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="validate, then write the data as typed tables (Parquet, CSV)",
         description=(
             "Validate bundles and actors and, when there are no errors, write one file per "
             "table and format into DIR, replacing the previous export as a whole. Nothing is "
-            "written when the data has errors. Exit status: 0 written, 1 invalid data, "
-            "2 usage or internal error."
+            "written when the data has errors."
         ),
+        exits=exit_status("written", "invalid data"),
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        default=DEFAULT_PATHS,
-        metavar="PATH",
-        help="files or folders to export (default: data)",
-    )
+    add_paths(parser, "export")
     parser.add_argument(
         "--out", default=DEFAULT_OUT, metavar="DIR", help="output folder (default: dist)"
     )
@@ -62,8 +64,9 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--formula-safe",
         action="store_true",
-        help="prefix ' to CSV text cells starting with = + - @ TAB or CR, against spreadsheet "
-        "formula injection (changes those values; Parquet is never changed)",
+        help="prefix ' to CSV text cells starting with = + - @ TAB or CR (also full-width "
+        "and other forms of = + - @, and after leading blanks), against spreadsheet formula "
+        "injection (changes those values; Parquet is never changed)",
     )
     parser.add_argument(
         "--include-unreviewed",
@@ -71,24 +74,17 @@ def register(subparsers: Subparsers) -> None:
         help="also export machine-extracted facts nobody has reviewed yet (the review column "
         "marks them); rejected facts are never exported",
     )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="no progress bar and no summary when the export is written; the report of a "
+    add_quiet(
+        parser,
+        "no progress bar and no summary when the export is written; the report of a "
         "failed validation is printed as usual",
     )
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="parse every YAML file again instead of reusing .factkit-cache/",
-    )
-    parser.add_argument(
-        "--format-report",
-        choices=list(REPORTERS),
-        default="text",
-        help="format of the validation report (default: text); with json or github the "
+    add_no_cache(parser)
+    add_report_format(
+        parser,
+        "format of the validation report (default: text); with json or github the "
         "summary goes to stderr so stdout stays machine-readable",
+        flag="--format-report",
     )
 
 
@@ -112,7 +108,6 @@ def summary(result: ExportResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Export, print the report when it has something to say, then the summary."""
-    from toolkit.cli.validate_cmd import run_options
     from toolkit.export import export
 
     with run_options(args):
@@ -125,8 +120,7 @@ def run(args: argparse.Namespace) -> int:
         )
     report = result.report
     if not result.written or report.problems:
-        color = args.format_report == "text" and use_color(sys.stdout)
-        emit(render(report, args.format_report, source=FileLines(), color=color))
+        print_report(report, args.format_report)
     if not result.written:
         return EXIT_INVALID
     if not args.quiet:

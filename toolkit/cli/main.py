@@ -28,6 +28,7 @@ from toolkit.cli import (
     validate_cmd,
     version,
 )
+from toolkit.cli.options import exit_status
 from toolkit.errors import FactkitError, UsageError
 from toolkit.reporters.text import printable
 
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Validate facts extracted from news articles and export them as tables.",
-        epilog="Exit status: 0 valid, 1 invalid data, 2 usage or internal error.",
+        epilog=exit_status("valid", "invalid data"),
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     # The subparsers are _Parser instances (they inherit the one-line errors); commands

@@ -22,7 +22,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from toolkit.cli import EXIT_OK, Subparsers, emit, write_atomic
+from toolkit.cli import EXIT_OK, Subparsers, emit, os_errors, write_atomic
+from toolkit.cli.options import add_command, exit_status
 from toolkit.errors import UsageError
 
 NAME = "new"
@@ -91,7 +92,8 @@ events: []
 
 def register(subparsers: Subparsers) -> None:
     """Add the `new` subcommand."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="write a new, valid bundle skeleton for one source",
         description=(
@@ -99,6 +101,7 @@ def register(subparsers: Subparsers) -> None:
             "extraction filled in, empty fact sections with commented examples. The file "
             "validates as written. An existing file is kept unless --force is given."
         ),
+        exits=exit_status("written"),
     )
     parser.add_argument(
         "--id",
@@ -317,10 +320,8 @@ def run(args: argparse.Namespace) -> int:
         model=model,
         pointer=schema_pointer(target.parent, data),
     )
-    try:
+    with os_errors(f"cannot create {target.parent}", UsageError):
         target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
     write_atomic(target, text)
     emit(f"wrote {target}\nnext: add the facts, then run `factkit validate {args.data}`\n")
     return EXIT_OK

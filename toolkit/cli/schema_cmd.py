@@ -18,51 +18,54 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from toolkit.cli import EXIT_INVALID, EXIT_OK, Subparsers, emit
-from toolkit.errors import FactkitError, UsageError
+from toolkit.cli import EXIT_OK, Subparsers, emit, os_errors
+from toolkit.cli.options import add_command, add_format, exit_status, verdict
+from toolkit.errors import UsageError
 
 NAME = "schema"
 
 
 def register(subparsers: Subparsers) -> None:
     """Add `schema` and its `diff` action."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="print the bundle JSON Schema, or compare two versions of the schemas",
         description=(
             "Print the bundle JSON Schema (for editors), or with 'diff' list every change "
             "between two versions of the schemas and fail on a change that breaks readers."
         ),
+        exits=exit_status("printed, or no breaking change (diff)", "breaking change"),
     )
     parser.add_argument(
         "--actor", action="store_true", help="print the actor schema instead of the bundle's"
     )
     actions = parser.add_subparsers(dest="schema_action", metavar="ACTION")
-    diff = actions.add_parser(
+    diff = add_command(
+        actions,
         "diff",
         help="compare two versions of the schemas",
         description=(
             "List every change to tables, columns, types and vocabularies between OLD and NEW, "
-            "each a folder (holding schemas/, or schemas/ itself) or a git ref. Exit status: "
-            "0 no breaking change (or the major of x-schema-version was raised), 1 breaking "
-            "change, 2 a side cannot be read."
+            "each a folder (holding schemas/, or schemas/ itself) or a git ref."
+        ),
+        exits=exit_status(
+            "no breaking change (or the major of x-schema-version was raised)",
+            "breaking change",
+            "a side cannot be read",
         ),
     )
     diff.add_argument("old", metavar="OLD", help="the base: a folder or a git ref")
     diff.add_argument("new", metavar="NEW", help="the proposal: a folder or a git ref")
-    diff.add_argument(
-        "--format", choices=["text", "json"], default="text", help="output format (default: text)"
-    )
+    add_format(diff, ["text", "json"], "output format (default: text)")
 
 
 def _print_schema(actor: bool) -> int:
     from toolkit.model.schemas import ACTOR_SCHEMA, BUNDLE_SCHEMA, schema_dir
 
     path = schema_dir() / (ACTOR_SCHEMA if actor else BUNDLE_SCHEMA)
-    try:
+    with os_errors(f"cannot read {path}"):
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FactkitError(f"cannot read {path}: {exc.strerror or exc}") from exc
     emit(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
@@ -110,7 +113,7 @@ def _diff(args: argparse.Namespace) -> int:
         diff = diff_folders(side(args.old, stack), side(args.new, stack))
     render = render_json if args.format == "json" else render_text
     emit(render(diff, args.old, args.new))
-    return EXIT_OK if diff.passes else EXIT_INVALID
+    return verdict(diff.passes)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from toolkit.cli import EXIT_OK, Subparsers, emit
+from toolkit.cli.options import add_command, add_quiet, exit_status
 from toolkit.errors import UsageError
 
 NAME = "synth"
@@ -37,7 +38,8 @@ def _rate(value: str) -> float:
 
 def register(subparsers: Subparsers) -> None:
     """Add the `synth` subcommand and its options."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="generate synthetic machine-extracted bundles (for benchmarks and tests)",
         description=(
@@ -47,8 +49,9 @@ def register(subparsers: Subparsers) -> None:
             "FILE's folder validates and exports like any dataset. With --invalid-rate R, "
             "about R of the bundles get one known break each; the expected problems go to "
             "the hidden sidecar .<name>.expected.jsonl. The same arguments give the same "
-            "bytes. Exit status: 0 written, 2 usage or internal error."
+            "bytes."
         ),
+        exits=exit_status("written"),
     )
     parser.add_argument("--facts", type=_count, required=True, metavar="N", help="facts to write")
     parser.add_argument(
@@ -62,9 +65,7 @@ def register(subparsers: Subparsers) -> None:
         metavar="R",
         help="share of bundles to break in one known way each (default: 0)",
     )
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress bar and no summary line"
-    )
+    add_quiet(parser, "no progress bar and no summary line")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,88 +7,46 @@ not; errors in the run itself are left to `main` (exit 2).
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from toolkit.cli import (
-    EXIT_INVALID,
-    EXIT_OK,
-    FileLines,
-    Subparsers,
-    emit,
-    use_color,
-    write_atomic,
+from toolkit.cli import FileLines, Subparsers, print_report, write_atomic
+from toolkit.cli.options import (
+    add_command,
+    add_no_cache,
+    add_output_file,
+    add_paths,
+    add_quiet,
+    add_report_format,
+    exit_status,
+    run_options,
+    verdict,
 )
-from toolkit.reporters import REPORTERS, render
+from toolkit.reporters import render
 from toolkit.result import Report
 
 NAME = "validate"
-DEFAULT_PATHS = ["data"]
-
-
-@contextmanager
-def run_options(args: argparse.Namespace) -> Iterator[None]:
-    """The parse cache (unless --no-cache) and, on a terminal without --quiet, a progress
-    bar on stderr, for every run inside the block."""
-    from toolkit import checker
-    from toolkit.cache import ParseCache
-    from toolkit.progress import for_terminal
-
-    cache = None if getattr(args, "no_cache", False) else ParseCache()
-    progress = for_terminal(sys.stderr, quiet=getattr(args, "quiet", False))
-    try:
-        with checker.options(cache=cache, progress=progress):
-            yield
-    finally:
-        progress.end()
 
 
 def register(subparsers: Subparsers) -> None:
     """Add the `validate` subcommand and its options."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
         help="check bundles and actors and report every problem",
-        description=(
-            "Validate bundle files (YAML, JSON, JSONL) and the actor registry. "
-            "Exit status: 0 valid, 1 invalid data, 2 usage or internal error."
-        ),
+        description="Validate bundle files (YAML, JSON, JSONL) and the actor registry.",
+        exits=exit_status("valid", "invalid data"),
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        default=DEFAULT_PATHS,
-        metavar="PATH",
-        help="files or folders to check (default: data)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=list(REPORTERS),
-        default="text",
-        help="report format (default: text)",
-    )
+    add_paths(parser, "check")
+    add_report_format(parser, "report format (default: text)")
     parser.add_argument(
         "--strict", action="store_true", help="fail (exit 1) on warnings as well as errors"
     )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="print nothing when the data passes (and draw no progress bar); report as usual "
+    add_quiet(
+        parser,
+        "print nothing when the data passes (and draw no progress bar); report as usual "
         "when it fails",
     )
-    parser.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="parse every YAML file again instead of reusing what .factkit-cache/ (next to "
-        "the data folder) holds from earlier runs",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="write the report to FILE (replaced atomically) instead of stdout",
-    )
+    add_no_cache(parser)
+    add_output_file(parser, "--output", "the report")
     parser.add_argument(
         "--changed-since",
         metavar="REF",
@@ -117,10 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
             report = restrict_to_changes(report, list(args.paths), args.changed_since, _check)
     passed = report.passes(strict=args.strict)
-    source = FileLines()
     if args.output is not None:
-        write_atomic(args.output, render(report, args.format, source=source))
+        write_atomic(args.output, render(report, args.format, source=FileLines()))
     elif not (args.quiet and passed):
-        color = args.format == "text" and use_color(sys.stdout)
-        emit(render(report, args.format, source=source, color=color))
-    return EXIT_OK if passed else EXIT_INVALID
+        print_report(report, args.format)
+    return verdict(passed)

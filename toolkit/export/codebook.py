@@ -167,9 +167,14 @@ FILE_FORMATS = """\
 - **Formula-safe CSV** (`factkit export --formula-safe`, off by default): every
   text cell that starts with `=`, `+`, `-`, `@`, TAB or CR gets a leading `'`, as
   OWASP advises against CSV injection when files are opened in spreadsheet
-  software. Those cells then differ from the data by that character, and each
-  resource's description in datapackage.json says so; the Parquet files are
-  never changed. Without the option every CSV value reads back exactly.
+  software. So does every cell whose first character after leading whitespace or
+  zero-width characters is `=`, `+`, `-`, `@` or a form that Unicode
+  compatibility folding (NFKC) turns into one (full-width `＝`, `＋`, `－`, `＠`,
+  and the small, superscript and subscript forms): spreadsheet software may trim
+  the one and fold the other. Those cells then differ from the data by that
+  character, and each resource's description in datapackage.json says so; the
+  Parquet files are never changed. Without the option every CSV value reads back
+  exactly.
 - **Loading**: `toolkit.load("dist")` returns the tables as polars DataFrames
   with these types (`ds["statements"]`, `ds.to_pandas()`, `ds.metadata`).
 """

@@ -13,8 +13,13 @@ The format (also in docs/codebook.md and each datapackage resource):
 * list cells hold one JSON array of strings (`["RUS","PRK"]`, `[]` for an
   empty list), non-ASCII characters written as they are.
 * formula-safe mode (off by default) prefixes `'` to every text cell that starts
-  with `=`, `+`, `-`, `@`, TAB or CR, as OWASP advises against CSV injection.
-  Those cells then differ from the data; the default mode keeps values exact.
+  with `=`, `+`, `-`, `@`, TAB or CR, as OWASP advises against CSV injection, and
+  to every cell whose first visible character is `=`, `+`, `-`, `@` or a form of
+  them that Unicode compatibility folding (NFKC) turns into one (full-width `＝`,
+  `＋`, `－`, `＠`, small, superscript and subscript forms), after any leading
+  whitespace or zero-width characters: spreadsheet software may trim the one and
+  fold the other. Those cells then differ from the data; the default mode keeps
+  values exact.
 
 `read_csv` applies exactly this decoding, so an export read back from CSV
 equals the Parquet tables.
@@ -29,8 +34,39 @@ from typing import Any
 import polars as pl
 
 LINE_TERMINATOR = "\r\n"
+# OWASP's list: a cell starting with one of these may run as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+# What Unicode compatibility folding (NFKC) turns into text starting with = + - @: the
+# full-width, small, superscript and subscript forms, ⩵ and ⩶ (== and ===) and the Hebrew
+# alternative plus sign.
+FORMULA_LOOKALIKES = (
+    "\uff1d\ufe66\u207c\u208c\u2a75\u2a76"  # =
+    "\uff0b\ufe62\u207a\u208a\ufb29"  # +
+    "\uff0d\ufe63"  # -
+    "\uff20\ufe6b"  # @
+)
+# What may stand unseen before them and be trimmed away: Unicode whitespace (what
+# str.isspace() accepts) and the zero-width characters.
+LEADING_BLANKS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+    "\u180e\u200b\u200c\u200d\u2060\ufeff"
+)
+
+
+def _char_class(chars: str) -> str:
+    """A regex character class of exactly `chars`, each written as `\\x{HEX}`."""
+    return "[" + "".join(f"\\x{{{ord(c):X}}}" for c in chars) + "]"
+
+
+# A cell that starts with TAB or CR, or whose first character after any leading blanks
+# is = + - @ or a lookalike of one.
+_FORMULA_PATTERN = "^(?:{}|{}*{})".format(
+    _char_class("\t\r"),
+    _char_class(LEADING_BLANKS),
+    _char_class("=+-@" + FORMULA_LOOKALIKES),
+)
 
 
 def _repr_floats(series: pl.Series) -> pl.Series:

@@ -40,9 +40,12 @@ FORMAT_NOTE = (
     "one JSON array of strings per cell ([] for an empty list)."
 )
 FORMULA_NOTE = (
-    "Formula-safe export: every text cell that began with =, +, -, @, a TAB or a CR carries a "
-    "leading apostrophe (') against spreadsheet formula injection (OWASP), so such cells differ "
-    "from the data by that one character; the Parquet files keep the exact values."
+    "Formula-safe export: every text cell that began with =, +, -, @, a TAB or a CR, or whose "
+    "first character after leading whitespace or zero-width characters is =, +, -, @ or a "
+    "compatibility form of one (full-width \uff1d \uff0b \uff0d \uff20, small, superscript, "
+    "subscript), carries a leading apostrophe (') against spreadsheet formula injection "
+    "(OWASP), so such cells differ from the data by that one character; the Parquet files keep "
+    "the exact values."
 )
 
 
