@@ -235,3 +235,23 @@ def test_csv_files_of_two_exports_are_refused(
     shutil.copy(other / "statements.csv", csv_only / "statements.csv")
     with pytest.raises(InconsistentExportError, match=r"statements\.csv is not the file"):
         load(csv_only)
+
+
+@pytest.mark.parametrize("path", ["../secret.csv", "/etc/passwd", "sub/statements.csv", ".."])
+def test_a_descriptor_cannot_send_the_loader_outside_the_export(
+    exports: tuple[Path, Path, Path], tmp_path: Path, path: str
+) -> None:
+    """A CSV-only export whose datapackage.json names a file elsewhere is refused before
+    anything is read from that place."""
+    import json
+
+    seed, _, _ = exports
+    folder = _copy(seed, tmp_path / "export")
+    for parquet in folder.glob("*.parquet"):
+        parquet.unlink()
+    (tmp_path / "secret.csv").write_text("id\nleaked\n", encoding="utf-8")
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"][0]["path"] = path
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(FactkitError, match="not a file of the export folder"):
+        load(folder)

@@ -144,7 +144,7 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         stems = sorted(n.removesuffix(".parquet") for n in names if n.endswith(".parquet"))
         stems.sort(key=lambda stem: (order.get(stem, len(order)), stem))
         parquet = {stem: member(f"{stem}.parquet") for stem in stems}
-        csv = {} if parquet else {r["path"]: member(r["path"]) for r in resources}
+        csv = {} if parquet else {r["path"]: member(_member_name(r, folder)) for r in resources}
         opened = os.fstat(dir_fd)
         try:
             current = os.stat(folder)
@@ -153,6 +153,23 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         if (opened.st_dev, opened.st_ino) != (current.st_dev, current.st_ino):
             raise _NotOneExport(f"{folder} was replaced while its files were opened")
         yield _Snapshot(descriptor, parquet, csv)
+
+
+def _member_name(resource: Any, folder: Path) -> str:
+    """A resource's file name; an export writes its files side by side, so a path that
+    leaves the folder (`../x`, `/etc/x`, `sub/x`) is refused, never read."""
+    name = resource.get("path") if isinstance(resource, dict) else None
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+    ):
+        raise UsageError(
+            f"{folder / DATAPACKAGE}: resource path {name!r} is not a file of the export folder"
+        )
+    return name
 
 
 def _descriptor(handle: BinaryIO, folder: Path) -> dict[str, Any]:
