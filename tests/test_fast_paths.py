@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.strategies import datasets, write_dataset
 from toolkit.checker import load_documents, run
+from toolkit.checks.texts import _decoded, decode_text
 from toolkit.export.csv_writer import _json_lists, _repr_floats
 from toolkit.frames.exact import build_frames
 from toolkit.model.model import load_model
@@ -232,3 +233,27 @@ def test_nesting_depth_is_the_depth_of_the_value(
     """Brackets, quotes and backslashes inside strings never count."""
     text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
     assert nesting_depth(text.encode("utf-8")) == _depth(value)
+
+
+# --- text copies ----------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    datas=st.lists(
+        st.one_of(
+            st.binary(max_size=12),
+            st.text(max_size=12).map(lambda t: t.encode("utf-8", "surrogatepass")),
+            st.text(max_size=8).map(lambda t: ("\ufeff" + t).encode("utf-8", "surrogatepass")),
+        ),
+        max_size=6,
+    )
+)
+def test_text_copies_decoded_in_bulk_are_decoded_one_by_one(datas: list[bytes]) -> None:
+    """`_decoded` is `decode_text` per file: UTF-8 or not text, NUL not text, BOM dropped."""
+    text, bad = _decoded(datas)
+    for data, got, is_bad in zip(datas, text.to_list(), bad.to_list(), strict=True):
+        want = decode_text(data)
+        assert is_bad == (want is None), data
+        if want is not None:
+            assert got == want, data

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -66,9 +65,10 @@ class Run:
     frames: Frames
     # resolved path of each text copy read → its path relative to its data folder (None:
     # not known), and sha256 digests of files whose bytes the run read: the export's
-    # input hash reuses them instead of reading the files again
-    text_files: dict[Path, str] | None = None
-    digests: dict[Path, str] = field(default_factory=dict)
+    # input hash reuses them instead of reading the files again. Keys are resolved
+    # absolute paths as strings (a Path per text copy costs seconds at 100,000 texts).
+    text_files: dict[str, str] | None = None
+    digests: dict[str, str] = field(default_factory=dict)
     # wall time of each stage in seconds (load, then each check), for profiles and benchmarks
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -130,7 +130,7 @@ class _Loaded:
     problems: list[Problem]
     tables: dict[str, pl.DataFrame]
     files: list[str]
-    digests: dict[Path, str]
+    digests: dict[str, str]
 
 
 def _file_size(entry: FileEntry) -> int:
@@ -154,7 +154,7 @@ def _load(
     documents = Documents()
     builder = FrameBuilder(model)
     schema = SchemaChecker(model)
-    digests: dict[Path, str] = {}
+    digests: dict[str, str] = {}
     sizes = [_file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
@@ -188,7 +188,7 @@ def _load(
                 facts += _count_facts(batch.documents)
                 progress.advance(done, facts)
                 if batch.digest is not None:
-                    digests[entry.path.resolve()] = batch.digest
+                    digests[str(entry.path.resolve())] = batch.digest
                 if budget.full(entry.file):
                     break  # nothing more of this file would be reported: stop reading it
             problems += found

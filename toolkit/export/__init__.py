@@ -83,7 +83,9 @@ def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
     their sources name, each relative to its data folder."""
     from toolkit.checks.texts import resolve_text
 
-    files = {entry.path.resolve(): os.path.relpath(entry.path, entry.root) for entry in entries}
+    files = {
+        str(entry.path.resolve()): os.path.relpath(entry.path, entry.root) for entry in entries
+    }
     if run.text_files is not None:  # what the run's text check resolved
         for path, relative in run.text_files.items():
             files.setdefault(path, relative)
@@ -94,7 +96,7 @@ def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
             found, _, _ = resolve_text(doc.path, doc.root, text)
             if found is not None:
                 base = (doc.root or doc.path.parent).resolve()
-                files.setdefault(found, os.path.relpath(found, base))
+                files.setdefault(str(found), os.path.relpath(found, base))
     return [
         parquet.InputFile(relative, path, run.digests.get(path)) for path, relative in files.items()
     ]

@@ -29,7 +29,7 @@ class InputFile:
     """One file a run read: its path relative to its data folder and the file itself."""
 
     relative: str
-    path: Path
+    path: str | Path
     sha256: str | None = None  # the digest of its bytes, when the run already computed it
 
 
