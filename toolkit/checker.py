@@ -31,10 +31,12 @@ from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
+from toolkit.frames.from_json import integer_paths
 from toolkit.model.model import Model, load_model
 from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file
 from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.decode import read_bytes
+from toolkit.parsers.fast_lane import FastLane
 from toolkit.parsers.locate import JsonLocator
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
@@ -158,6 +160,12 @@ def _load(
     sizes = [_file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
+    streams = [s for e, s in zip(entries, sizes, strict=True) if _lane_may_read(e)]
+    lane = (
+        FastLane(model.bundle_schema, integer_paths(model), limits)
+        if FastLane.wanted(streams)
+        else None
+    )
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -165,7 +173,7 @@ def _load(
             streamed = entry.path.suffix.lower() == ".jsonl"  # only a stream can fail late
             start, mark = len(documents), builder.mark() if streamed else -1
             found: list[Problem] = []
-            for batch in _batches(entry, limits, schema, opts.cache):
+            for batch in _batches(entry, limits, schema, opts.cache, lane):
                 if batch.fatal:  # the file failed as a whole: forget what it gave
                     documents.truncate(start)
                     builder.truncate(mark)
@@ -174,18 +182,22 @@ def _load(
                     continue
                 found += budget.admit(batch.problems)
                 room = max(1, budget.left(entry.file))  # an invalid record has a problem
-                checked = batch.schema or [schema.check(doc, limit=room) for doc in batch.documents]
+                plain = batch.plain or [False] * len(batch.documents)
+                checked = batch.schema or [
+                    [] if known else schema.check(doc, limit=room)
+                    for doc, known in zip(batch.documents, plain, strict=True)
+                ]
                 valid = [not errors for errors in checked]
                 for errors in checked:
                     found += budget.admit(errors)
                 lines = [_text(doc) for doc in batch.documents] if batch.offsets else None
-                builder.add(batch.documents, len(documents), valid, lines)
+                builder.add(batch.documents, len(documents), valid, lines, plain)
                 if batch.offsets:
                     documents.add_lines(batch.documents, batch.offsets, batch.sizes)
                     done = read + batch.offsets[-1] + batch.sizes[-1]
                 else:
                     documents.add(batch.documents)
-                facts += _count_facts(batch.documents)
+                facts += _count_facts(batch.documents) + batch.facts
                 progress.advance(done, facts)
                 if batch.digest is not None:
                     digests[str(entry.path.resolve())] = batch.digest
@@ -196,10 +208,16 @@ def _load(
             done = read
             progress.advance(done, facts)
     finally:
+        if lane is not None:
+            lane.close()
         if enabled:
             gc.enable()
     files = [entry.file for entry in entries]
     return _Loaded(documents, problems, builder.frames(), files, digests)
+
+
+def _lane_may_read(entry: FileEntry) -> bool:
+    return entry.role == "bundle" and entry.path.suffix.lower() == ".jsonl"
 
 
 def _text(doc: Document) -> str:
@@ -225,11 +243,15 @@ _CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed
 
 
 def _batches(
-    entry: FileEntry, limits: Limits, schema: SchemaChecker, cache: ParseCache | None
+    entry: FileEntry,
+    limits: Limits,
+    schema: SchemaChecker,
+    cache: ParseCache | None,
+    lane: FastLane | None = None,
 ) -> Iterator[Batch]:
     """One file's batches; YAML through the parse cache when there is one."""
     if cache is None or entry.path.suffix.lower() not in _CACHED:
-        yield from stream_file(entry.path, entry.file, entry.role, limits, entry.root)
+        yield from stream_file(entry.path, entry.file, entry.role, limits, entry.root, lane)
         return
     data, problems = read_bytes(entry.path, entry.file, limits)
     if data is None:

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import orjson
 import polars as pl
 
 from toolkit.frames.base import DOC, bundle_file, table_schema
 from toolkit.frames.columnwise import Unexpected, columnwise
 from toolkit.frames.exact import exact
-from toolkit.frames.from_json import integer_paths, integers_are_integers, polars_bundles
+from toolkit.frames.from_json import integer_paths, polars_bundles
 from toolkit.model.model import Model
 from toolkit.parsers.base import Document
+from toolkit.parsers.fast_lane import integers_are_integers
 
 
 def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -32,6 +34,14 @@ def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
     }
 
 
+def _decode_undecoded(documents: Sequence[Document], lines: Sequence[str], skip: set[int]) -> None:
+    """Give a value to each document a fast lane left undecoded, except those in `skip`
+    (polars flattens them from their text): the other paths read values."""
+    for i, doc in enumerate(documents):
+        if doc.value is None and i not in skip:
+            doc.value = orjson.loads(lines[i])
+
+
 class _Pending:
     """A batch being flattened in polars, with what is needed to do it again in Python
     should polars fail (the documents are kept until it is done)."""
@@ -42,9 +52,11 @@ class _Pending:
         documents: list[Document],
         indices: list[int],
         done: dict[str, pl.DataFrame] | None,
+        lines: list[str],
     ) -> None:
         self.future = future
         self.documents = documents
+        self.lines = lines
         self.indices = indices
         self.done = done  # the batch's other documents, already flattened
 
@@ -74,9 +86,11 @@ class FrameBuilder:
         first: int,
         valid: Sequence[bool],
         lines: Sequence[str] | None = None,
+        plain: Sequence[bool] = (),
     ) -> None:
         """Flatten `documents`, whose `_doc` indices run from `first`. With `lines` (the
-        JSON text of each document), valid bundles are flattened in polars."""
+        JSON text of each document), valid bundles are flattened in polars; `plain[i]`:
+        a fast lane vouched for line i, whose value was not decoded (None)."""
         if lines is None:  # whole files (YAML, JSON): flattened many at a time
             self._buffer.extend(documents)
             self._buffer_at.extend(range(first, first + len(documents)))
@@ -88,15 +102,23 @@ class FrameBuilder:
         indices = list(range(first, first + len(documents)))
         late: list[int] = []
         if lines is not None and self._pool is not None:
-            model, plan = self.model, self._integers
+            plan = self._integers
+            vouched = plain or [False] * len(documents)
             late = [
                 i
                 for i, doc in enumerate(documents)
                 if valid[i]
-                and doc.role == "bundle"
-                and type(doc.value) is dict
-                and integers_are_integers(model, doc.value, plan)
+                and (
+                    vouched[i]
+                    or (
+                        doc.role == "bundle"
+                        and type(doc.value) is dict
+                        and integers_are_integers(doc.value, plan)
+                    )
+                )
             ]
+        if lines is not None:  # lines no polars path takes are decoded after all
+            _decode_undecoded(documents, lines, set(late))
         later = set(late)
         now = [i for i in range(len(documents)) if i not in later]
         done = self._now(documents, indices, list(valid), now) if now else None
@@ -107,7 +129,7 @@ class FrameBuilder:
             text = [lines[i] for i in late]
             files = [self._file(d) for d in docs]
             future = self._pool.submit(polars_bundles, self.model, text, where, files)
-            self._batches.append(_Pending(future, docs, where, done))
+            self._batches.append(_Pending(future, docs, where, done, text))
         elif done is not None:
             self._batches.append(done)
 
@@ -154,6 +176,7 @@ class FrameBuilder:
             frames = pending.future.result()
         except Exception:  # polars could not: the same documents, column by column
             docs = pending.documents
+            _decode_undecoded(docs, pending.lines, set())
             frames = self._now(docs, pending.indices, [True] * len(docs), list(range(len(docs))))
         parts = [frames] if pending.done is None else [frames, pending.done]
         return {name: f for name, f in _merge(parts).items() if f.height}

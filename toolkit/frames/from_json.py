@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.frames.base import DOC, PTR, finish, identified, raw_dtype, value_at
+from toolkit.frames.base import DOC, PTR, finish, identified, raw_dtype
 from toolkit.model.model import Model
 
 
@@ -50,21 +50,6 @@ def integer_paths(model: Model) -> list[tuple[str, str | None, tuple[tuple[str, 
             parent = model.tables[table.parent or ""]
             found.append((parent.record_path[0], table.record_path[0], paths))
     return found
-
-
-def integers_are_integers(
-    model: Model, value: Any, plan: list[tuple[str, str | None, tuple[tuple[str, ...], ...]]]
-) -> bool:
-    """No integer field of a bundle that passed the schema holds a float (5.0)."""
-    for key, part, paths in plan:
-        for fact in value.get(key) or ():
-            records = [fact] if part is None else fact.get(part) or ()
-            for record in records:
-                for path in paths:
-                    found = value_at(record, path)
-                    if found is not None and type(found) is not int:
-                        return False
-    return True
 
 
 def polars_bundles(

@@ -10,6 +10,7 @@ from pathlib import Path
 from toolkit.parsers.base import Document, Limits, Locator, ParseResult, Role
 from toolkit.parsers.decode import decode, read_bytes
 from toolkit.parsers.discover import FileEntry, discover
+from toolkit.parsers.fast_lane import FastLane
 from toolkit.parsers.json_parser import parse_json
 from toolkit.parsers.jsonl_stream import Batch, stream_jsonl
 from toolkit.parsers.yaml_parser import parse_yaml
@@ -98,13 +99,18 @@ def collect(batches: Iterator[Batch]) -> ParseResult:
 
 
 def stream_file(
-    path: Path, file: str, role: Role, limits: Limits = DEFAULT_LIMITS, root: Path | None = None
+    path: Path,
+    file: str,
+    role: Role,
+    limits: Limits = DEFAULT_LIMITS,
+    root: Path | None = None,
+    lane: FastLane | None = None,
 ) -> Iterator[Batch]:
     """The documents and problems of one file in batches: JSONL a block of lines at a time
-    (see `stream_jsonl`), every other format whole, as one batch. Gives what `parse_file`
-    gives; only the batching differs."""
+    (see `stream_jsonl`, and `fast_lane` for `lane`), every other format whole, as one
+    batch. Gives what `parse_file` gives; only the batching differs."""
     if path.suffix.lower() == ".jsonl":
-        yield from stream_jsonl(path, file, role, limits, root)
+        yield from stream_jsonl(path, file, role, limits, root, lane=lane)
         return
     result = parse_file(path, file, role, limits, root)
     yield Batch(documents=result.documents, problems=result.problems)

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from toolkit.parsers.base import Document, Limits, Role
 from toolkit.parsers.decode import CONTROL, control_problems, decode, read_bytes
+from toolkit.parsers.fast_lane import FastLane, read_ahead
 from toolkit.parsers.json_parser import JsonReader
 from toolkit.parsers.locate import JsonLocator, LineIndex
 from toolkit.problems import Problem
@@ -54,6 +55,10 @@ class Batch:
     digest: str | None = None  # the last batch of a file read to its end: sha256 of its bytes
     # the schema check's problems per document, when already known (from the parse cache)
     schema: list[list[Problem]] | None = None
+    # per document: a fast lane found its line a plain valid bundle (value None, not
+    # decoded here); empty when no lane ran. `facts`: how many facts those lines hold.
+    plain: list[bool] = field(default_factory=list)
+    facts: int = 0
 
 
 class LineLocator:
@@ -119,6 +124,9 @@ class _LineStream:
         self.limit = limit
         self.long: tuple[int, bool, int] = (0, True, -1)
         self.sha256 = hashlib.sha256()
+
+    def get_long(self) -> tuple[int, bool, int]:
+        return self.long
 
     def read(self) -> bytes:
         chunk = self.handle.read(self.block)
@@ -239,6 +247,7 @@ def stream_jsonl(
     root: Path | None,
     *,
     block_bytes: int = BLOCK_BYTES,
+    lane: FastLane | None = None,
 ) -> Iterator[Batch]:
     """The documents and problems of a JSONL file, a block of lines at a time.
 
@@ -250,7 +259,7 @@ def stream_jsonl(
         yield Batch(problems=problems, fatal=True)
         return
     with handle:
-        yield from _stream(handle, path, file, role, limits, root, block_bytes)
+        yield from _stream(handle, path, file, role, limits, root, block_bytes, lane)
 
 
 _OTHER_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -264,6 +273,7 @@ def _stream(
     limits: Limits,
     root: Path | None,
     block_bytes: int,
+    lane: FastLane | None = None,
 ) -> Iterator[Batch]:
     first = handle.read(4)
     head: list[Problem] = []  # problems of the file as a whole: its byte-order mark
@@ -282,14 +292,15 @@ def _stream(
     blank_file = True
     number = 0
     most = limits.max_problems_per_file
-    for offset, raw, brk in lines:
+    ahead = read_ahead(lines, lines.get_long, lane if role == "bundle" else None, block_bytes)
+    for offset, raw, brk, long, facts in ahead:
         if budget <= 0 or len(batch.problems) >= most or len(batch.documents) >= BATCH_DOCUMENTS:
             yield batch
             batch = Batch()
             budget = block_bytes
         number += 1
         if raw is None:  # a line over the limit, read through without keeping it
-            size, blank, bad = lines.long
+            size, blank, bad = long
             if bad >= 0:
                 handle.seek(offset)
                 yield _bad_bytes(file, head, number, handle.read(bad + 8))
@@ -320,11 +331,19 @@ def _stream(
         if len(raw) != len(raw.translate(None, _CONTROL_BYTES)):
             batch.problems.extend(control_problems(s, file, LineIndex(s, first_line=number), 1))
             continue
-        doc, found = reader.document(s, s, 0, number, None, raw)
+        doc: Document | None
+        found: list[Problem] = []
+        if facts >= 0:
+            doc = reader.plain(s, number)
+            batch.facts += facts
+        else:
+            doc, found = reader.document(s, s, 0, number, None, raw)
         if doc is not None:
             batch.documents.append(doc)
             batch.offsets.append(offset)
             batch.sizes.append(len(raw))
+            if lane is not None:
+                batch.plain.append(facts >= 0)
         else:
             batch.problems.extend(found)
         budget -= len(raw)
