@@ -37,7 +37,6 @@ from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file,
 from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.decode import read_bytes
 from toolkit.parsers.fast_lane import FastLane
-from toolkit.parsers.locate import JsonLocator
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
@@ -190,7 +189,7 @@ def _load(
                 valid = [not errors for errors in checked]
                 for errors in checked:
                     found += budget.admit(errors)
-                lines = [_text(doc) for doc in batch.documents] if batch.offsets else None
+                lines = batch.lines if batch.offsets else None
                 builder.add(batch.documents, len(documents), valid, lines, plain)
                 if batch.offsets:
                     documents.add_lines(batch.documents, batch.offsets, batch.sizes)
@@ -218,13 +217,6 @@ def _load(
 
 def _lane_may_read(entry: FileEntry) -> bool:
     return entry.role == "bundle" and entry.path.suffix.lower() == ".jsonl"
-
-
-def _text(doc: Document) -> str:
-    """A streamed JSONL document's line (its locator holds it while the batch lives)."""
-    locator = doc.locator
-    assert isinstance(locator, JsonLocator)
-    return locator.text
 
 
 def _count_facts(documents: Sequence[Document]) -> int:

@@ -34,7 +34,9 @@ def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
     }
 
 
-def _decode_undecoded(documents: Sequence[Document], lines: Sequence[str], skip: set[int]) -> None:
+def _decode_undecoded(
+    documents: Sequence[Document], lines: Sequence[bytes], skip: set[int]
+) -> None:
     """Give a value to each document a fast lane left undecoded, except those in `skip`
     (polars flattens them from their text): the other paths read values."""
     for i, doc in enumerate(documents):
@@ -52,7 +54,7 @@ class _Pending:
         documents: list[Document],
         indices: list[int],
         done: dict[str, pl.DataFrame] | None,
-        lines: list[str],
+        lines: list[bytes],
     ) -> None:
         self.future = future
         self.documents = documents
@@ -85,11 +87,11 @@ class FrameBuilder:
         documents: Sequence[Document],
         first: int,
         valid: Sequence[bool],
-        lines: Sequence[str] | None = None,
+        lines: Sequence[bytes] | None = None,
         plain: Sequence[bool] = (),
     ) -> None:
         """Flatten `documents`, whose `_doc` indices run from `first`. With `lines` (the
-        JSON text of each document), valid bundles are flattened in polars; `plain[i]`:
+        UTF-8 JSON text of each document), valid bundles are flattened in polars; `plain[i]`:
         a fast lane vouched for line i, whose value was not decoded (None)."""
         if lines is None:  # whole files (YAML, JSON): flattened many at a time
             self._buffer.extend(documents)

@@ -53,10 +53,12 @@ def integer_paths(model: Model) -> list[tuple[str, str | None, tuple[tuple[str, 
 
 
 def polars_bundles(
-    model: Model, lines: list[str], indices: list[int], files: list[str]
+    model: Model, lines: list[bytes], indices: list[int], files: list[str]
 ) -> dict[str, pl.DataFrame]:
+    """The tables of valid bundles, from their JSON lines (UTF-8, checked by the reader)."""
     dtype = _json_dtype(model.bundle_schema, model.bundle_schema)
-    decoded = pl.Series("b", lines, pl.String).str.json_decode(dtype).struct.unnest()
+    text = pl.Series("b", lines, pl.Binary).cast(pl.String)
+    decoded = text.str.json_decode(dtype).struct.unnest()
     decoded = decoded.with_columns(
         pl.Series(DOC, indices, pl.UInt32), pl.Series("bundle_file", files, pl.String)
     )

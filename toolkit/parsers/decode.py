@@ -19,7 +19,7 @@ from toolkit.problems import Problem
 
 # C0 controls except TAB, LF, CR; and DEL. Everything else is left to the format parsers.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])  # as CONTROL, in bytes
 _CHUNK = 1 << 20
 _BLANK = re.compile(r"[ \t\r\n]*\Z")
 MAX_CONTROL_PROBLEMS = 10
@@ -123,7 +123,7 @@ def looks_binary(data: bytes) -> str | None:
     head = data[:_SNIFF]
     if not head:
         return None
-    odd = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    odd = len(head) - len(head.translate(None, CONTROL_BYTES))
     nul = head.count(0)
     if (nul > 2 and nul * 100 > len(head)) or (odd > 8 and odd * 20 > len(head)):
         return "binary data"
@@ -210,7 +210,7 @@ def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True)
         return Decoded(text, problems)
     # bytes.translate runs at memory speed; a regex scan would cost as much as the parse.
     found = any(
-        len(chunk) != len(chunk.translate(None, _CONTROL_BYTES))
+        len(chunk) != len(chunk.translate(None, CONTROL_BYTES))
         for chunk in (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK))
     )
     if found and controls:

@@ -30,6 +30,7 @@ from typing import IO, Any
 import jsonschema_rs
 
 from toolkit.parsers.base import Limits
+from toolkit.parsers.decode import CONTROL_BYTES
 from toolkit.parsers.json_parser import _SLOW, _compact
 from toolkit.parsers.locate import nesting_depth
 
@@ -59,10 +60,13 @@ def plain_facts(
     raw: bytes, validator: Any, plan: IntegerPlan, max_depth: int, max_string_chars: int
 ) -> int:
     """The number of facts of the bundle on line `raw` when it is a plain valid bundle,
-    else -1. Plain: within the depth and string limits, in the compact form orjson
-    writes (so decoding it is exact and loses no duplicate key; see `_compact`), an
-    object, valid against the schema, integers as integers."""
+    else -1. Plain: no control character, within the depth and string limits, in the
+    compact form orjson writes (so decoding it is exact, as UTF-8, and loses no
+    duplicate key; see `_compact`), an object, valid against the schema, integers as
+    integers. The reader takes such a line as it is, without looking at it again."""
     if len(raw) > max_string_chars:  # the reader would look for an over-long string
+        return -1
+    if len(raw) != len(raw.translate(None, CONTROL_BYTES)):  # DEL is valid JSON, not text
         return -1
     if raw.count(b"{") + raw.count(b"[") > max_depth and nesting_depth(raw) > max_depth:
         return -1

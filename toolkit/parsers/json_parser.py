@@ -235,13 +235,6 @@ class JsonReader:
             return None, problems
         return Document(self.file, self.path, self.role, value, loc, line, self.root), []
 
-    def plain(self, s: str, line: int) -> Document:
-        """The document of a JSONL line a fast lane found plain and valid (see
-        `toolkit.parsers.fast_lane`): not decoded again, so its value is None; the
-        flattening reads its text."""
-        loc = JsonLocator(s, 0, len(s), line, None)
-        return Document(self.file, self.path, self.role, None, loc, line, self.root)
-
     def _duplicates(self, loc: JsonLocator) -> list[Problem]:
         """P011 at every repeated key; the decoder only said that there is one."""
         problems: list[Problem] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from toolkit.parsers.base import Document, Limits, Role
-from toolkit.parsers.decode import CONTROL, control_problems, decode, read_bytes
+from toolkit.parsers.decode import CONTROL_BYTES, control_problems, decode, read_bytes
 from toolkit.parsers.fast_lane import FastLane, read_ahead
 from toolkit.parsers.json_parser import JsonReader
 from toolkit.parsers.locate import JsonLocator, LineIndex
@@ -33,7 +33,6 @@ BLOCK_BYTES = 8 << 20
 # ones) would otherwise fill a block with millions of objects before it could stop.
 BATCH_DOCUMENTS = 4096
 _BYTE_BREAKS = re.compile(rb"\r\n|[\r\n]")
-_CONTROL_BYTES = bytes(b for b in range(128) if CONTROL.match(chr(b)))
 _UTF8_BOM = codecs.BOM_UTF8
 
 
@@ -51,6 +50,7 @@ class Batch:
     problems: list[Problem] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)  # each document's line, while it lives
     fatal: bool = False
     digest: str | None = None  # the last batch of a file read to its end: sha256 of its bytes
     # the schema check's problems per document, when already known (from the parse cache)
@@ -313,6 +313,19 @@ def _stream(
                     Problem.of("L005", file, line=number, column=1, size=size, limit=max_bytes)
                 )
             continue
+        if facts >= 0 and len(raw) <= max_bytes:
+            # vouched for by the lane: UTF-8, no control character, an object (so not
+            # blank), plain and valid; its text is all the flattening needs
+            blank_file = False
+            locator = LineLocator(path, offset, len(raw), number)
+            batch.documents.append(Document(file, path, role, None, locator, number, root))
+            batch.facts += facts
+            batch.offsets.append(offset)
+            batch.sizes.append(len(raw))
+            batch.lines.append(raw)
+            batch.plain.append(True)
+            budget -= len(raw)
+            continue
         try:
             s = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -328,22 +341,17 @@ def _stream(
                 Problem.of("L005", file, line=number, column=1, size=len(raw), limit=max_bytes)
             )
             continue
-        if len(raw) != len(raw.translate(None, _CONTROL_BYTES)):
+        if len(raw) != len(raw.translate(None, CONTROL_BYTES)):
             batch.problems.extend(control_problems(s, file, LineIndex(s, first_line=number), 1))
             continue
-        doc: Document | None
-        found: list[Problem] = []
-        if facts >= 0:
-            doc = reader.plain(s, number)
-            batch.facts += facts
-        else:
-            doc, found = reader.document(s, s, 0, number, None, raw)
+        doc, found = reader.document(s, s, 0, number, None, raw)
         if doc is not None:
             batch.documents.append(doc)
             batch.offsets.append(offset)
             batch.sizes.append(len(raw))
+            batch.lines.append(raw)
             if lane is not None:
-                batch.plain.append(facts >= 0)
+                batch.plain.append(False)
         else:
             batch.problems.extend(found)
         budget -= len(raw)
