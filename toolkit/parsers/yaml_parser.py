@@ -9,7 +9,6 @@ is expanded, so an alias bomb costs no more than its own text.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,88 +27,22 @@ from yaml.events import (
 from toolkit.parsers.base import Document, Limits, ParseResult, Role
 from toolkit.parsers.decode import describe_control, shorten
 from toolkit.parsers.locate import DictLocator, LineIndex
+from toolkit.parsers.yaml_scalars import (
+    CONSTANTS,
+    INT_MAX,
+    INT_MIN,
+    KEY_WORDS,
+    NUMBER,
+    NUMBER_START,
+    NUMERIC,
+    Y11_BOOLS,
+    key_reading,
+    yaml11_reading,
+)
 from toolkit.problems import Problem, escape_pointer_token
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 _BYTE_OFFSETS = _LOADER is not yaml.SafeLoader  # libyaml reports reader errors in bytes
-
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_CONSTANTS: dict[str, Any] = {
-    "": None, "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-}  # fmt: skip
-_NUMBER_START = frozenset("-0123456789")
-
-# What YAML 1.1 tools (PyYAML, and 1.2 for 0o) make of plain scalars that we keep as text.
-_Y11_BOOLS = {
-    **dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "on", "On", "ON"], "the boolean true"),
-    **dict.fromkeys(["n", "N", "no", "No", "NO", "off", "Off", "OFF"], "the boolean false"),
-}
-_Y11_INT = re.compile(
-    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7]+|0[0-7_]+|0|[1-9][0-9_]*"
-    r"|[1-9][0-9_]*(?::[0-5]?[0-9])+)"
-)
-_Y11_FLOAT = re.compile(
-    r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
-_Y11_ALPHA = frozenset("yYnNoO")
-_Y11_NUMERIC = frozenset("+-.0123456789")
-# Plain scalars that need a closer look: number-like ones, by their first character...
-_NUMERIC = _NUMBER_START | _Y11_NUMERIC
-# ...and keys that read as null, a boolean or a merge: by the whole word.
-_KEY_WORDS = frozenset(_CONSTANTS) | frozenset(_Y11_BOOLS) | {"<<"}
-
-
-def _base60(text: str) -> float:
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def yaml11_reading(text: str) -> str | None:
-    """How a YAML 1.1 tool reads a plain scalar that we read as text; None if as text too."""
-    first = text[:1]
-    if first in _Y11_ALPHA:
-        return _Y11_BOOLS.get(text)
-    if first not in _Y11_NUMERIC:
-        return None
-    try:
-        if _Y11_INT.fullmatch(text):
-            digits = text.replace("_", "").lstrip("+-")
-            sign = -1 if text.startswith("-") else 1
-            if ":" in digits:
-                return f"the number {sign * int(_base60(digits))}"
-            for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-                if digits.startswith(prefix):
-                    return f"the number {sign * int(digits[2:], base)}"
-            base = 8 if digits.startswith("0") and digits != "0" else 10
-            return f"the number {sign * int(digits, base)}"
-        if _Y11_FLOAT.fullmatch(text):
-            low = text.replace("_", "").lower()
-            if low.endswith(".inf"):
-                return "minus infinity" if low.startswith("-") else "infinity"
-            if low == ".nan":
-                return "not-a-number (NaN)"
-            sign = -1 if low.startswith("-") else 1
-            value = sign * _base60(low.lstrip("+-")) if ":" in low else float(low)
-            return f"the number {value!r}"
-    except (ValueError, OverflowError):
-        return "a number"
-    return None
-
-
-def _key_reading(text: str) -> str | None:
-    """Plain keys are always text; say what a YAML 1.1 tool would make of one."""
-    if text in _CONSTANTS:
-        value = _CONSTANTS[text]
-        return "null" if value is None else f"the boolean {str(value).lower()}"
-    if text[0] in _NUMBER_START and _NUMBER.fullmatch(text):
-        return f"the number {text}"
-    return yaml11_reading(text)
 
 
 def _pack(mark: Any) -> int:
@@ -193,8 +126,8 @@ class _Builder:
 
     def plain(self, text: str, at: int, pointer: str) -> Any:
         """Type a plain scalar that may be a number or a YAML 1.1 look-alike."""
-        if text[0] in _NUMBER_START:
-            m = _NUMBER.fullmatch(text)
+        if text[0] in NUMBER_START:
+            m = NUMBER.fullmatch(text)
             if m is not None:
                 if m.group(1) is None and m.group(2) is None:
                     if len(text) <= 20 and INT_MIN <= (number := int(text)) <= INT_MAX:
@@ -236,7 +169,7 @@ class _Builder:
             if len(name) > self.limits.max_string_chars:
                 limit = self.limits.max_string_chars
                 self.add("L003", at, member, length=len(name), limit=limit)
-            if plain and (other := _key_reading(name)) is not None:
+            if plain and (other := key_reading(name)) is not None:
                 self.add("P019", at, member, value=shorten(name), other=other)
         return 0
 
@@ -299,7 +232,7 @@ class _Builder:
                         if scalar and ev.anchor is None and ev.tag is None:
                             name = ev.value
                             if (
-                                (ev.style or (name not in _KEY_WORDS and name[0] not in _NUMERIC))
+                                (ev.style or (name not in KEY_WORDS and name[0] not in NUMERIC))
                                 and name not in top.value
                                 and len(name) <= max_chars
                             ):
@@ -331,14 +264,14 @@ class _Builder:
                     if len(text) > max_chars:
                         self.add("L003", at, pointer, length=len(text), limit=max_chars)
                     if not ev.style and ev.tag is None:
-                        value = _CONSTANTS.get(text, _NOTHING)
+                        value = CONSTANTS.get(text, _NOTHING)
                         if value is _NOTHING:
-                            if text[0] in _NUMERIC:
+                            if text[0] in NUMERIC:
                                 value = self.plain(text, at, pointer)
                             else:
                                 value = text
-                                if text in _Y11_BOOLS:
-                                    other = _Y11_BOOLS[text]
+                                if text in Y11_BOOLS:
+                                    other = Y11_BOOLS[text]
                                     self.add("P019", at, pointer, value=text, other=other)
                 elif len(stack) >= max_depth:
                     self.too_deep(at, pointer)
