@@ -9,6 +9,7 @@ means something else elsewhere.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -89,3 +90,33 @@ def key_reading(text: str) -> str | None:
     if text[0] in NUMBER_START and NUMBER.fullmatch(text):
         return f"the number {text}"
     return yaml11_reading(text)
+
+
+class Unusual(Exception):
+    """A plain scalar that needs a problem: `code` is P018 (a number no JSON reader holds
+    exactly) or P019 (text that a YAML 1.1 tool reads as `other`)."""
+
+    def __init__(self, code: str, other: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.other = other
+
+
+def read_numeric(text: str) -> Any:
+    """The value of a plain scalar whose first character is in NUMERIC: an integer, a
+    finite float, or the text itself; raises Unusual when a problem must be reported."""
+    if text[0] in NUMBER_START:
+        m = NUMBER.fullmatch(text)
+        if m is not None:
+            if m.group(1) is None and m.group(2) is None:
+                if len(text) <= 20 and INT_MIN <= (number := int(text)) <= INT_MAX:
+                    return number
+            else:
+                real = float(text)
+                if math.isfinite(real):
+                    return real
+            raise Unusual("P018")
+    other = yaml11_reading(text)
+    if other is not None:
+        raise Unusual("P019", other)
+    return text
