@@ -8,12 +8,26 @@ else that decides the result: factkit's version, a digest of the schemas folder,
 file's role and suffix, and the limits. An entry is never trusted across schema or
 toolkit versions, because they are part of its key.
 
-Entries are JSON, never pickle, so reading one cannot run code. They are also signed
-(HMAC-SHA256) with a random key kept outside any repository (in the user's cache folder),
-so an entry that arrives with a pull request, or was edited by hand, does not verify and
-counts as a miss, as does anything unreadable or malformed. The cache lives in
-`.factkit-cache/` next to the data folder (ignored by git; $FACTKIT_CACHE_DIR moves it);
-`--no-cache` turns it off.
+An entry keeps no positions: a document read from the cache finds them, when a problem
+first asks for one, by parsing the file's bytes (those the key was made from) again.
+
+The entries of a cache folder are the lines of one file, `entries.pack`, so a warm run
+reads one file instead of thousands, and a cold run appends to it instead of creating
+thousands of files. A line is
+
+    signature TAB key TAB file TAB entry
+
+where `file` is the absolute path (a JSON string) of the file the entry was made for, the
+entry is JSON (never pickle, so reading one cannot run code) and the signature is an
+HMAC-SHA256 over the rest of the line with a random key kept outside any repository (in
+the user's cache folder). An entry that arrives with a pull request, or was edited by
+hand, does not verify and counts as a miss, as does anything unreadable or malformed.
+New entries are appended, one write per line; when a file's entry is replaced by a newer
+one (the file changed) the old line is dead, and once dead lines make up half the pack it
+is rewritten without them (and without entries of files that no longer exist).
+
+The cache lives in `.factkit-cache/` next to the data folder (ignored by git;
+$FACTKIT_CACHE_DIR moves it); `--no-cache` turns it off.
 """
 
 from __future__ import annotations
@@ -22,8 +36,10 @@ import contextlib
 import hashlib
 import hmac
 import json
+import mmap
 import os
 import secrets
+import stat
 import tempfile
 from dataclasses import asdict
 from functools import cache
@@ -32,11 +48,16 @@ from typing import Any
 
 from toolkit.codes import CODES
 from toolkit.parsers.base import Document, Limits, Role
-from toolkit.parsers.locate import DictLocator
+from toolkit.parsers.yaml_parser import YamlPositions
 from toolkit.problems import Problem
 
 CACHE_DIR = ".factkit-cache"
-FORMAT = 2
+PACK = "entries.pack"
+FORMAT = 3
+# A pack larger than this is not read (nor appended to) but started again: it did not
+# come from factkit, which keeps it near the size of one entry per file.
+MAX_PACK_BYTES = 4 * 1024**3
+_COMPACT_AT = 1024 * 1024  # dead bytes that are worth a rewrite (and half the pack)
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
 
@@ -91,6 +112,163 @@ def _signing_key() -> bytes | None:
         return None
 
 
+class _Pack:
+    """The lines of one `entries.pack`, by key: mapped, not read into memory, and each
+    line verified when it is used."""
+
+    def __init__(self, path: Path, signer: bytes) -> None:
+        self.path = path
+        self.signer = signer
+        # key -> (start, end) of its lines, the latest last: an earlier one is used only
+        # if a later one does not verify (a line torn by a run killed while writing it)
+        self.index: dict[bytes, list[tuple[int, int]]] = {}
+        self.data: mmap.mmap | bytes = b""
+        self.handle: Any = None  # the pack opened for appending, once something is stored
+        self.usable = True
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return
+        except OSError:
+            self.usable = False
+            return
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                self.usable = False
+                return
+            if info.st_size > MAX_PACK_BYTES:
+                self._rewrite([])
+                return
+            if info.st_size:
+                self.data = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return
+        finally:
+            os.close(fd)
+        self._scan()
+
+    def _scan(self) -> None:
+        """Index every well-formed line by its key; rewrite the pack if it is half dead.
+
+        A line is dead when a later one has the same key, or is the entry of the same
+        file (the file changed since), or is not a line of this format at all."""
+        data, index = self.data, self.index
+        files: dict[bytes, bytes] = {}  # key -> its file, as written
+        latest: dict[bytes, bytes] = {}  # file -> the key of its latest entry
+        size = len(data)
+        dead = start = 0
+        while start < size:
+            end = data.find(b"\n", start)
+            if end < 0:
+                end = size
+            first = data.find(b"\t", start, end)
+            second = data.find(b"\t", first + 1, end) if first == start + 64 else -1
+            third = data.find(b"\t", second + 1, end) if second == first + 65 else -1
+            if third < 0:
+                dead += end - start + 1
+                start = end + 1
+                continue
+            key, file = bytes(data[first + 1 : second]), bytes(data[second + 1 : third])
+            old = latest.get(file)
+            if old is not None and old != key and old in index and files[old] == file:
+                dead += sum(stop - begin + 1 for begin, stop in index.pop(old))
+            spans = index.get(key)
+            if spans is None:
+                index[key] = [(start, end)]
+            else:
+                dead += end - start + 1  # counted dead: a key needs one line
+                spans.append((start, end))
+            files[key], latest[file] = file, key
+            start = end + 1
+        if dead >= _COMPACT_AT and 2 * dead >= size:
+            self._compact()
+
+    def line(self, key: bytes) -> bytes | None:
+        """The verified line of `key` (without its signature), or None."""
+        for start, end in reversed(self.index.get(key, ())):
+            body = self._verified(bytes(self.data[start:end]))
+            if body is not None:
+                return body
+        return None
+
+    def _verified(self, line: bytes) -> bytes | None:
+        signature, _, body = line.partition(b"\t")
+        expected = hmac.new(self.signer, body, hashlib.sha256).hexdigest().encode("ascii")
+        return body if hmac.compare_digest(signature, expected) else None
+
+    def _compact(self) -> None:
+        """Keep the lines that verify and belong to files that still exist."""
+        keep = []
+        for key in sorted(self.index, key=lambda k: self.index[k][-1]):
+            body = self.line(key)
+            if body is None:
+                continue
+            try:
+                file = json.loads(body.split(b"\t", 2)[1])
+            except ValueError:
+                continue
+            if type(file) is str and os.path.lexists(file):
+                signature = hmac.new(self.signer, body, hashlib.sha256).hexdigest()
+                keep.append(signature.encode("ascii") + b"\t" + body)
+        self._rewrite(keep)
+
+    def _rewrite(self, lines: list[bytes]) -> None:
+        """Replace the pack with `lines` (atomically; the old one stays mapped meanwhile)."""
+        body = b"".join(line + b"\n" for line in lines)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(body)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            self.usable = False
+            return
+        self.data, self.index = body, {}
+        self._scan()
+
+    def append(self, line: bytes) -> bool:
+        """Add a signed line at the end of the pack, in one write."""
+        if not self.usable:
+            return False
+        if self.handle is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                fd = os.open(self.path, flags, 0o600)
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.close(fd)
+                    raise OSError("not a regular file")
+                self.handle = os.fdopen(fd, "ab", buffering=0)
+            except OSError:
+                self.usable = False
+                return False
+        # a line of its own even after a torn write (a run killed mid-write)
+        record = b"\n" + line + b"\n"
+        try:
+            written = 0
+            while written < len(record):
+                written += self.handle.write(record[written:])
+        except OSError:
+            self.usable = False
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.close()
+            self.handle = None
+
+
 class ParseCache:
     """Entries under `folder`, or, with no folder, in `.factkit-cache/` beside each data
     folder. `hits`, `misses` and `writes` count what a run did."""
@@ -102,6 +280,7 @@ class ParseCache:
         self.writes = 0
         self._key: bytes | bool | None = False  # False: not read yet
         self._common: tuple[tuple[str, str, Limits], str] | None = None
+        self._packs: dict[Path, _Pack] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
@@ -134,17 +313,36 @@ class ParseCache:
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 
-    def _path(self, root: Path, key: str) -> Path:
-        return self.location(root) / key[:2] / f"{key}.json"
+    def _pack(self, root: Path) -> _Pack | None:
+        signer = self._signer()
+        if signer is None:
+            return None
+        where = self.location(root) / PACK
+        pack = self._packs.get(where)
+        if pack is None:
+            pack = self._packs[where] = _Pack(where, signer)
+        return pack
 
     def load(
-        self, key: str, root: Path, file: str, path: Path, role: Role
+        self,
+        key: str,
+        root: Path,
+        file: str,
+        path: Path,
+        role: Role,
+        *,
+        data: bytes = b"",
+        limits: Limits | None = None,
     ) -> tuple[list[Document], list[Problem], list[list[Problem]]] | None:
-        """(documents, parse problems, schema problems per document), or None on a miss."""
-        found = self._read(self._path(root, key), key)
-        if found is None:
+        """(documents, parse problems, schema problems per document), or None on a miss.
+
+        `data` is the file's bytes the key was made from: a document's positions are found
+        in them when a problem asks (parsed with `limits`, the key's)."""
+        entry = self._read(root, key)
+        if entry is None:
             self.misses += 1
             return None
+        limits = limits or Limits()
         try:
             documents = [
                 Document(
@@ -152,14 +350,14 @@ class ParseCache:
                     path,
                     role,
                     d["value"],
-                    _Positions(_str(d["positions"])),
+                    YamlPositions(data, limits),
                     _int(d["line"]),
                     root,
                 )
-                for d in _list(found["documents"])
+                for d in _list(entry["documents"])
             ]
-            problems = [_problem(p, file) for p in _list(found["problems"])]
-            schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(found["schema"])]
+            problems = [_problem(p, file) for p in _list(entry["problems"])]
+            schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(entry["schema"])]
         except (KeyError, TypeError, ValueError):
             self.misses += 1
             return None
@@ -169,25 +367,21 @@ class ParseCache:
         self.hits += 1
         return documents, problems, schema
 
-    def _read(self, path: Path, key: str) -> dict[str, Any] | None:
-        signer = self._signer()
-        if signer is None:
+    def _read(self, root: Path, key: str) -> dict[str, Any] | None:
+        pack = self._pack(root)
+        if pack is None:
+            return None
+        body = pack.line(key.encode("ascii"))
+        if body is None:
+            return None
+        fields = body.split(b"\t")
+        if len(fields) != 3 or fields[0] != key.encode("ascii"):
             return None
         try:
-            raw = path.read_bytes()
-        except OSError:
-            return None
-        signature, _, body = raw.partition(b"\n")
-        expected = hmac.new(signer, body, hashlib.sha256).hexdigest().encode("ascii")
-        if not hmac.compare_digest(signature, expected):
-            return None
-        try:
-            value = json.loads(body)
+            value = json.loads(fields[2])
         except ValueError:
             return None
-        if type(value) is not dict or value.get("key") != key or value.get("format") != FORMAT:
-            return None
-        return value
+        return value if type(value) is dict else None
 
     def store(
         self,
@@ -196,67 +390,36 @@ class ParseCache:
         documents: list[Document],
         problems: list[Problem],
         schema: list[list[Problem]],
+        *,
+        path: Path | None = None,
     ) -> None:
-        """Write an entry; a cache that cannot be written is simply not used."""
-        signer = self._signer()
-        if signer is None:
+        """Add an entry for the file at `path`, replacing the one it had; a cache that
+        cannot be written is simply not used."""
+        pack = self._pack(root)
+        if pack is None:
             return
-        entries = []
-        for doc in documents:
-            locator = doc.locator
-            if not isinstance(locator, DictLocator):
-                return  # only YAML positions are kept
-            # positions as a JSON text inside the entry: decoded only if a problem asks
-            positions = json.dumps([locator.values, locator.keys], separators=(",", ":"))
-            entries.append({"value": doc.value, "positions": positions, "line": doc.line})
         value = {
-            "format": FORMAT,
-            "key": key,
-            "documents": entries,
+            "documents": [{"value": doc.value, "line": doc.line} for doc in documents],
             "problems": [_problem_dict(p) for p in problems],
             "schema": [[_problem_dict(p) for p in ps] for ps in schema],
         }
+        file = os.path.abspath(path if path is not None else key)
         try:
-            body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a YAML escape: write it escaped
-            body = json.dumps(value, separators=(",", ":")).encode("ascii")
+            try:
+                body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+            except UnicodeEncodeError:  # a lone surrogate from a YAML escape: write it escaped
+                body = json.dumps(value, separators=(",", ":")).encode("ascii")
         except (TypeError, ValueError):
             return
-        signature = hmac.new(signer, body, hashlib.sha256).hexdigest().encode("ascii")
-        target = self._path(root, key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(signature + b"\n" + body)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            return
-        self.writes += 1
+        line = b"\t".join((key.encode("ascii"), json.dumps(file).encode("ascii"), body))
+        signature = hmac.new(pack.signer, line, hashlib.sha256).hexdigest().encode("ascii")
+        if pack.append(signature + b"\t" + line):
+            self.writes += 1
 
-
-class _Positions:
-    """A DictLocator read from its JSON text on first use (most documents never need it)."""
-
-    __slots__ = ("_locator", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._locator: DictLocator | None = None
-
-    def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int] | None:
-        if self._locator is None:
-            try:
-                values, keys = json.loads(self._text)
-                self._locator = DictLocator(_positions(values), _positions(keys))
-            except (TypeError, ValueError):
-                return None
-        return self._locator.locate(pointer, key=key)
+    def close(self) -> None:
+        """Close the packs opened for appending (also done when the cache is collected)."""
+        for pack in self._packs.values():
+            pack.close()
 
 
 def _problem_dict(p: Problem) -> dict[str, Any]:
@@ -290,12 +453,6 @@ def _opt_int(value: Any) -> int | None:
 def _str(value: Any) -> str:
     if type(value) is not str:
         raise TypeError("not a string")
-    return value
-
-
-def _positions(value: Any) -> dict[str, int]:
-    if type(value) is not dict or not all(type(v) is int for v in value.values()):
-        raise TypeError("not positions")
     return value
 
 

@@ -1,18 +1,157 @@
-"""YAML bundles and actors: the strict builder (`yaml_builder`) over libyaml's events,
-with a problem for anything that is not plain JSON-like data and a position for every
-value and key."""
+"""YAML bundles and actors: values typed by factkit's strict rules, problems, positions.
+
+Most files are plain: block mappings and lists of quoted or plainly typed scalars. The
+quick reader takes those straight from libyaml's events into values and declines, on the
+first thing it does not handle (an anchor, alias or tag, a key that reads as something
+else, a duplicate key, a scalar a YAML 1.1 tool reads otherwise, anything over a limit, a
+syntax error), by handing the file to the strict builder (`yaml_builder`), which reports
+every problem with its position. A document the quick reader made has no positions yet:
+its `YamlPositions` runs the strict builder on the same text when a problem first asks
+for one, so both ways give the same value, problems and positions.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from toolkit.parsers.base import Document, Limits, ParseResult, Role
-from toolkit.parsers.decode import describe_control
+from toolkit.parsers.decode import decode, describe_control
 from toolkit.parsers.locate import DictLocator, LineIndex
 from toolkit.parsers.yaml_builder import BYTE_OFFSETS, LOADER, NOTHING, Builder, TooMany
+from toolkit.parsers.yaml_scalars import (
+    CONSTANTS,
+    KEY_WORDS,
+    NUMERIC,
+    Y11_BOOLS,
+    Unusual,
+    read_numeric,
+)
 from toolkit.problems import Problem
+
+
+class _Declined(Exception):
+    """Something the quick reader leaves to the strict builder."""
+
+
+def _quick(get_event: Any, limits: Limits) -> dict[str, Any]:
+    """The value of a plain one-document file whose root is a mapping, straight from the
+    events; _Declined (or the parser's own error) on anything that needs a problem."""
+    max_depth, max_chars = limits.max_depth, limits.max_string_chars
+    stack: list[Any] = []
+    top: Any = None  # stack[-1]
+    in_map = False
+    key: str | None = None  # in a mapping: the key waiting for its value
+    root: Any = NOTHING
+    documents = 0
+    while True:
+        ev = get_event()
+        cls = type(ev)
+        if cls is ScalarEvent:
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Declined
+            text = ev.value
+            if len(text) > max_chars:
+                raise _Declined
+            if in_map and key is None:
+                if (not ev.style and (text in KEY_WORDS or text[0] in NUMERIC)) or text in top:
+                    raise _Declined
+                key = text
+                continue
+            value: Any = text
+            if not ev.style:
+                value = CONSTANTS.get(text, NOTHING)
+                if value is NOTHING:
+                    if text[0] in NUMERIC:
+                        try:
+                            value = read_numeric(text)
+                        except Unusual:
+                            raise _Declined from None
+                    elif text in Y11_BOOLS:
+                        raise _Declined
+                    else:
+                        value = text
+            if in_map:
+                top[key] = value
+                key = None
+            elif top is None:
+                raise _Declined  # a root that is not a mapping
+            else:
+                top.append(value)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if ev.anchor is not None or ev.tag is not None or len(stack) >= max_depth:
+                raise _Declined
+            value = {} if cls is MappingStartEvent else []
+            if in_map:
+                if key is None:
+                    raise _Declined  # a mapping or a list as a key
+                top[key] = value
+                key = None
+            elif top is None:
+                if cls is not MappingStartEvent:
+                    raise _Declined
+                root = value
+            else:
+                top.append(value)
+            stack.append(value)
+            top = value
+            in_map = cls is MappingStartEvent
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            stack.pop()
+            top = stack[-1] if stack else None
+            in_map = type(top) is dict
+        elif cls is AliasEvent:
+            raise _Declined
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Declined
+        elif cls is StreamEndEvent:
+            if root is NOTHING:
+                raise _Declined
+            return root  # type: ignore[no-any-return]
+
+
+class YamlPositions:
+    """The positions of a YAML document, found by running the strict builder on its text
+    when a problem first asks for one (most documents are never asked). `source` is the
+    text, or the file's bytes as read (decoded the way parsing decodes them)."""
+
+    __slots__ = ("_limits", "_locator", "_source")
+
+    def __init__(self, source: str | bytes, limits: Limits) -> None:
+        self._source: str | bytes | None = source
+        self._limits = limits
+        self._locator: DictLocator | None = None
+
+    def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int] | None:
+        if self._locator is None:
+            source, self._source = self._source, None
+            if isinstance(source, bytes):
+                source = decode(source, "", yaml=True).text
+            builder = Builder("", self._limits)
+            if source is not None:
+                loader = LOADER(source)
+                try:
+                    builder.run(loader.get_event)
+                except (yaml.YAMLError, TooMany):
+                    pass
+                finally:
+                    loader.dispose()
+            self._locator = DictLocator(builder.values, builder.keys)
+        return self._locator.locate(pointer, key=key)
 
 
 def _error_problem(exc: yaml.YAMLError, text: str, file: str, max_depth: int) -> Problem:
@@ -45,6 +184,16 @@ def parse_yaml(
     text: str, file: str, path: Path, role: Role, limits: Limits, root: Path | None
 ) -> ParseResult:
     """Parse one YAML bundle or actor file; a document only when no error was found."""
+    loader = LOADER(text)
+    try:
+        value = _quick(loader.get_event, limits)
+    except (_Declined, yaml.YAMLError):
+        pass
+    else:
+        document = Document(file, path, role, value, YamlPositions(text, limits), 1, root)
+        return ParseResult(documents=[document])
+    finally:
+        loader.dispose()
     return parse_strict(text, file, path, role, limits, root)
 
 
