@@ -64,6 +64,13 @@ def _describe(value: str) -> tuple[str, str, str]:
     return what, f"{ord(ch):04X}", hint
 
 
+def _flagged(name: str, *, listed: bool) -> pl.Expr:
+    """A column's cells that hold a flagged character (in any item, for a list)."""
+    if listed:
+        return pl.col(name).list.eval(pl.element().str.contains(_PATTERN)).list.any()
+    return pl.col(name).str.contains(_PATTERN)
+
+
 def check_invisible(ctx: CheckContext) -> list[Failures]:
     found = []
     for table in ctx.model.tables.values():
@@ -72,7 +79,11 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
         frame = ctx.table(table.name)
         for col in table.columns:
             if col.kind in _TEXT_KINDS and col.path:
-                hits = values_of(frame, col).filter(pl.col("value").str.contains(_PATTERN))
+                # the rows that hold a flagged character first: pointers only for those
+                rows = frame.filter(_flagged(col.name, listed=col.kind.endswith("_list")))
+                if rows.is_empty():
+                    continue
+                hits = values_of(rows, col).filter(pl.col("value").str.contains(_PATTERN))
                 found.append(hits.with_columns(pl.lit(col.name).alias("field")))
     if not found:
         return []
