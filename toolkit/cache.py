@@ -281,6 +281,8 @@ class ParseCache:
         self._key: bytes | bool | None = False  # False: not read yet
         self._common: tuple[tuple[str, str, Limits], str] | None = None
         self._packs: dict[Path, _Pack] = {}
+        # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
+        self._roots: dict[int, tuple[Path, str | None, _Pack]] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
@@ -314,6 +316,10 @@ class ParseCache:
         return digest.hexdigest()
 
     def _pack(self, root: Path) -> _Pack | None:
+        override = os.environ.get("FACTKIT_CACHE_DIR")
+        found = self._roots.get(id(root))
+        if found is not None and found[0] is root and found[1] == override:
+            return found[2]
         signer = self._signer()
         if signer is None:
             return None
@@ -321,6 +327,7 @@ class ParseCache:
         pack = self._packs.get(where)
         if pack is None:
             pack = self._packs[where] = _Pack(where, signer)
+        self._roots[id(root)] = (root, override, pack)  # a folder's files share its root
         return pack
 
     def load(
