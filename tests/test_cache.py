@@ -226,3 +226,25 @@ def test_a_pack_that_is_a_link_is_never_written_through(tmp_path: Path) -> None:
     assert _report(data, cache) == expected
     assert cache.hits == 0 and cache.writes == 0
     assert victim.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_a_pack_from_elsewhere_is_read_once_then_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines that do not verify are never indexed; a pack made mostly of them (committed
+    with a pull request, say) is rewritten without them when it is read."""
+    monkeypatch.setattr(cache_module, "_COMPACT_AT", 1)
+    data = _copy("invalid/wrong-type", tmp_path)
+    store = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))
+    run([str(data)], cache=ParseCache(store))
+    foreign = _entries(store)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "me"))
+    mine = ParseCache(store)
+    run([str(data)], cache=mine)
+    assert mine.hits == 0 and mine.writes == len(foreign)
+    again = ParseCache(store)
+    run([str(data)], cache=again)
+    assert again.hits == len(foreign) and again.misses == 0
+    assert not set(foreign) & set(_entries(store))
+    assert len(_entries(store)) == len(foreign)

@@ -2,14 +2,13 @@
 reads every file but parses and schema-checks only the changed one.
 
 An entry holds what parsing and the per-document schema check made of one file: the
-document's value, its positions, and the problems found (without the file name, which is
-the reader's). It is keyed by the SHA-256 of the file's bytes together with everything
-else that decides the result: factkit's version, a digest of the schemas folder, the
-file's role and suffix, and the limits. An entry is never trusted across schema or
-toolkit versions, because they are part of its key.
-
-An entry keeps no positions: a document read from the cache finds them, when a problem
-first asks for one, by parsing the file's bytes (those the key was made from) again.
+document's value and the problems found (without the file name, which is the reader's).
+It is keyed by the SHA-256 of the file's bytes together with everything else that decides
+the result: factkit's version, a digest of the schemas folder, the file's role and suffix,
+and the limits. An entry is never trusted across schema or toolkit versions, because they
+are part of its key. It keeps no positions: a document read from the cache finds them,
+when a problem first asks for one, by parsing the file's bytes (those the key was made
+from) again.
 
 The entries of a cache folder are the lines of one file, `entries.pack`, so a warm run
 reads one file instead of thousands, and a cold run appends to it instead of creating
@@ -20,11 +19,13 @@ thousands of files. A line is
 where `file` is the absolute path (a JSON string) of the file the entry was made for, the
 entry is JSON (never pickle, so reading one cannot run code) and the signature is an
 HMAC-SHA256 over the rest of the line with a random key kept outside any repository (in
-the user's cache folder). An entry that arrives with a pull request, or was edited by
-hand, does not verify and counts as a miss, as does anything unreadable or malformed.
-New entries are appended, one write per line; when a file's entry is replaced by a newer
-one (the file changed) the old line is dead, and once dead lines make up half the pack it
-is rewritten without them (and without entries of files that no longer exist).
+the user's cache folder). A line is verified when the pack is read and again when its
+entry is used: one that arrives with a pull request, was edited by hand or was torn by a
+run killed while writing it does not verify and is a miss, as is anything unreadable or
+malformed. New entries are appended, one write per line; a line is dead once it does not
+verify or a later line replaces it (the same key, or the same file changed since), and
+when dead lines make up half the pack it is rewritten without them (and without the
+entries of files that no longer exist). A pack that is a link is neither read nor written.
 
 The cache lives in `.factkit-cache/` next to the data folder (ignored by git;
 $FACTKIT_CACHE_DIR moves it); `--no-cache` turns it off.
@@ -113,15 +114,14 @@ def _signing_key() -> bytes | None:
 
 
 class _Pack:
-    """The lines of one `entries.pack`, by key: mapped, not read into memory, and each
-    line verified when it is used."""
+    """The lines of one `entries.pack` that verify, by key: mapped, not read into memory.
+    A line is verified when the pack is read and again when it is used, so a pack that
+    did not come from this user's factkit costs one pass over it and is then rewritten."""
 
     def __init__(self, path: Path, signer: bytes) -> None:
         self.path = path
         self.signer = signer
-        # key -> (start, end) of its lines, the latest last: an earlier one is used only
-        # if a later one does not verify (a line torn by a run killed while writing it)
-        self.index: dict[bytes, list[tuple[int, int]]] = {}
+        self.index: dict[bytes, tuple[int, int]] = {}  # key -> (start, end) of its line
         self.data: mmap.mmap | bytes = b""
         self.handle: Any = None  # the pack opened for appending, once something is stored
         self.usable = True
@@ -152,10 +152,11 @@ class _Pack:
         self._scan()
 
     def _scan(self) -> None:
-        """Index every well-formed line by its key; rewrite the pack if it is half dead.
+        """Index every line that verifies by its key; rewrite the pack if it is half dead.
 
-        A line is dead when a later one has the same key, or is the entry of the same
-        file (the file changed since), or is not a line of this format at all."""
+        A line is dead when it does not verify (torn by a run killed while writing it, or
+        not written by this user's factkit), when a later line has the same key, or when
+        a later line is the entry of the same file (the file changed since)."""
         data, index = self.data, self.index
         files: dict[bytes, bytes] = {}  # key -> its file, as written
         latest: dict[bytes, bytes] = {}  # file -> the key of its latest entry
@@ -165,46 +166,51 @@ class _Pack:
             end = data.find(b"\n", start)
             if end < 0:
                 end = size
-            first = data.find(b"\t", start, end)
-            second = data.find(b"\t", first + 1, end) if first == start + 64 else -1
-            third = data.find(b"\t", second + 1, end) if second == first + 65 else -1
-            if third < 0:
+            body = self._verified(data[start:end])
+            fields = body.split(b"\t", 2) if body is not None else ()
+            if len(fields) != 3:
                 dead += end - start + 1
                 start = end + 1
                 continue
-            key, file = bytes(data[first + 1 : second]), bytes(data[second + 1 : third])
-            old = latest.get(file)
-            if old is not None and old != key and old in index and files[old] == file:
-                dead += sum(stop - begin + 1 for begin, stop in index.pop(old))
-            spans = index.get(key)
-            if spans is None:
-                index[key] = [(start, end)]
-            else:
-                dead += end - start + 1  # counted dead: a key needs one line
-                spans.append((start, end))
-            files[key], latest[file] = file, key
+            key, file = fields[0], fields[1]
+            replaced = [key]  # an earlier line with the same key
+            previous = latest.get(file)
+            if previous is not None and files.get(previous) == file:
+                replaced.append(previous)  # the file's earlier entry: it changed since
+            for old in replaced:
+                span = index.pop(old, None)
+                if span is not None:
+                    dead += span[1] - span[0] + 1
+            index[key], files[key], latest[file] = (start, end), file, key
             start = end + 1
         if dead >= _COMPACT_AT and 2 * dead >= size:
             self._compact()
 
     def line(self, key: bytes) -> bytes | None:
         """The verified line of `key` (without its signature), or None."""
-        for start, end in reversed(self.index.get(key, ())):
-            body = self._verified(bytes(self.data[start:end]))
-            if body is not None:
-                return body
-        return None
+        where = self.index.get(key)
+        if where is None:
+            return None
+        return self._verified(self.data[where[0] : where[1]])
 
     def _verified(self, line: bytes) -> bytes | None:
-        signature, _, body = line.partition(b"\t")
-        expected = hmac.new(self.signer, body, hashlib.sha256).hexdigest().encode("ascii")
-        return body if hmac.compare_digest(signature, expected) else None
+        """The line without its signature, if the signature is this user's."""
+        signature, body = line[:64], line[65:]
+        if line[64:65] != b"\t":
+            return None
+        try:
+            expected = bytes.fromhex(signature.decode("ascii"))
+        except ValueError:
+            return None
+        actual = hmac.digest(self.signer, body, "sha256")
+        return body if hmac.compare_digest(actual, expected) else None
 
     def _compact(self) -> None:
         """Keep the lines that verify and belong to files that still exist."""
         keep = []
-        for key in sorted(self.index, key=lambda k: self.index[k][-1]):
-            body = self.line(key)
+        for start, end in sorted(self.index.values()):
+            line = bytes(self.data[start:end])
+            body = self._verified(line)
             if body is None:
                 continue
             try:
@@ -212,8 +218,7 @@ class _Pack:
             except ValueError:
                 continue
             if type(file) is str and os.path.lexists(file):
-                signature = hmac.new(self.signer, body, hashlib.sha256).hexdigest()
-                keep.append(signature.encode("ascii") + b"\t" + body)
+                keep.append(line)
         self._rewrite(keep)
 
     def _rewrite(self, lines: list[bytes]) -> None:
@@ -419,7 +424,7 @@ class ParseCache:
         except (TypeError, ValueError):
             return
         line = b"\t".join((key.encode("ascii"), json.dumps(file).encode("ascii"), body))
-        signature = hmac.new(pack.signer, line, hashlib.sha256).hexdigest().encode("ascii")
+        signature = hmac.digest(pack.signer, line, "sha256").hex().encode("ascii")
         if pack.append(signature + b"\t" + line):
             self.writes += 1
 
