@@ -248,3 +248,28 @@ def test_a_pack_from_elsewhere_is_read_once_then_replaced(
     assert again.hits == len(foreign) and again.misses == 0
     assert not set(foreign) & set(_entries(store))
     assert len(_entries(store)) == len(foreign)
+
+
+def test_reading_a_pack_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past a number of lines, or in a line too long to be an entry, a pack is not read
+    further; it is rewritten with what was read before."""
+    data = _copy("valid/minimal", tmp_path)
+    store = tmp_path / "cache"
+    first = ParseCache(store)
+    run([str(data)], cache=first)
+    pack = store / cache_module.PACK
+    mine = pack.read_bytes()
+    monkeypatch.setattr(cache_module, "_COMPACT_AT", 1)
+    monkeypatch.setattr(cache_module, "_MAX_LINES", 50)
+    pack.write_bytes(b"\n" * 100 + mine)
+    bounded = ParseCache(store)
+    run([str(data)], cache=bounded)
+    assert bounded.hits == 0 and bounded.writes == first.writes
+    monkeypatch.setattr(cache_module, "_MAX_LINE_BYTES", 100)
+    again = ParseCache(store)
+    run([str(data)], cache=again)
+    assert again.hits == 0  # every entry is longer than that
+    monkeypatch.setattr(cache_module, "_MAX_LINE_BYTES", 1 << 20)
+    last = ParseCache(store)
+    run([str(data)], cache=last)
+    assert last.hits == first.writes and last.misses == 0

@@ -58,6 +58,9 @@ FORMAT = 3
 # A pack larger than this is not read (nor appended to) but started again: it did not
 # come from factkit, which keeps it near the size of one entry per file.
 MAX_PACK_BYTES = 4 * 1024**3
+# Past these a pack is not factkit's either: the rest of it is dead (and rewritten away).
+_MAX_LINES = 4_000_000  # two per entry (an entry starts on a line of its own)
+_MAX_LINE_BYTES = 256 * 1024 * 1024  # the entry of a file at the 32 MB limit is far less
 _COMPACT_AT = 1024 * 1024  # dead bytes that are worth a rewrite (and half the pack)
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
@@ -161,12 +164,16 @@ class _Pack:
         files: dict[bytes, bytes] = {}  # key -> its file, as written
         latest: dict[bytes, bytes] = {}  # file -> the key of its latest entry
         size = len(data)
-        dead = start = 0
+        dead = start = lines = 0
         while start < size:
+            lines += 1
+            if lines > _MAX_LINES:
+                dead += size - start
+                break
             end = data.find(b"\n", start)
             if end < 0:
                 end = size
-            body = self._verified(data[start:end])
+            body = self._verified(data[start:end]) if end - start <= _MAX_LINE_BYTES else None
             fields = body.split(b"\t", 2) if body is not None else ()
             if len(fields) != 3:
                 dead += end - start + 1
