@@ -11,6 +11,7 @@ import pytest
 
 import toolkit
 from toolkit import cache as cache_module
+from toolkit import pack as pack_module
 from toolkit.cache import ParseCache
 from toolkit.checker import run
 from toolkit.cli.main import main
@@ -166,7 +167,7 @@ def test_command_line_caches_unless_told_not_to(
 def test_the_pack_keeps_one_entry_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each edit appends an entry; once dead entries weigh, the pack is rewritten without
     them, and without the entries of files that are gone."""
-    monkeypatch.setattr(cache_module, "_COMPACT_AT", 1)
+    monkeypatch.setattr(pack_module, "_COMPACT_AT", 1)
     data = _copy("valid/minimal", tmp_path)
     store = tmp_path / "cache"
     first = ParseCache(store)
@@ -233,7 +234,7 @@ def test_a_pack_from_elsewhere_is_read_once_then_replaced(
 ) -> None:
     """Lines that do not verify are never indexed; a pack made mostly of them (committed
     with a pull request, say) is rewritten without them when it is read."""
-    monkeypatch.setattr(cache_module, "_COMPACT_AT", 1)
+    monkeypatch.setattr(pack_module, "_COMPACT_AT", 1)
     data = _copy("invalid/wrong-type", tmp_path)
     store = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "someone-else"))
@@ -259,17 +260,17 @@ def test_reading_a_pack_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     run([str(data)], cache=first)
     pack = store / cache_module.PACK
     mine = pack.read_bytes()
-    monkeypatch.setattr(cache_module, "_COMPACT_AT", 1)
-    monkeypatch.setattr(cache_module, "_MAX_LINES", 50)
+    monkeypatch.setattr(pack_module, "_COMPACT_AT", 1)
+    monkeypatch.setattr(pack_module, "_MAX_LINES", 50)
     pack.write_bytes(b"\n" * 100 + mine)
     bounded = ParseCache(store)
     run([str(data)], cache=bounded)
     assert bounded.hits == 0 and bounded.writes == first.writes
-    monkeypatch.setattr(cache_module, "_MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(pack_module, "_MAX_LINE_BYTES", 100)
     again = ParseCache(store)
     run([str(data)], cache=again)
     assert again.hits == 0  # every entry is longer than that
-    monkeypatch.setattr(cache_module, "_MAX_LINE_BYTES", 1 << 20)
+    monkeypatch.setattr(pack_module, "_MAX_LINE_BYTES", 1 << 20)
     last = ParseCache(store)
     run([str(data)], cache=last)
     assert last.hits == first.writes and last.misses == 0
