@@ -160,6 +160,8 @@ class Pack:
 
     def put(self, key: str, file: str, entry: bytes) -> bool:
         """Sign and append the entry for `file` under `key` (it replaces the file's last)."""
+        if b"\t" in entry or b"\n" in entry:
+            return False  # not an entry this format can hold
         line = b"\t".join((key.encode("ascii"), json.dumps(file).encode("ascii"), entry))
         signature = hmac.digest(self.signer, line, "sha256").hex().encode("ascii")
         return self.append(signature + b"\t" + line)
