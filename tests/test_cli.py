@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -100,6 +101,21 @@ def test_errors_exit_1_and_are_reported(
     assert "data/a.yaml:2:3: error[S101 missing-field] required field 'mode' is missing\n" in out
     assert out.endswith("1 error, 1 warning in 2 files (4 records)\n")
     assert err == ""
+
+
+def test_validation_pauses_the_cycle_collector_and_restores_it(
+    patch_validate: Callable[[Validate], list[list[str]]],
+) -> None:
+    seen: list[bool] = []
+
+    def looking(paths: list[str]) -> Report:
+        seen.append(gc.isenabled())
+        return ERRORS
+
+    patch_validate(looking)
+    assert gc.isenabled()
+    assert main(["validate", "x"]) == 1
+    assert seen == [False] and gc.isenabled()
 
 
 def test_json_format_on_stdout(

@@ -1,6 +1,7 @@
 """The fast paths give exactly what the simple ones give.
 
 * JSONL streamed in blocks of lines = the whole file decoded and parsed at once;
+* YAML by the quick reader (positions found later) = by the strict builder alone;
 * tables flattened column by column, or by polars from the JSON text = value by value;
 * CSV cells of floats and lists written by polars = Python's `repr` and `json.dumps`.
 """
@@ -27,7 +28,8 @@ from toolkit.parsers.base import Limits, ParseResult
 from toolkit.parsers.decode import decode
 from toolkit.parsers.json_parser import JsonReader, parse_jsonl
 from toolkit.parsers.jsonl_stream import stream_jsonl
-from toolkit.parsers.locate import nesting_depth
+from toolkit.parsers.locate import DictLocator, nesting_depth
+from toolkit.parsers.yaml_parser import YamlPositions, parse_strict, parse_yaml
 
 # --- streaming JSONL ------------------------------------------------------------------------
 
@@ -137,6 +139,133 @@ def test_orjson_stands_in_for_the_stdlib_decoder_only_when_it_gives_the_same(
     assert repr(None if fast is None else fast.value) == repr(None if slow is None else slow.value)
     if duplicate and value:
         assert "P011" in [p.code for p in fast_problems]
+
+
+# --- YAML: the quick reader -----------------------------------------------------------------
+
+_YAML_PLAIN = [
+    "a", "b c", "é ü", "12", "-3", "1.5", "2e-3", "true", "False", "null", "~", "",
+    "'q'", "'x' # c", '"d\\u00e9"', '"x\\ty"', "{a: 1}", "[1, b]", "{}", "[]",
+    "long text of some length",
+]  # fmt: skip
+_YAML_ODD = [
+    "yes", "NO", "on", "y", "012", "0x1F", "0o7", "1:30", "1_000", "2024-06-20", "1e5", "-0",
+    "-", ".5", ".inf", ".NaN", "+1", "99999999999999999999999", "1e999", '"\\ud800"', "&a v",
+    "*a", "!!str s", "!t x", "<<", "a/b", "a~b", "[1, yes]", "{a: &b c}", "|\n  t",
+]  # fmt: skip
+_YAML_KEYS = ["k", "k2", "x", "y z", "'q'", '"a/b"', '""', "long key of some length"]
+_YAML_ODD_KEYS = ["'k'", "yes", "1", "-k", ".k", "<<", "~", "null", "&a k", "*a", "!t k", "[a]"]
+
+
+def _mostly(plain: list[str], odd: list[str]) -> st.SearchStrategy[str]:
+    """Plain items nine times in ten, so that many whole files are plain too."""
+    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(odd if n == 0 else plain))
+
+
+_YAML_SCALARS = _mostly(_YAML_PLAIN, _YAML_ODD)
+_YAML_KEY = _mostly(_YAML_KEYS, _YAML_ODD_KEYS)
+
+
+def _mapping(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tuple[str, Any]]]:
+    return st.lists(st.tuples(_YAML_KEY, values), max_size=5, unique_by=lambda kv: kv[0])
+
+
+_YAML_TREES = st.recursive(
+    _YAML_SCALARS,
+    lambda inner: st.one_of(_mapping(inner), st.lists(inner, max_size=4).map(tuple)),
+    max_leaves=25,
+)
+# a bundle is a mapping; any other root nine times in ten would teach the quick reader little
+_YAML_ROOTS = st.integers(0, 9).flatmap(lambda n: _YAML_TREES if n == 0 else _mapping(_YAML_TREES))
+
+
+def _yaml(node: Any, indent: int) -> str:
+    """Block YAML for a tree of scalars (text), mappings (lists of pairs), lists (tuples)."""
+    pad = "  " * indent
+    if isinstance(node, list):
+        if not node:
+            return f"{pad}{{}}\n"
+        out = []
+        for key, value in node:
+            if isinstance(value, str):
+                out.append(f"{pad}{key}: {value}\n")
+            else:
+                out.append(f"{pad}{key}:\n{_yaml(value, indent + 1)}")
+        return "".join(out)
+    if isinstance(node, tuple):
+        if not node:
+            return f"{pad}[]\n"
+        return "".join(
+            f"{pad}- {v}\n" if isinstance(v, str) else f"{pad}-\n{_yaml(v, indent + 1)}"
+            for v in node
+        )
+    return f"{pad}{node}\n"
+
+
+def _same_yaml(text: str, limits: Limits) -> None:
+    path = Path("x.yaml")
+    got = parse_yaml(text, "x.yaml", path, "bundle", limits, None)
+    want = parse_strict(text, "x.yaml", path, "bundle", limits, None)
+    assert got.problems == want.problems
+    assert [d.value for d in got.documents] == [d.value for d in want.documents]
+    for mine, theirs in zip(got.documents, want.documents, strict=True):
+        strict = theirs.locator
+        assert isinstance(strict, DictLocator)
+        for pointer in [*strict.values, *strict.keys, "/missing", "/0/x"]:
+            for key in (False, True):
+                assert mine.locate(pointer, key=key) == theirs.locate(pointer, key=key)
+    cached = YamlPositions(text.encode("utf-8"), limits)  # as a cache hit holds them
+    for doc in want.documents:
+        for pointer in doc.locator.values:  # type: ignore[attr-defined]
+            assert cached.locate(pointer) == doc.locate(pointer)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tree=_YAML_ROOTS,
+    head=_mostly(["", "---\n", "# c\n"], ["%YAML 1.1\n---\n", "--- !t\n", "--- &a\n"]),
+    tail=_mostly(["", "...\n"], ["---\nb: 1\n", "  bad: [\n", "\t\n", "---\n"]),
+    depth=_mostly(["64"], ["1", "2", "3", "4"]).map(int),
+    chars=_mostly(["1000000"], ["4", "12"]).map(int),
+)
+def test_the_quick_yaml_reader_is_the_strict_one(
+    tree: Any, head: str, tail: str, depth: int, chars: int
+) -> None:
+    text = head + _yaml(tree, 0) + tail
+    _same_yaml(text, Limits(max_depth=depth, max_string_chars=chars, max_problems_per_file=5))
+
+
+def test_the_quick_yaml_reader_is_the_strict_one_on_every_item() -> None:
+    """Each scalar and key of the strategies above, alone in an otherwise plain file."""
+    for item in _YAML_PLAIN + _YAML_ODD:
+        for text in (
+            f"k: {item}\n",
+            f"k:\n  - {item}\n  - 1\n",
+            f"k:\n  a: {item}\n",
+            f"k: [{item}]\n",
+            f"{item}\n",
+            f"- {item}\n",
+        ):
+            _same_yaml(text, Limits())
+            _same_yaml(text, Limits(max_depth=1, max_string_chars=4))
+    for key in _YAML_KEYS + _YAML_ODD_KEYS:
+        for text in (
+            f"{key}: v\n",
+            f"k: 1\n{key}: v\n",
+            f"a:\n  {key}: 1\n  b: 2\n  {key}: 3\n",
+            f"{{{key}: 1}}\n",
+        ):
+            _same_yaml(text, Limits())
+
+
+def test_the_quick_yaml_reader_is_the_strict_one_on_every_fixture() -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    paths = sorted(fixtures.rglob("*.yaml")) + sorted(fixtures.rglob("*.yml"))
+    assert len(paths) > 50
+    for path in paths:
+        decoded = decode(path.read_bytes(), path.name, yaml=True)
+        if decoded.text is not None and not decoded.failed:
+            _same_yaml(decoded.text, Limits())
 
 
 # --- flattening -----------------------------------------------------------------------------

@@ -108,3 +108,24 @@ def test_strategies_exercise_every_stored_column() -> None:
             if (*prefix, *col.path) not in seen:
                 missing.append(f"{table.name}.{col.name}")
     assert not missing, missing
+
+
+def test_a_broken_vocabulary_is_refused_with_the_reference_validators_words() -> None:
+    """Vocabularies are checked by jsonschema-rs; when it refuses one, the reference
+    validator gives the reason, as it did alone."""
+    import pytest
+
+    from toolkit.errors import SchemaError
+    from toolkit.model.schemas import VOCABULARY_SCHEMA, load_schema
+    from toolkit.model.vocab import check_vocabulary
+
+    path = schema_dir() / "vocabularies" / "event_kinds.yaml"
+    model = load_model()
+    assert "event_kinds" in model.vocabularies
+    meta = load_schema(VOCABULARY_SCHEMA)
+    broken: dict[str, Any] = {"name": "event_kinds", "version": "1", "codes": []}
+    with pytest.raises(jsonschema.ValidationError) as reference:
+        jsonschema.validate(broken, meta)
+    with pytest.raises(SchemaError) as refused:
+        check_vocabulary(broken, path)
+    assert str(refused.value) == f"vocabulary event_kinds.yaml: {reference.value.message}"

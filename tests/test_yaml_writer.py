@@ -15,7 +15,7 @@ from strategies import TRICKY
 
 from toolkit.parsers import parse_bytes
 from toolkit.parsers.base import Limits, ParseResult
-from toolkit.parsers.yaml_parser import INT_MAX, INT_MIN
+from toolkit.parsers.yaml_scalars import INT_MAX, INT_MIN
 from toolkit.synth.yaml_writer import dump_yaml, quote
 
 # Strings other YAML readers type (YAML 1.1 booleans, nulls, numbers, dates, merge keys)

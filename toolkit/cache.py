@@ -2,41 +2,45 @@
 reads every file but parses and schema-checks only the changed one.
 
 An entry holds what parsing and the per-document schema check made of one file: the
-document's value, its positions, and the problems found (without the file name, which is
-the reader's). It is keyed by the SHA-256 of the file's bytes together with everything
-else that decides the result: factkit's version, a digest of the schemas folder, the
-file's role and suffix, and the limits. An entry is never trusted across schema or
-toolkit versions, because they are part of its key.
+document's value and the problems found (without the file name, which is the reader's).
+It is keyed by the SHA-256 of the file's bytes together with everything else that decides
+the result: factkit's version, a digest of the schemas folder, the file's role and suffix,
+and the limits. An entry is never trusted across schema or toolkit versions, because they
+are part of its key. It keeps no positions: a document read from the cache finds them,
+when a problem first asks for one, by parsing the file's bytes (those the key was made
+from) again.
 
-Entries are JSON, never pickle, so reading one cannot run code. They are also signed
-(HMAC-SHA256) with a random key kept outside any repository (in the user's cache folder),
-so an entry that arrives with a pull request, or was edited by hand, does not verify and
-counts as a miss, as does anything unreadable or malformed. The cache lives in
-`.factkit-cache/` next to the data folder (ignored by git; $FACTKIT_CACHE_DIR moves it);
-`--no-cache` turns it off.
+The entries of a cache folder are the lines of one file, `entries.pack` (`toolkit.pack`),
+so a warm run reads one file instead of thousands, and a cold run appends to it instead of
+creating thousands of files. An entry is JSON (never pickle, so reading one cannot run
+code) on a line signed with a random key kept outside any repository (in the user's cache
+folder): an entry that arrives with a pull request, was edited by hand or was torn by a
+run killed while writing it does not verify and is a miss, as is anything unreadable or
+malformed.
+
+The cache lives in `.factkit-cache/` next to the data folder (ignored by git;
+$FACTKIT_CACHE_DIR moves it); `--no-cache` turns it off.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import hmac
 import json
 import os
-import secrets
-import tempfile
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from toolkit.codes import CODES
+from toolkit.pack import Pack, signing_key
 from toolkit.parsers.base import Document, Limits, Role
-from toolkit.parsers.locate import DictLocator
+from toolkit.parsers.yaml_parser import YamlPositions
 from toolkit.problems import Problem
 
 CACHE_DIR = ".factkit-cache"
-FORMAT = 2
+PACK = "entries.pack"
+FORMAT = 3
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
 
@@ -60,37 +64,6 @@ def schemas_digest(folder: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _key_file() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "factkit" / "cache-key"
-
-
-def _signing_key() -> bytes | None:
-    """This user's key for signing entries, created on first use; None when it cannot be."""
-    path = _key_file()
-    try:
-        key = path.read_bytes()
-        if len(key) >= 32:
-            return key
-    except OSError:
-        pass
-    key = secrets.token_bytes(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        return key
-    except FileExistsError:  # another run made it meanwhile
-        try:
-            key = path.read_bytes()
-        except OSError:
-            return None
-        return key if len(key) >= 32 else None
-    except OSError:
-        return None
-
-
 class ParseCache:
     """Entries under `folder`, or, with no folder, in `.factkit-cache/` beside each data
     folder. `hits`, `misses` and `writes` count what a run did."""
@@ -102,10 +75,13 @@ class ParseCache:
         self.writes = 0
         self._key: bytes | bool | None = False  # False: not read yet
         self._common: tuple[tuple[str, str, Limits], str] | None = None
+        self._packs: dict[Path, Pack] = {}
+        # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
+        self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
-            self._key = _signing_key()
+            self._key = signing_key()
         return self._key if isinstance(self._key, bytes) else None
 
     def location(self, root: Path) -> Path:
@@ -134,17 +110,41 @@ class ParseCache:
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 
-    def _path(self, root: Path, key: str) -> Path:
-        return self.location(root) / key[:2] / f"{key}.json"
+    def _pack(self, root: Path) -> Pack | None:
+        override = os.environ.get("FACTKIT_CACHE_DIR")
+        found = self._roots.get(id(root))
+        if found is not None and found[0] is root and found[1] == override:
+            return found[2]
+        signer = self._signer()
+        if signer is None:
+            return None
+        where = self.location(root) / PACK
+        pack = self._packs.get(where)
+        if pack is None:
+            pack = self._packs[where] = Pack(where, signer)
+        self._roots[id(root)] = (root, override, pack)  # a folder's files share its root
+        return pack
 
     def load(
-        self, key: str, root: Path, file: str, path: Path, role: Role
+        self,
+        key: str,
+        root: Path,
+        file: str,
+        path: Path,
+        role: Role,
+        *,
+        data: bytes = b"",
+        limits: Limits | None = None,
     ) -> tuple[list[Document], list[Problem], list[list[Problem]]] | None:
-        """(documents, parse problems, schema problems per document), or None on a miss."""
-        found = self._read(self._path(root, key), key)
-        if found is None:
+        """(documents, parse problems, schema problems per document), or None on a miss.
+
+        `data` is the file's bytes the key was made from: a document's positions are found
+        in them when a problem asks (parsed with `limits`, the key's)."""
+        entry = self._read(root, key)
+        if entry is None:
             self.misses += 1
             return None
+        limits = limits or Limits()
         try:
             documents = [
                 Document(
@@ -152,14 +152,14 @@ class ParseCache:
                     path,
                     role,
                     d["value"],
-                    _Positions(_str(d["positions"])),
+                    YamlPositions(data, limits),
                     _int(d["line"]),
                     root,
                 )
-                for d in _list(found["documents"])
+                for d in _list(entry["documents"])
             ]
-            problems = [_problem(p, file) for p in _list(found["problems"])]
-            schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(found["schema"])]
+            problems = [_problem(p, file) for p in _list(entry["problems"])]
+            schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(entry["schema"])]
         except (KeyError, TypeError, ValueError):
             self.misses += 1
             return None
@@ -169,25 +169,16 @@ class ParseCache:
         self.hits += 1
         return documents, problems, schema
 
-    def _read(self, path: Path, key: str) -> dict[str, Any] | None:
-        signer = self._signer()
-        if signer is None:
+    def _read(self, root: Path, key: str) -> dict[str, Any] | None:
+        pack = self._pack(root)
+        entry = pack.get(key) if pack is not None else None
+        if entry is None:
             return None
         try:
-            raw = path.read_bytes()
-        except OSError:
-            return None
-        signature, _, body = raw.partition(b"\n")
-        expected = hmac.new(signer, body, hashlib.sha256).hexdigest().encode("ascii")
-        if not hmac.compare_digest(signature, expected):
-            return None
-        try:
-            value = json.loads(body)
+            value = json.loads(entry)
         except ValueError:
             return None
-        if type(value) is not dict or value.get("key") != key or value.get("format") != FORMAT:
-            return None
-        return value
+        return value if type(value) is dict else None
 
     def store(
         self,
@@ -196,67 +187,34 @@ class ParseCache:
         documents: list[Document],
         problems: list[Problem],
         schema: list[list[Problem]],
+        *,
+        path: Path | None = None,
     ) -> None:
-        """Write an entry; a cache that cannot be written is simply not used."""
-        signer = self._signer()
-        if signer is None:
+        """Add an entry for the file at `path`, replacing the one it had; a cache that
+        cannot be written is simply not used."""
+        pack = self._pack(root)
+        if pack is None:
             return
-        entries = []
-        for doc in documents:
-            locator = doc.locator
-            if not isinstance(locator, DictLocator):
-                return  # only YAML positions are kept
-            # positions as a JSON text inside the entry: decoded only if a problem asks
-            positions = json.dumps([locator.values, locator.keys], separators=(",", ":"))
-            entries.append({"value": doc.value, "positions": positions, "line": doc.line})
         value = {
-            "format": FORMAT,
-            "key": key,
-            "documents": entries,
+            "documents": [{"value": doc.value, "line": doc.line} for doc in documents],
             "problems": [_problem_dict(p) for p in problems],
             "schema": [[_problem_dict(p) for p in ps] for ps in schema],
         }
+        file = os.path.abspath(path if path is not None else key)
         try:
-            body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a YAML escape: write it escaped
-            body = json.dumps(value, separators=(",", ":")).encode("ascii")
+            try:
+                body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+            except UnicodeEncodeError:  # a lone surrogate from a YAML escape: write it escaped
+                body = json.dumps(value, separators=(",", ":")).encode("ascii")
         except (TypeError, ValueError):
             return
-        signature = hmac.new(signer, body, hashlib.sha256).hexdigest().encode("ascii")
-        target = self._path(root, key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(signature + b"\n" + body)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            return
-        self.writes += 1
+        if pack.put(key, file, body):
+            self.writes += 1
 
-
-class _Positions:
-    """A DictLocator read from its JSON text on first use (most documents never need it)."""
-
-    __slots__ = ("_locator", "_text")
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._locator: DictLocator | None = None
-
-    def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int] | None:
-        if self._locator is None:
-            try:
-                values, keys = json.loads(self._text)
-                self._locator = DictLocator(_positions(values), _positions(keys))
-            except (TypeError, ValueError):
-                return None
-        return self._locator.locate(pointer, key=key)
+    def close(self) -> None:
+        """Close the packs opened for appending (also done when the cache is collected)."""
+        for pack in self._packs.values():
+            pack.close()
 
 
 def _problem_dict(p: Problem) -> dict[str, Any]:
@@ -290,12 +248,6 @@ def _opt_int(value: Any) -> int | None:
 def _str(value: Any) -> str:
     if type(value) is not str:
         raise TypeError("not a string")
-    return value
-
-
-def _positions(value: Any) -> dict[str, int]:
-    if type(value) is not dict or not all(type(v) is int for v in value.values()):
-        raise TypeError("not positions")
     return value
 
 

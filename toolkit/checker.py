@@ -250,14 +250,16 @@ def _batches(
         yield Batch(problems=problems)
         return
     key = cache.key(data, entry.path.suffix, entry.role, limits)
-    found = cache.load(key, entry.root, entry.file, entry.path, entry.role)
+    found = cache.load(
+        key, entry.root, entry.file, entry.path, entry.role, data=data, limits=limits
+    )
     if found is not None:
         documents, problems, checked = found
         yield Batch(documents=documents, problems=problems, schema=checked)
         return
     result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
     checked = [schema.check(doc) for doc in result.documents]
-    cache.store(key, entry.root, result.documents, result.problems, checked)
+    cache.store(key, entry.root, result.documents, result.problems, checked, path=entry.path)
     yield Batch(documents=result.documents, problems=result.problems, schema=checked)
 
 

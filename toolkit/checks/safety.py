@@ -65,6 +65,13 @@ def _describe(value: str) -> tuple[str, str, str]:
     return what, f"{ord(ch):04X}", hint
 
 
+def _flagged(name: str, *, listed: bool) -> pl.Expr:
+    """A column's cells that hold a flagged character (in any item, for a list)."""
+    if listed:
+        return pl.col(name).list.eval(pl.element().str.contains(_PATTERN)).list.any()
+    return pl.col(name).str.contains(_PATTERN)
+
+
 def check_invisible(ctx: CheckContext) -> list[Failures]:
     found = []
     for table in ctx.model.tables.values():
@@ -73,11 +80,8 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
         frame = ctx.table(table.name)
         for col in table.columns:
             if col.kind in _TEXT_KINDS and col.path:
-                # rows first: pointers are built only for the few that hold a hit
-                hit = pl.col(col.name).str.contains(_PATTERN)
-                if col.kind in _LIST_KINDS:
-                    hit = pl.col(col.name).list.eval(pl.element().str.contains(_PATTERN)).list.any()
-                rows = frame.filter(hit)
+                # the rows that hold a flagged character first: pointers only for those
+                rows = frame.filter(_flagged(col.name, listed=col.kind.endswith("_list")))
                 if rows.is_empty():
                     continue
                 hits = values_of(rows, col).filter(pl.col("value").str.contains(_PATTERN))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import os
 import stat
 import sys
@@ -42,6 +41,8 @@ def version() -> str:
     declared = getattr(toolkit, "__version__", None)
     if isinstance(declared, str):
         return declared
+    import importlib.metadata  # here: it costs every run 30 ms to import
+
     try:
         return importlib.metadata.version("factkit")
     except importlib.metadata.PackageNotFoundError:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 
 from toolkit.errors import SchemaError
 from toolkit.model.schemas import VOCABULARY_SCHEMA, load_schema, schema_dir
@@ -66,16 +66,30 @@ def _read_yaml(path: Path) -> Any:
     return result.documents[0].value
 
 
+def _is_valid(value: Any, meta: dict[str, Any]) -> bool:
+    """jsonschema-rs's verdict, False when it cannot give one (the reference decides)."""
+    try:
+        return bool(jsonschema_rs.validator_for(meta).is_valid(value))
+    except Exception:  # a meta-schema jsonschema-rs refuses: leave it to the reference
+        return False
+
+
 def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None) -> Vocabulary:
     """Raise SchemaError unless the file is a consistent vocabulary.
 
     `meta` is the vocabulary schema to check against (default: factkit's own); another
     version's vocabularies are checked against that version's schema.
     """
-    try:
-        jsonschema.validate(value, meta if meta is not None else load_schema(VOCABULARY_SCHEMA))
-    except jsonschema.ValidationError as exc:
-        raise SchemaError(f"vocabulary {path.name}: {exc.message}") from exc
+    meta = meta if meta is not None else load_schema(VOCABULARY_SCHEMA)
+    if not _is_valid(value, meta):
+        # the reference validator says why (and refuses a meta-schema that is not one);
+        # it is imported only then: it costs a run more time than everything else here
+        import jsonschema
+
+        try:
+            jsonschema.validate(value, meta)
+        except jsonschema.ValidationError as exc:
+            raise SchemaError(f"vocabulary {path.name}: {exc.message}") from exc
     name = value["name"]
     if name != path.stem:
         raise SchemaError(f"vocabulary {path.name} is named {name!r}")

@@ -141,6 +141,19 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _read_up_to(fd: int, size: int) -> bytes:
+    """At most `size` bytes from `fd`, fewer only at the end of the file (a buffered
+    read(size) would first allocate `size` bytes whatever the file holds)."""
+    parts: list[bytes] = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size -= len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, list[Problem]]:
     """The file's bytes, or the problem that stopped us reading them.
 
@@ -160,11 +173,16 @@ def read_bytes(path: Path, file: str, limits: Limits) -> tuple[bytes | None, lis
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
-        with open(fd, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode  # it may have been swapped since stat()
-            if not stat.S_ISREG(mode):
-                return None, [Problem.of("X702", file, path=file, what=_kind(mode))]
-            data = fh.read(limit + 1)
+        try:
+            now = os.fstat(fd)  # it may have been swapped since stat()
+            if not stat.S_ISREG(now.st_mode):
+                return None, [Problem.of("X702", file, path=file, what=_kind(now.st_mode))]
+            # the size the file has, plus one byte to see that it grew (up to the limit's)
+            data = _read_up_to(fd, min(now.st_size, limit) + 1)
+            if len(data) == now.st_size + 1 <= limit:  # it grew since: read on
+                data += _read_up_to(fd, limit - now.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return None, [Problem.of("P001", file, reason=exc.strerror or str(exc))]
     if len(data) > limit:  # grew after stat()

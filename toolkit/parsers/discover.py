@@ -44,10 +44,13 @@ class _Collector:
         # real path -> (index in entries, reached through a link)
         self.seen: dict[str, tuple[int, bool]] = {}
 
-    def add(self, file: str, role: Role, root: str, link: bool = False) -> None:
-        """List a file once; when reached twice, name it by its own path, not by a link."""
-        real = os.path.realpath(file)
-        entry = FileEntry(file, Path(file), role, Path(root))
+    def add(
+        self, file: str, role: Role, root: str | Path, link: bool = False, real: str = ""
+    ) -> None:
+        """List a file once; when reached twice, name it by its own path, not by a link.
+        `real` is its real path when the caller knows it."""
+        real = real or os.path.realpath(file)
+        entry = FileEntry(file, Path(file), role, root if isinstance(root, Path) else Path(root))
         if real not in self.seen:
             self.seen[real] = (len(self.entries), link)
             self.entries.append(entry)
@@ -56,9 +59,15 @@ class _Collector:
             self.seen[real] = (index, False)
             self.entries[index] = entry
 
-    def walk(self, root: str, folder: str, actor: bool, visited: set[str]) -> None:
-        """Depth-first in name order; `folder` is the display path of a folder under root."""
+    def walk(
+        self, root: str, folder: str, actor: bool, visited: set[str], real_folder: str = ""
+    ) -> None:
+        """Depth-first in name order; `folder` is the display path of a folder under root
+        (and `real_folder` its real path, when the caller knows it)."""
         root_real = os.path.realpath(root)
+        root_path = Path(root)
+        # an entry that is no link has its real path beside the folder's
+        real_folder = real_folder or os.path.realpath(folder)
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -85,14 +94,14 @@ class _Collector:
             except OSError as exc:
                 self.problems.append(Problem.of("P001", shown, reason=exc.strerror or str(exc)))
                 continue
+            real = os.path.realpath(entry.path) if link else os.path.join(real_folder, name)
             if is_dir:
-                real = os.path.realpath(entry.path)
                 if real in visited:  # a link back up the tree would loop for ever
                     continue
                 visited.add(real)
-                self.walk(root, shown, actor or name == ACTORS, visited)
+                self.walk(root, shown, actor or name == ACTORS, visited, real)
             elif _suffix(name) in SUFFIXES:
-                self.add(shown, "actor" if actor else "bundle", root, link)
+                self.add(shown, "actor" if actor else "bundle", root_path, link, real)
 
     def folder(self, arg: str) -> None:
         real = os.path.realpath(arg)

@@ -1,15 +1,17 @@
-"""YAML bundles, built from PyYAML's event stream so that nothing is constructed from a tag.
+"""YAML bundles and actors: values typed by factkit's strict rules, problems, positions.
 
-PyYAML's constructors apply YAML 1.1 typing (`NO` becomes False, `012` becomes 10)
-and expand aliases. Building values from events ourselves gives strict JSON-like
-typing, a position for every value and key, and refuses an alias before anything
-is expanded, so an alias bomb costs no more than its own text.
+Most files are plain: block mappings and lists of quoted or plainly typed scalars. The
+quick reader takes those straight from libyaml's events into values and declines, on the
+first thing it does not handle (an anchor, alias or tag, a key that reads as something
+else, a duplicate key, a scalar a YAML 1.1 tool reads otherwise, anything over a limit, a
+syntax error), by handing the file to the strict builder (`yaml_builder`), which reports
+every problem with its position. A document the quick reader made has no positions yet:
+its `YamlPositions` runs the strict builder on the same text when a problem first asks
+for one, so both ways give the same value, problems and positions.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,379 +28,137 @@ from yaml.events import (
 )
 
 from toolkit.parsers.base import Document, Limits, ParseResult, Role
-from toolkit.parsers.decode import describe_control, shorten
+from toolkit.parsers.decode import decode, describe_control
 from toolkit.parsers.locate import DictLocator, LineIndex
-from toolkit.problems import Problem, escape_pointer_token
-
-_LOADER: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-_BYTE_OFFSETS = _LOADER is not yaml.SafeLoader  # libyaml reports reader errors in bytes
-
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_CONSTANTS: dict[str, Any] = {
-    "": None, "~": None, "null": None, "Null": None, "NULL": None,
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-}  # fmt: skip
-_NUMBER_START = frozenset("-0123456789")
-
-# What YAML 1.1 tools (PyYAML, and 1.2 for 0o) make of plain scalars that we keep as text.
-_Y11_BOOLS = {
-    **dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "on", "On", "ON"], "the boolean true"),
-    **dict.fromkeys(["n", "N", "no", "No", "NO", "off", "Off", "OFF"], "the boolean false"),
-}
-_Y11_INT = re.compile(
-    r"[-+]?(?:0b[01_]+|0x[0-9a-fA-F_]+|0o[0-7]+|0[0-7_]+|0|[1-9][0-9_]*"
-    r"|[1-9][0-9_]*(?::[0-5]?[0-9])+)"
+from toolkit.parsers.yaml_builder import BYTE_OFFSETS, LOADER, NOTHING, Builder, TooMany
+from toolkit.parsers.yaml_scalars import (
+    CONSTANTS,
+    KEY_WORDS,
+    NUMERIC,
+    Y11_BOOLS,
+    Unusual,
+    read_numeric,
 )
-_Y11_FLOAT = re.compile(
-    r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
-_Y11_ALPHA = frozenset("yYnNoO")
-_Y11_NUMERIC = frozenset("+-.0123456789")
-# Plain scalars that need a closer look: number-like ones, by their first character...
-_NUMERIC = _NUMBER_START | _Y11_NUMERIC
-# ...and keys that read as null, a boolean or a merge: by the whole word.
-_KEY_WORDS = frozenset(_CONSTANTS) | frozenset(_Y11_BOOLS) | {"<<"}
+from toolkit.problems import Problem
 
 
-def _base60(text: str) -> float:
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
+class _Declined(Exception):
+    """Something the quick reader leaves to the strict builder."""
 
 
-def yaml11_reading(text: str) -> str | None:
-    """How a YAML 1.1 tool reads a plain scalar that we read as text; None if as text too."""
-    first = text[:1]
-    if first in _Y11_ALPHA:
-        return _Y11_BOOLS.get(text)
-    if first not in _Y11_NUMERIC:
-        return None
-    try:
-        if _Y11_INT.fullmatch(text):
-            digits = text.replace("_", "").lstrip("+-")
-            sign = -1 if text.startswith("-") else 1
-            if ":" in digits:
-                return f"the number {sign * int(_base60(digits))}"
-            for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-                if digits.startswith(prefix):
-                    return f"the number {sign * int(digits[2:], base)}"
-            base = 8 if digits.startswith("0") and digits != "0" else 10
-            return f"the number {sign * int(digits, base)}"
-        if _Y11_FLOAT.fullmatch(text):
-            low = text.replace("_", "").lower()
-            if low.endswith(".inf"):
-                return "minus infinity" if low.startswith("-") else "infinity"
-            if low == ".nan":
-                return "not-a-number (NaN)"
-            sign = -1 if low.startswith("-") else 1
-            value = sign * _base60(low.lstrip("+-")) if ":" in low else float(low)
-            return f"the number {value!r}"
-    except (ValueError, OverflowError):
-        return "a number"
-    return None
-
-
-def _key_reading(text: str) -> str | None:
-    """Plain keys are always text; say what a YAML 1.1 tool would make of one."""
-    if text in _CONSTANTS:
-        value = _CONSTANTS[text]
-        return "null" if value is None else f"the boolean {str(value).lower()}"
-    if text[0] in _NUMBER_START and _NUMBER.fullmatch(text):
-        return f"the number {text}"
-    return yaml11_reading(text)
-
-
-def _pack(mark: Any) -> int:
-    return (mark.line << 32) | mark.column  # type: ignore[no-any-return]
-
-
-def _member(pointer: str, key: str) -> str:
-    if "/" in key or "~" in key:
-        key = escape_pointer_token(key)
-    return f"{pointer}/{key}"
-
-
-class _TooMany(Exception):
-    pass
-
-
-class _Map:
-    __slots__ = ("key", "member", "pointer", "value")
-
-    def __init__(self, value: dict[str, Any], pointer: str) -> None:
-        self.value = value
-        self.pointer = pointer
-        self.key: str | None = None  # the key waiting for its value
-        self.member = ""  # and the pointer of that value
-
-
-class _Seq:
-    __slots__ = ("pointer", "value")
-
-    def __init__(self, value: list[Any], pointer: str) -> None:
-        self.value = value
-        self.pointer = pointer
-
-
-_SKIP = "\x00skip"  # stands in for a refused key: its value is skipped
-_NOTHING: Any = object()
-_FOUND = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list"}
-
-
-class _Builder:
-    """Turns the event stream of one YAML stream into a value plus positions and problems.
-
-    The loop in `run` is the hot path (5,000 bundles must parse in seconds): common
-    keys and scalars are handled inline, anything unusual goes to a method.
-    """
-
-    def __init__(self, file: str, limits: Limits) -> None:
-        self.file = file
-        self.limits = limits
-        self.problems: list[Problem] = []
-        # Positions packed as line << 32 | column (0-based): a plain int is smaller than a
-        # tuple or a Mark, and the cycle collector never has to look at it.
-        self.values: dict[str, int] = {}
-        self.keys: dict[str, int] = {}
-        self.root: Any = _NOTHING
-        self.deep_reported = False
-        self.aliases: set[str] = set()
-
-    def add(self, code: str, at: int, pointer: str, **params: Any) -> None:
-        """Record a problem; past the per-file limit, say so once (L007) and stop parsing,
-        since a file with that many problems is garbage and its list would be unbounded."""
-        line, column = (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
-        limit = self.limits.max_problems_per_file
-        if len(self.problems) >= limit:
-            self.problems.append(
-                Problem.of(
-                    "L007", self.file, line=line, column=column, pointer=pointer, limit=limit
-                )
-            )
-            raise _TooMany
-        self.problems.append(
-            Problem.of(code, self.file, line=line, column=column, pointer=pointer, **params)
-        )
-
-    def marks(self, ev: Any, at: int, pointer: str) -> None:
-        """Anchors and tags are refused wherever they appear."""
-        if ev.anchor is not None:
-            self.add("P012", at, pointer, what=f"anchor '&{ev.anchor}'")
-        if ev.tag is not None:
-            self.add("P013", at, pointer, tag=_show_tag(ev.tag))
-
-    def plain(self, text: str, at: int, pointer: str) -> Any:
-        """Type a plain scalar that may be a number or a YAML 1.1 look-alike."""
-        if text[0] in _NUMBER_START:
-            m = _NUMBER.fullmatch(text)
-            if m is not None:
-                if m.group(1) is None and m.group(2) is None:
-                    if len(text) <= 20 and INT_MIN <= (number := int(text)) <= INT_MAX:
-                        return number
-                else:
-                    real = float(text)
-                    if math.isfinite(real):
-                        return real
-                self.add("P018", at, pointer, token=shorten(text))
-                return None
-        other = yaml11_reading(text)
-        if other is not None:
-            self.add("P019", at, pointer, value=shorten(text), other=other)
-        return text
-
-    def key(self, ev: Any, top: _Map) -> int:
-        """A key off the fast path; returns how many levels of the event stream to skip."""
-        at = _pack(ev.start_mark)
-        top.key = _SKIP
-        if type(ev) is AliasEvent:
-            self.alias(ev, at, top.pointer)
-            return 0
-        self.marks(ev, at, top.pointer)
-        if type(ev) is not ScalarEvent:
-            shown = "{...}" if type(ev) is MappingStartEvent else "[...]"
-            self.add("P021", at, top.pointer, key=shown)
-            return 1
-        name: str = ev.value
-        plain = not ev.style and ev.tag is None
-        member = _member(top.pointer, name)
-        if plain and name == "<<":
-            self.add("P014", at, member)
-        elif name in top.value:
-            first = (self.keys.get(member, at) >> 32) + 1
-            self.add("P011", at, member, key=shorten(name), first_line=first)
-        else:
-            top.key, top.member = name, member
-            self.keys[member] = at
-            if len(name) > self.limits.max_string_chars:
-                limit = self.limits.max_string_chars
-                self.add("L003", at, member, length=len(name), limit=limit)
-            if plain and (other := _key_reading(name)) is not None:
-                self.add("P019", at, member, value=shorten(name), other=other)
-        return 0
-
-    def alias(self, ev: Any, at: int, pointer: str) -> None:
-        if ev.anchor not in self.aliases:  # one report per name: a bomb repeats a few names
-            self.aliases.add(ev.anchor)
-            self.add("P012", at, pointer, what=f"alias '*{ev.anchor}'")
-
-    def alias_node(self, ev: Any, top: Any) -> None:
-        """An alias where a value belongs: refused, and kept as null to hold its place."""
-        at = _pack(ev.start_mark)
-        if top is None:
-            self.alias(ev, at, "")
-            self.set_root(None, ev, at)
-        elif type(top) is _Seq:
-            self.alias(ev, at, f"{top.pointer}/{len(top.value)}")
-            top.value.append(None)
-        elif top.key is None:
-            self.key(ev, top)
-        else:
-            key, top.key = top.key, None
-            self.alias(ev, at, top.pointer if key is _SKIP else top.member)
-            if key is not _SKIP:
-                top.value[key] = None
-
-    def too_deep(self, at: int, pointer: str) -> None:
-        if not self.deep_reported:
-            self.deep_reported = True
-            self.add("L002", at, pointer, limit=self.limits.max_depth)
-
-    def run(self, get_event: Any) -> None:
-        values, keys = self.values, self.keys
-        max_depth, max_chars = self.limits.max_depth, self.limits.max_string_chars
-        stack: list[Any] = []
-        top: Any = None  # stack[-1], kept in a local for speed
-        in_map = False
-        skip = 0  # > 0 while passing over a refused subtree
-        skipped = ""  # the pointer of the mapping or value it belongs to
-        documents = 0
-        while True:
-            ev = get_event()
-            cls = type(ev)
-            if skip:
-                if cls is MappingStartEvent or cls is SequenceStartEvent:
-                    skip += 1
-                elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                    skip -= 1
-                    continue
-                elif cls is AliasEvent:
-                    self.alias(ev, _pack(ev.start_mark), skipped)
-                    continue
-                if ev.anchor is not None or ev.tag is not None:  # refused where skipped too
-                    self.marks(ev, _pack(ev.start_mark), skipped)
+def _quick(get_event: Any, limits: Limits) -> dict[str, Any]:
+    """The value of a plain one-document file whose root is a mapping, straight from the
+    events; _Declined (or the parser's own error) on anything that needs a problem."""
+    max_depth, max_chars = limits.max_depth, limits.max_string_chars
+    stack: list[Any] = []
+    top: Any = None  # stack[-1]
+    in_map = False
+    key: str | None = None  # in a mapping: the key waiting for its value
+    root: Any = NOTHING
+    documents = 0
+    while True:
+        ev = get_event()
+        cls = type(ev)
+        if cls is ScalarEvent:
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Declined
+            text = ev.value
+            if len(text) > max_chars:
+                raise _Declined
+            if in_map and key is None:
+                if (not ev.style and (text in KEY_WORDS or text[0] in NUMERIC)) or text in top:
+                    raise _Declined
+                key = text
                 continue
-            scalar = cls is ScalarEvent
-            if scalar or cls is MappingStartEvent or cls is SequenceStartEvent:
-                if in_map:
-                    key = top.key
-                    if key is None:  # this node is a key
-                        if scalar and ev.anchor is None and ev.tag is None:
-                            name = ev.value
-                            if (
-                                (ev.style or (name not in _KEY_WORDS and name[0] not in _NUMERIC))
-                                and name not in top.value
-                                and len(name) <= max_chars
-                            ):
-                                member = _member(top.pointer, name)
-                                mark = ev.start_mark
-                                keys[member] = (mark.line << 32) | mark.column
-                                top.key, top.member = name, member
-                                continue
-                        skip, skipped = self.key(ev, top), top.pointer
-                        continue
-                    top.key = None
-                    if key is _SKIP:
-                        if ev.anchor is not None or ev.tag is not None:
-                            self.marks(ev, _pack(ev.start_mark), top.pointer)
-                        skip, skipped = (0 if scalar else 1), top.pointer
-                        continue
-                    pointer = top.member
-                elif top is None:
-                    pointer = ""
-                else:
-                    pointer = f"{top.pointer}/{len(top.value)}"
-                mark = ev.start_mark
-                at = values[pointer] = (mark.line << 32) | mark.column
-                if ev.anchor is not None or ev.tag is not None:
-                    self.marks(ev, at, pointer)
-                frame: Any = None
-                if scalar:
-                    value = text = ev.value
-                    if len(text) > max_chars:
-                        self.add("L003", at, pointer, length=len(text), limit=max_chars)
-                    if not ev.style and ev.tag is None:
-                        value = _CONSTANTS.get(text, _NOTHING)
-                        if value is _NOTHING:
-                            if text[0] in _NUMERIC:
-                                value = self.plain(text, at, pointer)
-                            else:
-                                value = text
-                                if text in _Y11_BOOLS:
-                                    other = _Y11_BOOLS[text]
-                                    self.add("P019", at, pointer, value=text, other=other)
-                elif len(stack) >= max_depth:
-                    self.too_deep(at, pointer)
-                    skip, skipped = 1, pointer
-                    value = None
-                elif cls is MappingStartEvent:
-                    value = {}
-                    frame = _Map(value, pointer)
-                else:
-                    value = []
-                    frame = _Seq(value, pointer)
-                if in_map:
-                    top.value[key] = value
-                elif top is None:
-                    self.set_root(value, ev, at)
-                else:
-                    top.value.append(value)
-                if frame is not None:
-                    stack.append(frame)
-                    top = frame
-                    in_map = cls is MappingStartEvent
-            elif cls is MappingEndEvent or cls is SequenceEndEvent:
-                stack.pop()
-                top = stack[-1] if stack else None
-                in_map = type(top) is _Map
-            elif cls is AliasEvent:
-                self.alias_node(ev, top)
-            elif cls is DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    self.add("P015", _pack(ev.start_mark), "")
-                    return
-            elif cls is StreamEndEvent:
-                if documents == 0:
-                    self.add("P016", 0, "", found="nothing")
-                return
-
-    def set_root(self, value: Any, ev: Any, at: int) -> None:
-        self.root = value
-        if isinstance(value, dict):
-            return
-        if type(ev) is AliasEvent:
-            found = "an alias"
-        elif value is None:
-            found = "nothing" if type(ev) is ScalarEvent and ev.value == "" else "null"
-        else:
-            found = _FOUND.get(type(value), "a value")
-        self.add("P016", at, "", found=found)
+            value: Any = text
+            if not ev.style:
+                value = CONSTANTS.get(text, NOTHING)
+                if value is NOTHING:
+                    if text[0] in NUMERIC:
+                        try:
+                            value = read_numeric(text)
+                        except Unusual:
+                            raise _Declined from None
+                    elif text in Y11_BOOLS:
+                        raise _Declined
+                    else:
+                        value = text
+            if in_map:
+                top[key] = value
+                key = None
+            elif top is None:
+                raise _Declined  # a root that is not a mapping
+            else:
+                top.append(value)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if ev.anchor is not None or ev.tag is not None or len(stack) >= max_depth:
+                raise _Declined
+            value = {} if cls is MappingStartEvent else []
+            if in_map:
+                if key is None:
+                    raise _Declined  # a mapping or a list as a key
+                top[key] = value
+                key = None
+            elif top is None:
+                if cls is not MappingStartEvent:
+                    raise _Declined
+                root = value
+            else:
+                top.append(value)
+            stack.append(value)
+            top = value
+            in_map = cls is MappingStartEvent
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            stack.pop()
+            top = stack[-1] if stack else None
+            in_map = type(top) is dict
+        elif cls is AliasEvent:
+            raise _Declined
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Declined
+        elif cls is StreamEndEvent:
+            if root is NOTHING:
+                raise _Declined
+            return root  # type: ignore[no-any-return]
 
 
-def _show_tag(tag: str) -> str:
-    prefix = "tag:yaml.org,2002:"
-    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
+class YamlPositions:
+    """The positions of a YAML document, found by running the strict builder on its text
+    when a problem first asks for one (most documents are never asked). `source` is the
+    text, or the file's bytes as read (decoded the way parsing decodes them)."""
+
+    __slots__ = ("_limits", "_locator", "_source")
+
+    def __init__(self, source: str | bytes, limits: Limits) -> None:
+        self._source: str | bytes | None = source
+        self._limits = limits
+        self._locator: DictLocator | None = None
+
+    def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int] | None:
+        if self._locator is None:
+            source, self._source = self._source, None
+            if isinstance(source, bytes):
+                source = decode(source, "", yaml=True).text
+            builder = Builder("", self._limits)
+            if source is not None:
+                loader = LOADER(source)
+                try:
+                    builder.run(loader.get_event)
+                except (yaml.YAMLError, TooMany):
+                    pass
+                finally:
+                    loader.dispose()
+            self._locator = DictLocator(builder.values, builder.keys)
+        return self._locator.locate(pointer, key=key)
 
 
 def _error_problem(exc: yaml.YAMLError, text: str, file: str, max_depth: int) -> Problem:
     """P010 (or P004 for a control character libyaml refuses) at the parser's mark."""
     if isinstance(exc, yaml.reader.ReaderError):
         offset = exc.position
-        if _BYTE_OFFSETS:
+        if BYTE_OFFSETS:
             offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
         line, column = LineIndex(text, yaml=True).position(offset)
         if isinstance(exc.character, int):
@@ -424,18 +184,35 @@ def parse_yaml(
     text: str, file: str, path: Path, role: Role, limits: Limits, root: Path | None
 ) -> ParseResult:
     """Parse one YAML bundle or actor file; a document only when no error was found."""
-    builder = _Builder(file, limits)
-    loader = _LOADER(text)
+    loader = LOADER(text)
+    try:
+        value = _quick(loader.get_event, limits)
+    except (_Declined, yaml.YAMLError):
+        pass
+    else:
+        document = Document(file, path, role, value, YamlPositions(text, limits), 1, root)
+        return ParseResult(documents=[document])
+    finally:
+        loader.dispose()
+    return parse_strict(text, file, path, role, limits, root)
+
+
+def parse_strict(
+    text: str, file: str, path: Path, role: Role, limits: Limits, root: Path | None
+) -> ParseResult:
+    """`parse_yaml` by the strict builder alone, every position found while parsing."""
+    builder = Builder(file, limits)
+    loader = LOADER(text)
     try:
         builder.run(loader.get_event)
     except yaml.YAMLError as exc:
         builder.problems.append(_error_problem(exc, text, file, limits.max_depth))
-    except _TooMany:
+    except TooMany:
         pass
     finally:
         loader.dispose()
     result = ParseResult(problems=builder.problems)
-    if builder.root is not _NOTHING and not any(p.severity == "error" for p in builder.problems):
+    if builder.root is not NOTHING and not any(p.severity == "error" for p in builder.problems):
         locator = DictLocator(builder.values, builder.keys)
         result.documents.append(
             Document(file, path, role, builder.root, locator, line=1, root=root)

@@ -16,7 +16,6 @@ tracking it when lines move. Run-level notices become tool notifications.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -41,6 +40,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _version() -> str:
+    import importlib.metadata  # here: it costs every run 30 ms to import
+
     try:
         return importlib.metadata.version("factkit")
     except importlib.metadata.PackageNotFoundError:

@@ -1,0 +1,254 @@
+"""The parse cache's storage: signed lines in one append-only file, found by key.
+
+A line is
+
+    signature TAB key TAB file TAB entry
+
+where `key` is the entry's key (64 hex digits), `file` the absolute path (a JSON string)
+of the file the entry was made for, `entry` the caller's bytes (JSON, without a tab or a
+line break), and the signature an HMAC-SHA256 over the rest of the line with a random
+key kept outside any repository (in the user's cache folder, `signing_key`).
+
+A line is verified when the pack is read and again when its entry is used: one that
+arrived with a pull request, was edited by hand or was torn by a run killed while writing
+it does not verify and is never used. New entries are appended, one write per line, each
+on a line of its own. A line is dead once it does not verify or a later line replaces it
+(the same key, or the same file changed since); when dead lines make up half the pack it
+is rewritten without them (and without the entries of files that no longer exist). The
+pack is read through `mmap`, so it costs no memory but its index; a pack that is a link
+is neither read nor written, and reading one is bounded (in size, lines, line length).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import mmap
+import os
+import secrets
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# A pack larger than this is not read (nor appended to) but started again: it did not
+# come from factkit, which keeps it near the size of one entry per file.
+MAX_PACK_BYTES = 4 * 1024**3
+# Past these a pack is not factkit's either: the rest of it is dead (and rewritten away).
+_MAX_LINES = 4_000_000  # two per entry (an entry starts on a line of its own)
+_MAX_LINE_BYTES = 256 * 1024 * 1024  # the entry of a file at the 32 MB limit is far less
+_COMPACT_AT = 1024 * 1024  # dead bytes that are worth a rewrite (and half the pack)
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "factkit" / "cache-key"
+
+
+def signing_key() -> bytes | None:
+    """This user's key for signing entries, created on first use; None when it cannot be."""
+    path = _key_file()
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    except FileExistsError:  # another run made it meanwhile
+        try:
+            key = path.read_bytes()
+        except OSError:
+            return None
+        return key if len(key) >= 32 else None
+    except OSError:
+        return None
+
+
+class Pack:
+    """The lines of one `entries.pack` that verify, by key: mapped, not read into memory.
+    A line is verified when the pack is read and again when it is used, so a pack that
+    did not come from this user's factkit costs one pass over it and is then rewritten."""
+
+    def __init__(self, path: Path, signer: bytes) -> None:
+        self.path = path
+        self.signer = signer
+        self.index: dict[bytes, tuple[int, int]] = {}  # key -> (start, end) of its line
+        self.data: mmap.mmap | bytes = b""
+        self.handle: Any = None  # the pack opened for appending, once something is stored
+        self.usable = True
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return
+        except OSError:
+            self.usable = False
+            return
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                self.usable = False
+                return
+            if info.st_size > MAX_PACK_BYTES:
+                self._rewrite([])
+                return
+            if info.st_size:
+                self.data = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return
+        finally:
+            os.close(fd)
+        self._scan()
+
+    def _scan(self) -> None:
+        """Index every line that verifies by its key; rewrite the pack if it is half dead.
+
+        A line is dead when it does not verify (torn by a run killed while writing it, or
+        not written by this user's factkit), when a later line has the same key, or when
+        a later line is the entry of the same file (the file changed since)."""
+        data, index = self.data, self.index
+        files: dict[bytes, bytes] = {}  # key -> its file, as written
+        latest: dict[bytes, bytes] = {}  # file -> the key of its latest entry
+        size = len(data)
+        dead = start = lines = 0
+        while start < size:
+            lines += 1
+            if lines > _MAX_LINES:
+                dead += size - start
+                break
+            end = data.find(b"\n", start)
+            if end < 0:
+                end = size
+            body = self._verified(data[start:end]) if end - start <= _MAX_LINE_BYTES else None
+            fields = body.split(b"\t", 2) if body is not None else ()
+            if len(fields) != 3:
+                dead += end - start + 1
+                start = end + 1
+                continue
+            key, file = fields[0], fields[1]
+            replaced = [key]  # an earlier line with the same key
+            previous = latest.get(file)
+            if previous is not None and files.get(previous) == file:
+                replaced.append(previous)  # the file's earlier entry: it changed since
+            for old in replaced:
+                span = index.pop(old, None)
+                if span is not None:
+                    dead += span[1] - span[0] + 1
+            index[key], files[key], latest[file] = (start, end), file, key
+            start = end + 1
+        if dead >= _COMPACT_AT and 2 * dead >= size:
+            self._compact()
+
+    def get(self, key: str) -> bytes | None:
+        """The entry stored under `key`, verified, or None."""
+        body = self.line(key.encode("ascii"))
+        if body is None:
+            return None
+        found, _, rest = body.partition(b"\t")
+        entry = rest.partition(b"\t")[2]
+        return entry if found == key.encode("ascii") and entry else None
+
+    def put(self, key: str, file: str, entry: bytes) -> bool:
+        """Sign and append the entry for `file` under `key` (it replaces the file's last)."""
+        if b"\t" in entry or b"\n" in entry:
+            return False  # not an entry this format can hold
+        line = b"\t".join((key.encode("ascii"), json.dumps(file).encode("ascii"), entry))
+        signature = hmac.digest(self.signer, line, "sha256").hex().encode("ascii")
+        return self.append(signature + b"\t" + line)
+
+    def line(self, key: bytes) -> bytes | None:
+        """The verified line of `key` (without its signature), or None."""
+        where = self.index.get(key)
+        if where is None:
+            return None
+        return self._verified(self.data[where[0] : where[1]])
+
+    def _verified(self, line: bytes) -> bytes | None:
+        """The line without its signature, if the signature is this user's."""
+        signature, body = line[:64], line[65:]
+        if line[64:65] != b"\t":
+            return None
+        try:
+            expected = bytes.fromhex(signature.decode("ascii"))
+        except ValueError:
+            return None
+        actual = hmac.digest(self.signer, body, "sha256")
+        return body if hmac.compare_digest(actual, expected) else None
+
+    def _compact(self) -> None:
+        """Keep the lines that verify and belong to files that still exist."""
+        keep = []
+        for start, end in sorted(self.index.values()):
+            line = bytes(self.data[start:end])
+            body = self._verified(line)
+            if body is None:
+                continue
+            try:
+                file = json.loads(body.split(b"\t", 2)[1])
+            except ValueError:
+                continue
+            if type(file) is str and os.path.lexists(file):
+                keep.append(line)
+        self._rewrite(keep)
+
+    def _rewrite(self, lines: list[bytes]) -> None:
+        """Replace the pack with `lines` (atomically; the old one stays mapped meanwhile)."""
+        body = b"".join(line + b"\n" for line in lines)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(body)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            self.usable = False
+            return
+        self.data, self.index = body, {}
+        self._scan()
+
+    def append(self, line: bytes) -> bool:
+        """Add a signed line at the end of the pack, in one write."""
+        if not self.usable:
+            return False
+        if self.handle is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                fd = os.open(self.path, flags, 0o600)
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.close(fd)
+                    raise OSError("not a regular file")
+                self.handle = os.fdopen(fd, "ab", buffering=0)
+            except OSError:
+                self.usable = False
+                return False
+        # a line of its own even after a torn write (a run killed mid-write)
+        record = b"\n" + line + b"\n"
+        try:
+            written = 0
+            while written < len(record):
+                written += self.handle.write(record[written:])
+        except OSError:
+            self.usable = False
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.close()
+            self.handle = None
