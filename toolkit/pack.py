@@ -147,7 +147,7 @@ class Pack:
             index[key], files[key], latest[file] = (start, end), file, key
             start = end + 1
         if dead >= _COMPACT_AT and 2 * dead >= size:
-            self._compact()
+            self.compact_value()
 
     def get(self, key: str) -> bytes | None:
         """The entry stored under `key`, verified, or None."""
@@ -185,7 +185,7 @@ class Pack:
         actual = hmac.digest(self.signer, body, "sha256")
         return body if hmac.compare_digest(actual, expected) else None
 
-    def _compact(self) -> None:
+    def compact_value(self) -> None:
         """Keep the lines that verify and belong to files that still exist."""
         keep = []
         for start, end in sorted(self.index.values()):

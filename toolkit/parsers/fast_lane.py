@@ -31,7 +31,7 @@ import jsonschema_rs
 
 from toolkit.parsers.base import Limits
 from toolkit.parsers.decode import CONTROL_BYTES
-from toolkit.parsers.json_parser import _SLOW, _compact
+from toolkit.parsers.json_parser import NOT_COMPACT, compact_value
 from toolkit.parsers.locate import nesting_depth
 
 # (fact key, part key or None, paths of integer fields): where a 5.0 could hide
@@ -62,7 +62,7 @@ def plain_facts(
     """The number of facts of the bundle on line `raw` when it is a plain valid bundle,
     else -1. Plain: no control character, within the depth and string limits, in the
     compact form orjson writes (so decoding it is exact, as UTF-8, and loses no
-    duplicate key; see `_compact`), an object, valid against the schema, integers as
+    duplicate key; see `compact_value`), an object, valid against the schema, integers as
     integers. The reader takes such a line as it is, without looking at it again."""
     if len(raw) > max_string_chars:  # the reader would look for an over-long string
         return -1
@@ -70,8 +70,8 @@ def plain_facts(
         return -1
     if raw.count(b"{") + raw.count(b"[") > max_depth and nesting_depth(raw) > max_depth:
         return -1
-    value = _compact(raw)
-    if value is _SLOW or type(value) is not dict or not validator.is_valid(value):
+    value = compact_value(raw)
+    if value is NOT_COMPACT or type(value) is not dict or not validator.is_valid(value):
         return -1
     if not integers_are_integers(value, plan):
         return -1

@@ -136,11 +136,11 @@ def _audit(value: Any, max_chars: int) -> list[_Found]:
     return found
 
 
-_SLOW = object()  # "not decoded yet": the stdlib decoder and its hooks must do it
+NOT_COMPACT = object()  # "not decoded yet": the stdlib decoder and its hooks must do it
 
 
-def _compact(raw: bytes) -> Any:
-    """The value of `raw` when orjson can stand in for the stdlib decoder, else `_SLOW`.
+def compact_value(raw: bytes) -> Any:
+    """The value of `raw` when orjson can stand in for the stdlib decoder, else `NOT_COMPACT`.
 
     orjson rejects what the hooks would flag (NaN, Infinity, overflowing numbers, lone
     surrogates) but silently keeps the last of duplicate keys, and reads integers up to
@@ -153,9 +153,9 @@ def _compact(raw: bytes) -> Any:
     try:
         value = orjson.loads(raw)
         if orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER) != raw:
-            return _SLOW
+            return NOT_COMPACT
     except (orjson.JSONDecodeError, TypeError):  # JSONEncodeError is a TypeError
-        return _SLOW
+        return NOT_COMPACT
     return value
 
 
@@ -189,7 +189,7 @@ class JsonReader:
         """Parse `s`, which is `text[start:start + len(s)]`, as one document.
 
         With `raw` (the UTF-8 bytes of `s`), a line in the compact form orjson writes is
-        decoded by orjson (see `_compact`); any other goes through the stdlib decoder.
+        decoded by orjson (see `compact_value`); any other goes through the stdlib decoder.
         """
         loc = JsonLocator(text, start, start + len(s), line, index)
         limits = self.limits
@@ -203,9 +203,9 @@ class JsonReader:
                     return None, [self._problem("L002", pos, pointer, limit=limits.max_depth)]
         dec = self.decoder
         dec.duplicates = dec.bad = False
-        value = _compact(raw) if raw is not None else _SLOW
+        value = compact_value(raw) if raw is not None else NOT_COMPACT
         try:
-            if value is _SLOW:
+            if value is NOT_COMPACT:
                 value = dec.decoder.decode(s)
         except json.JSONDecodeError as exc:
             pos = loc.position(start + exc.pos)
