@@ -37,7 +37,7 @@ from toolkit.parsers.locate import nesting_depth
 # (fact key, part key or None, paths of integer fields): where a 5.0 could hide
 IntegerPlan = list[tuple[str, str | None, tuple[tuple[str, ...], ...]]]
 FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
-LANE_BYTES = 64 << 20  # files smaller than this are read faster than a process starts
+LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
 
 
 def integers_are_integers(value: Any, plan: IntegerPlan) -> bool:
