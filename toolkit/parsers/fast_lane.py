@@ -38,6 +38,7 @@ from toolkit.parsers.locate import nesting_depth
 IntegerPlan = list[tuple[str, str | None, tuple[tuple[str, ...], ...]]]
 FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
 LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
+BLOCK_LINES = 4096  # lines per block at most, however short: a block is held in memory
 
 
 def integers_are_integers(value: Any, plan: IntegerPlan) -> bool:
@@ -253,7 +254,7 @@ def read_ahead(
     for offset, raw, brk in lines:
         chunk.append((offset, raw, brk, long()))
         size += len(raw) if raw is not None else 0
-        if size >= block:
+        if size >= block or len(chunk) >= BLOCK_LINES:  # short or blank lines count too
             sent = lane.submit([r for _, r, _, _ in chunk if r is not None])
             if waiting is not None:
                 yield from _release(*waiting)
