@@ -36,7 +36,7 @@ from toolkit.model.model import Model, load_model
 from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file
 from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.decode import read_bytes
-from toolkit.parsers.fast_lane import FastLane
+from toolkit.parsers.fast_lane import FastLane, count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
@@ -196,7 +196,7 @@ def _load(
                     done = read + batch.offsets[-1] + batch.sizes[-1]
                 else:
                     documents.add(batch.documents)
-                facts += _count_facts(batch.documents) + batch.facts
+                facts += sum(count_facts(d.value) for d in batch.documents) + batch.facts
                 progress.advance(done, facts)
                 if batch.digest is not None:
                     digests[str(entry.path.resolve())] = batch.digest
@@ -217,18 +217,6 @@ def _load(
 
 def _lane_may_read(entry: FileEntry) -> bool:
     return entry.role == "bundle" and entry.path.suffix.lower() == ".jsonl"
-
-
-def _count_facts(documents: Sequence[Document]) -> int:
-    n = 0
-    for doc in documents:
-        value = doc.value
-        if type(value) is dict:
-            for key in ("statements", "agreements", "supplies", "alignments", "events"):
-                found = value.get(key)
-                if type(found) is list:
-                    n += len(found)
-    return n
 
 
 _CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed

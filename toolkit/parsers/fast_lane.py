@@ -41,6 +41,13 @@ LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
 BLOCK_LINES = 4096  # lines per block at most, however short: a block is held in memory
 
 
+def count_facts(value: Any) -> int:
+    """The facts a bundle holds (0 for anything that is not a bundle object)."""
+    if type(value) is not dict:
+        return 0
+    return sum(len(found) for key in FACT_KEYS if type(found := value.get(key)) is list)
+
+
 def integers_are_integers(value: Any, plan: IntegerPlan) -> bool:
     """No integer field of a bundle that passed the schema holds a float (5.0), which
     JSON Schema calls an integer but an Int64 column cannot take as it is."""
@@ -76,7 +83,7 @@ def plain_facts(
         return -1
     if not integers_are_integers(value, plan):
         return -1
-    return sum(len(value.get(key) or ()) for key in FACT_KEYS)
+    return count_facts(value)
 
 
 # --- the worker process: `python -c "...serve()"`, frames on stdin and stdout -------------
