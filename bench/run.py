@@ -32,6 +32,7 @@ PYTHON = sys.executable
 README = BENCH / "README.md"
 RESULTS = BENCH / "results.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+LARGE = ("<!-- large:start -->", "<!-- large:end -->")
 
 
 @dataclass
@@ -116,14 +117,19 @@ def toolkit(*args: str) -> list[str]:
     return [PYTHON, "-m", "toolkit", *args]
 
 
-def synth(path: Path, facts: int, rate: float = 0.0) -> None:
-    if path.exists():
+def synth(path: Path, facts: int, rate: float = 0.0, per_file: int | None = None) -> None:
+    """Generate once (kept in the work folder for later runs); `per_file`: split the
+    bundles into files of that many facts (a JSONL file may hold at most 1 GiB)."""
+    first = path if per_file is None else path.with_name(f"{path.stem}-0001{path.suffix}")
+    if first.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     print(f"generating {facts:,} facts (invalid rate {rate}) in {path.parent}", flush=True)
     cmd = toolkit("synth", "--facts", str(facts), "--out", str(path), "--seed", "1", "--quiet")
     if rate:
         cmd += ["--invalid-rate", str(rate)]
+    if per_file:
+        cmd += ["--facts-per-file", str(per_file)]
     subprocess.run(cmd, check=True)
 
 
@@ -312,14 +318,33 @@ def table(results: list[Timing]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, marks: tuple[str, str] = (START, END)) -> None:
+    start, end = marks
     if not README.exists():
         return
     body = README.read_text(encoding="utf-8")
-    if START in body and END in body:
-        head, _, rest = body.partition(START)
-        _, _, tail = rest.partition(END)
-        README.write_text(f"{head}{START}\n{text}\n{END}{tail}", encoding="utf-8")
+    if start in body and end in body:
+        head, _, rest = body.partition(start)
+        _, _, tail = rest.partition(end)
+        README.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def compare_with_1m(results: list[Timing]) -> None:
+    """Note each 10M run's time and peak memory against the same run at 1M in
+    results.json (the targets: about linear time, at most 1.5× the peak)."""
+    if not RESULTS.exists():
+        return
+    earlier = json.loads(RESULTS.read_text(encoding="utf-8"))["results"]
+    for t in results:
+        same = [r for r in earlier if r["name"] == t.name and r["facts"] == 1_000_000]
+        if not same:
+            continue
+        seconds = statistics.median(same[0]["runs"])
+        peak = max(same[0]["rss_mb"])
+        t.note = (
+            f"{t.seconds / seconds:.1f}× the 1M run's time ({seconds:.1f} s), "
+            f"{t.peak_mb / peak:.2f}× its peak ({peak:,.0f} MB)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.large:
         facts = 10_000_000
         folder = work / f"{facts}" / "clean"
-        synth(folder / "bundles.jsonl", facts)
+        synth(folder / "bundles.jsonl", facts, per_file=1_000_000)
         print(f"\n{facts:,} facts", flush=True)
         results.append(
             repeat("factkit validate", facts, toolkit("validate", str(folder), "--quiet"), 1)
@@ -360,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 1,
             )
         )
+        compare_with_1m(results)
         name = "results-large.json"
     else:
         sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -375,9 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nbenchmark took {elapsed / 60:.1f} min")
     payload = {"machine": info, "results": [asdict(t) for t in results], "minutes": elapsed / 60}
     (BENCH / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    if not args.no_readme and not args.large:
+    if not args.no_readme:
         details = ", ".join(f"{k}: {v}" for k, v in info.items())
-        write_readme(f"Measured {time.strftime('%Y-%m-%d')} on {details}.\n\n{text}")
+        marks = LARGE if args.large else (START, END)
+        write_readme(f"Measured {time.strftime('%Y-%m-%d')} on {details}.\n\n{text}", marks)
     return 0
 
 

@@ -27,7 +27,8 @@ USAGE = {
     "new": "[-h] --id SOURCE_ID --outlet NAME --published YYYY-MM-DD [--language CODE] "
     "[--url URL] [--title TEXT] [--method {manual,model,assisted}] [--model NAME] [--by NAME] "
     "[--extracted-on YYYY-MM-DD] [--data DIR] [--force]",
-    "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] [-q]",
+    "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] "
+    "[--facts-per-file M] [-q]",
 }
 
 VALIDATE = {
@@ -64,7 +65,14 @@ NEW = {
     "force": False,
 }
 NEW_ARGS = ["new", "--id", "a-b", "--outlet", "O", "--published", "2024"]
-SYNTH = {"facts": 5, "out": "x.jsonl", "seed": 0, "invalid_rate": 0.0, "quiet": False}
+SYNTH = {
+    "facts": 5,
+    "out": "x.jsonl",
+    "seed": 0,
+    "invalid_rate": 0.0,
+    "facts_per_file": None,
+    "quiet": False,
+}
 
 PARSED: list[tuple[list[str], dict[str, Any]]] = [
     (["validate"], VALIDATE),
@@ -180,9 +188,18 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
             "7",
             "--invalid-rate",
             "0.5",
+            "--facts-per-file",
+            "200",
             "--quiet",
         ],
-        {**SYNTH, "facts": 1000, "seed": 7, "invalid_rate": 0.5, "quiet": True},
+        {
+            **SYNTH,
+            "facts": 1000,
+            "seed": 7,
+            "invalid_rate": 0.5,
+            "facts_per_file": 200,
+            "quiet": True,
+        },
     ),
     (["synth", "--facts", "5", "--out", "x.jsonl", "-q"], {**SYNTH, "quiet": True}),
 ]
@@ -199,6 +216,7 @@ REFUSED = [
     ["synth", "--facts", "0", "--out", "x.jsonl"],
     ["synth", "--facts", "5", "--out", "x.jsonl", "--invalid-rate", "1.5"],
     ["synth", "--out", "x.jsonl"],
+    ["synth", "--facts", "5", "--out", "x.jsonl", "--facts-per-file", "0"],
 ]
 
 

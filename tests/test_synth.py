@@ -71,6 +71,38 @@ def test_same_arguments_same_bytes(tmp_path: Path) -> None:
     assert a.read_bytes() != c.read_bytes()
 
 
+FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+
+
+def test_split_output_holds_the_same_bundles_and_breaks_are_found_per_file(
+    tmp_path: Path,
+) -> None:
+    whole, split = tmp_path / "whole" / "x.jsonl", tmp_path / "split" / "x.jsonl"
+    whole.parent.mkdir()
+    split.parent.mkdir()
+    one = synthesize(whole, 2000, seed=9, invalid_rate=0.1)
+    parts = synthesize(split, 2000, seed=9, invalid_rate=0.1, facts_per_file=500)
+    assert one.paths == (whole,) and not split.exists()
+    assert [p.name for p in parts.paths] == [
+        "x-0001.jsonl",
+        "x-0002.jsonl",
+        "x-0003.jsonl",
+        "x-0004.jsonl",
+    ]
+    assert b"".join(p.read_bytes() for p in parts.paths) == whole.read_bytes()
+    assert (parts.facts, parts.bundles, parts.breaks) == (one.facts, one.bundles, one.breaks)
+    clean = synthesize(tmp_path / "clean.jsonl", 2000, seed=9, facts_per_file=500)
+    for path in clean.paths[:-1]:  # a new file at the first bundle boundary past 500 facts
+        bundles = map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        facts = sum(len(b.get(k, ())) for b in bundles for k in FACT_KEYS)
+        assert 500 <= facts < 500 + 12
+    entries = [json.loads(line) for line in expected_path(split).read_text().splitlines()]
+    expected = {(e["file"], e["line"], e["code"], e["pointer"]) for e in entries}
+    report = validate([str(split.parent)])
+    found = {(Path(p.file).name, p.line, p.code, p.pointer) for p in report.problems}
+    assert found == expected and len({e["file"] for e in entries}) > 1
+
+
 def test_the_yaml_layout_validates_and_repeats_byte_for_byte(tmp_path: Path) -> None:
     a = synthesize_yaml(tmp_path / "a", 300, seed=6)
     synthesize_yaml(tmp_path / "b", 300, seed=6)
@@ -115,6 +147,12 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0 and out.is_file()
     assert "wrote 120 facts" in capsys.readouterr().out
     assert main(["validate", str(tmp_path), "--strict", "--quiet"]) == 0
+    split = tmp_path / "split" / "t.jsonl"
+    split.parent.mkdir()
+    assert main(["synth", "--facts", "120", "--out", str(split), "--facts-per-file", "50"]) == 0
+    said = capsys.readouterr().out
+    assert "wrote 120 facts" in said and "3 files" in said and "t-0003.jsonl" in said
+    assert main(["validate", str(split.parent), "--strict", "--quiet"]) == 0
     assert main(["synth", "--facts", "10", "--out", str(tmp_path / "s.json")]) == 2
     assert main(["synth", "--facts", "0", "--out", str(out)]) == 2
     assert main(["synth", "--facts", "5", "--out", str(out), "--invalid-rate", "2"]) == 2

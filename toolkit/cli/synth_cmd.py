@@ -65,6 +65,15 @@ def register(subparsers: Subparsers) -> None:
         metavar="R",
         help="share of bundles to break in one known way each (default: 0)",
     )
+    parser.add_argument(
+        "--facts-per-file",
+        type=_count,
+        default=None,
+        metavar="M",
+        help="split the bundles into NAME-0001.jsonl, NAME-0002.jsonl, … of about M facts "
+        "each instead of one FILE (a JSONL file may hold at most 1 GiB, about two "
+        "million facts)",
+    )
     add_quiet(parser, "no progress bar and no summary line")
 
 
@@ -89,14 +98,20 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             invalid_rate=args.invalid_rate,
             progress=lambda n: progress.advance(n, n),
+            facts_per_file=args.facts_per_file,
         )
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     finally:
         progress.end()
     if not args.quiet:
+        where = (
+            str(result.path)
+            if len(result.paths) < 2
+            else f"{len(result.paths)} files {result.paths[0]} … {result.paths[-1].name}"
+        )
         emit(
-            f"wrote {result.facts} facts in {result.bundles} bundles to {result.path}, "
+            f"wrote {result.facts} facts in {result.bundles} bundles to {where}, "
             f"{result.actors} actors, {result.breaks} injected breaks; "
             f"validate or export {result.folder}\n"
         )

@@ -4,7 +4,8 @@
 source, every fact kind) and beside it whatever the bundles reference, so that the
 folder holding `out` validates and exports like any dataset:
 
-    <folder>/<name>.jsonl                       the bundles
+    <folder>/<name>.jsonl                       the bundles (split with facts_per_file:
+                                                <name>-0001.jsonl, <name>-0002.jsonl, …)
     <folder>/actors/<name>.jsonl                the actor registry they reference
     <folder>/texts/<name>/<shard>/<source>.txt  a text copy per source (1,000 per shard)
     <folder>/.<name>.expected.jsonl             the injected breaks (hidden: never read
@@ -38,6 +39,7 @@ from toolkit.synth.write import (
     Progress,
     SynthResult,
     expected_path,
+    part_path,
     synthesize,
     synthesize_yaml,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "Progress",
     "SynthResult",
     "expected_path",
+    "part_path",
     "synthesize",
     "synthesize_yaml",
 ]

@@ -25,7 +25,7 @@ Progress = Callable[[int], None]  # called with the number of facts written so f
 class SynthResult:
     """What `synthesize` wrote."""
 
-    path: Path  # the bundles (JSONL)
+    path: Path  # the bundles (JSONL); with `facts_per_file`, the first of `paths`
     folder: Path  # the data folder: validate or export this
     actors_path: Path
     expected_path: Path
@@ -33,6 +33,12 @@ class SynthResult:
     bundles: int
     actors: int
     breaks: int
+    paths: tuple[Path, ...] = ()  # every bundle file written, in order
+
+
+def part_path(out: Path, part: int) -> Path:
+    """The `part`-th (from 1) bundle file when the output is split: `name-0001.jsonl`."""
+    return out.with_name(f"{out.stem}-{part:04d}{out.suffix}")
 
 
 def expected_path(out: Path) -> Path:
@@ -60,10 +66,19 @@ def synthesize(
     seed: int = 0,
     invalid_rate: float = 0.0,
     progress: Progress | None = None,
+    facts_per_file: int | None = None,
 ) -> SynthResult:
-    """Write `facts` facts as JSONL bundles to `out`, with their registry and texts beside it."""
+    """Write `facts` facts as JSONL bundles to `out`, with their registry and texts beside it.
+
+    With `facts_per_file`, the bundles go to `name-0001.jsonl`, `name-0002.jsonl`, … instead,
+    a new file once one holds that many facts (at a bundle boundary): the same bundles in the
+    same order as one file would hold, in files a validator reads without its size limit
+    (a JSONL file may hold at most 1 GiB, about two million facts).
+    """
     if facts < 1:
         raise ValueError("facts must be at least 1")
+    if facts_per_file is not None and facts_per_file < 1:
+        raise ValueError("facts_per_file must be at least 1")
     if not 0.0 <= invalid_rate <= 1.0:
         raise ValueError("invalid_rate must be between 0 and 1")
     path = Path(out)
@@ -83,48 +98,66 @@ def synthesize(
     previous: str | None = None
     shard = None
     low, high = FACTS_PER_SOURCE
-    with (
-        open(path, "w", encoding="utf-8", newline="\n") as handle,
-        open(sidecar, "w", encoding="utf-8", newline="\n") as expected,
-    ):
+    paths = [path if facts_per_file is None else part_path(path, 1)]
+    in_file = first_line = 0  # facts in the current file; bundles before it
+    with open(sidecar, "w", encoding="utf-8", newline="\n") as expected:
+        handle = open(paths[0], "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         lines: list[str] = []
-        while written < facts:
-            n = min(rng.randint(low, high), facts - written)
-            b = gen.bundle(bundles, n, previous)
-            line_no = bundles + 1
-            broken = invalid_rate > 0 and rng.random() < invalid_rate
-            text = article_text(b, rng)
-            if broken:
-                kind, code, pointer = breaker.break_bundle(b)
-                line = encode(b.value)
-                if code == "P010":
-                    line = line[: rng.randint(len(line) // 4, len(line) // 2)]
-                entry = {"line": line_no, "code": code, "pointer": pointer, "break": kind}
-                expected.write(encode(entry) + "\n")
-                breaks += 1
-            else:
-                line = encode(b.value)
-            # a later statement may point here with same_as, unless this line cannot parse
-            previous = None if broken else f"{b.source_id}/st-1"
-            if b.shard != shard:
-                shard = b.shard
-                (texts / shard).mkdir(parents=True, exist_ok=True)
-            with open(texts / shard / f"{b.source_id}.txt", "w", encoding="utf-8") as t:
-                t.write(text)
-            lines.append(line)
-            if len(lines) >= 1000:
+        try:
+            while written < facts:
+                if facts_per_file is not None and in_file >= facts_per_file:
+                    if lines:
+                        handle.write("\n".join(lines) + "\n")
+                        lines.clear()
+                    handle.close()
+                    paths.append(part_path(path, len(paths) + 1))
+                    handle = open(paths[-1], "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+                    in_file, first_line = 0, bundles
+                n = min(rng.randint(low, high), facts - written)
+                b = gen.bundle(bundles, n, previous)
+                line_no = bundles - first_line + 1
+                broken = invalid_rate > 0 and rng.random() < invalid_rate
+                text = article_text(b, rng)
+                if broken:
+                    kind, code, pointer = breaker.break_bundle(b)
+                    line = encode(b.value)
+                    if code == "P010":
+                        line = line[: rng.randint(len(line) // 4, len(line) // 2)]
+                    entry = {
+                        "file": paths[-1].name,
+                        "line": line_no,
+                        "code": code,
+                        "pointer": pointer,
+                        "break": kind,
+                    }
+                    expected.write(encode(entry) + "\n")
+                    breaks += 1
+                else:
+                    line = encode(b.value)
+                # a later statement may point here with same_as, unless this line cannot parse
+                previous = None if broken else f"{b.source_id}/st-1"
+                if b.shard != shard:
+                    shard = b.shard
+                    (texts / shard).mkdir(parents=True, exist_ok=True)
+                with open(texts / shard / f"{b.source_id}.txt", "w", encoding="utf-8") as t:
+                    t.write(text)
+                lines.append(line)
+                if len(lines) >= 1000:
+                    handle.write("\n".join(lines) + "\n")
+                    lines.clear()
+                written += n
+                in_file += n
+                bundles += 1
+                if progress is not None and bundles % 1000 == 0:
+                    progress(written)
+            if lines:
                 handle.write("\n".join(lines) + "\n")
-                lines.clear()
-            written += n
-            bundles += 1
-            if progress is not None and bundles % 1000 == 0:
-                progress(written)
-        if lines:
-            handle.write("\n".join(lines) + "\n")
+        finally:
+            handle.close()
     if progress is not None:
         progress(written)
     return SynthResult(
-        path=path,
+        path=paths[0],
         folder=folder,
         actors_path=actors_path,
         expected_path=sidecar,
@@ -132,6 +165,7 @@ def synthesize(
         bundles=bundles,
         actors=len(gen.registry),
         breaks=breaks,
+        paths=tuple(paths),
     )
 
 
