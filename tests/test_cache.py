@@ -81,6 +81,25 @@ def test_problems_come_back_from_the_cache_unchanged(case: str, tmp_path: Path) 
     assert warm.hits > 0 and warm.misses == 0
 
 
+def test_values_only_the_stdlib_reads_come_back_from_the_cache(tmp_path: Path) -> None:
+    """Entries are read with orjson, which refuses NaN, integers past 64 bits and lone
+    surrogates; those entries must still hit and give the same values."""
+    data = _copy("valid/minimal", tmp_path)
+    bundle = next((data / "sources").rglob("*.yaml"))
+    extra = 'big: 123456789012345678901234567890\nnan: .nan\nlone: "\\ud800"\n'
+    bundle.write_text(bundle.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    uncached = run([str(data)])
+    store = tmp_path / "cache"
+    run([str(data)], cache=ParseCache(store))
+    warm = ParseCache(store)
+    again = run([str(data)], cache=warm)
+    assert warm.misses == 0 and warm.hits == again.report.files
+    assert again.report.problems == uncached.report.problems
+    assert {p.pointer for p in uncached.report.problems} >= {"/big", "/nan"}
+    for name, frame in uncached.frames.tables.items():
+        assert frame.equals(again.frames.tables[name]), name
+
+
 def test_changed_content_is_a_miss_for_that_file_only(tmp_path: Path) -> None:
     data = _copy("valid/minimal", tmp_path)
     store = tmp_path / "cache"

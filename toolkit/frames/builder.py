@@ -206,14 +206,17 @@ class FrameBuilder:
         del self._batches[mark:]
 
     def frames(self) -> dict[str, pl.DataFrame]:
+        """The tables, handed over: the builder lets go of its batches (call once)."""
         self._flush()
         self._settle()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         out: dict[str, pl.DataFrame] = {}
         batches = [b for b in self._batches if isinstance(b, dict)]
-        for table in self.tables:
-            found = [b[table.name] for b in batches if table.name in b and b[table.name].height]
+        self._batches = []
+        for table in self.tables:  # each table's parts are let go once it is whole, so
+            # the copy that joins them costs one table's memory, not all of them
+            found = [f for b in batches if (f := b.pop(table.name, None)) is not None and f.height]
             if not found:
                 out[table.name] = pl.DataFrame(schema=table_schema(table))
             elif len(found) == 1:
