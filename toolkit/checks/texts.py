@@ -11,7 +11,10 @@ import errno
 import hashlib
 import os
 import stat
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -186,19 +189,96 @@ _Read = tuple[str | None, str | None, str, str, bytes | None, str]
 
 def _read_all(rows: list[tuple[Path, Path | None, str]]) -> list[_Read]:
     """Resolve, read and hash the text copies of `rows` (bundle path, data folder, text
-    path). One thread: with the files in the page cache this is interpreter-bound, and
-    worker threads measured slower (3.2-4.6 s against 2.6 s for 100,000 texts)."""
+    path). One reading thread: with the files in the page cache this is interpreter-bound,
+    and worker threads measured slower (3.2-4.6 s against 2.6 s for 100,000 texts). When
+    reads are slow (a cold page cache), `Prefetch` keeps the disk busy ahead of them."""
     resolve = TextResolver()
+    resolved = [resolve.resolve(doc_path, doc_root, text) for doc_path, doc_root, text in rows]
     out: list[_Read] = []
-    for doc_path, doc_root, text in rows:
-        real, code, what = resolve.resolve(doc_path, doc_root, text)
-        if real is None:
-            out.append((None, code, what, "", None, ""))
-        else:
+    ahead = Prefetch([real for real, _, _ in resolved if real is not None])
+    clock = time.perf_counter
+    try:
+        for (doc_path, doc_root, _), (real, code, what) in zip(rows, resolved, strict=True):
+            if real is None:
+                out.append((None, code, what, "", None, ""))
+                continue
+            start = clock()
             data = read_text_bytes(real)
+            ahead.read(clock() - start)
             digest = "" if data is None else hashlib.sha256(data).hexdigest()
             out.append((real, None, "", resolve.base(doc_path, doc_root), data, digest))
+    finally:
+        ahead.close()
     return out
+
+
+class Prefetch:
+    """Asks the kernel to start reading files ahead of their reader (`posix_fadvise`
+    WILLNEED, in one thread), once the reader finds its reads slow.
+
+    With a cold page cache each small read waits for the disk in turn (100,000 texts of
+    4 KB: 16 s on this project's virtual disk, 7 s with requests made ahead). With the
+    files cached the thread would only cost time (an open and a close per file, and the
+    interpreter lock), so it starts only when a quarter of the last `WINDOW` reads took
+    longer than `SLOW` seconds. It stays at most `AHEAD` files in front of the reader,
+    so what it brings in is still cached when read.
+    """
+
+    AHEAD = 512
+    WINDOW = 256
+    SLOW = 50e-6
+
+    def __init__(self, paths: list[str]) -> None:
+        self._paths = paths
+        self._done = 0  # files read
+        self._slow = 0  # slow reads in the current window
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    def read(self, seconds: float) -> None:
+        """The reader read the next file in `seconds`."""
+        self._done += 1
+        if seconds > self.SLOW:
+            self._slow += 1
+        if self._done % self.WINDOW == 0:
+            if self._slow * 4 >= self.WINDOW and self._thread is None:
+                self._start()
+            self._slow = 0
+
+    def _start(self) -> None:
+        advise = getattr(os, "posix_fadvise", None)
+        if advise is None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, args=(advise, self._done), name="factkit-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, advise: Any, first: int) -> None:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        willneed = os.POSIX_FADV_WILLNEED
+        for i in range(first, len(self._paths)):
+            while i - self._done > self.AHEAD:
+                if self._stop:
+                    return
+                time.sleep(0.001)
+            if self._stop:
+                return
+            try:
+                fd = os.open(self._paths[i], flags)
+            except OSError:
+                continue
+            try:
+                advise(fd, 0, 0, willneed)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _decoded(datas: list[bytes]) -> tuple[pl.Series, pl.Series]:
