@@ -13,7 +13,7 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -109,12 +109,13 @@ def _toolkit_version() -> str:
 
 
 class _Encoded:
-    """Parquet bytes are made in the calling thread; the CSV files, one after the other, in a
-    worker thread meanwhile (polars works outside the interpreter lock, so the two overlap).
-    The worker stays at most a few tables ahead and stops at the first failure, so a failed
+    """CSV files encoded one after the other in a worker thread while the calling thread
+    makes the Parquet bytes of the same table (polars works outside the interpreter lock,
+    so the two overlap). The worker stays at most AHEAD tables ahead, so memory holds one
+    or two tables' CSV bytes, not all of them, and stops at the first failure, so a failed
     export encodes no more than the sequential one did."""
 
-    AHEAD = 3
+    AHEAD = 1
 
     def __init__(
         self, tables: dict[str, pl.DataFrame], formats: tuple[str, ...], formula_safe: bool
@@ -150,12 +151,15 @@ class _Encoded:
             if not self._put((name, data)):
                 return
 
-    def csv(self) -> Iterator[tuple[str, bytes]]:
-        for _ in self.tables:
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+    def next_csv(self, name: str) -> bytes:
+        """The CSV bytes of table `name`, the next in table order."""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        got, data = item
+        if got != name:
+            raise RuntimeError(f"CSV of {got} arrived for {name}")  # a bug, not bad data
+        return data
 
     def close(self) -> None:
         self._stop.set()
@@ -163,34 +167,42 @@ class _Encoded:
             self._thread.join()
 
 
-def _write_parquet(
-    staging: atomic.Staging, tables: dict[str, pl.DataFrame], common: dict[str, str]
-) -> None:
-    for name, frame in tables.items():
-        staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
-
-
-def _write_csv(
+def _write_tables(
     staging: atomic.Staging,
     model: Model,
+    tables: dict[str, pl.DataFrame],
     encoded: _Encoded,
+    chosen: tuple[str, ...],
+    common: dict[str, str],
     input_hash: str,
     *,
     formula_safe: bool,
-) -> None:
-    files: list[datapackage.CsvFile] = []
-    for name, data in encoded.csv():
-        staging.write_bytes(f"{name}.csv", data)
-        digest = hashlib.sha256(data).hexdigest()
-        files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
+) -> tuple[str, ...]:
+    """Each table's Parquet file, then its CSV file as soon as it is encoded; then the Data
+    Package descriptor. Returns the files written: Parquet, CSV, descriptor."""
+    parquet_files: list[str] = []
+    csv_files: list[datapackage.CsvFile] = []
+    for name, frame in tables.items():
+        if "parquet" in chosen:
+            staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
+            parquet_files.append(f"{name}.parquet")
+        if "csv" in chosen:
+            data = encoded.next_csv(name)
+            staging.write_bytes(f"{name}.csv", data)
+            digest = hashlib.sha256(data).hexdigest()
+            csv_files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
+            del data  # before the next table's bytes are made
+    if "csv" not in chosen:
+        return tuple(parquet_files)
     package = datapackage.descriptor(
         model,
-        files,
+        csv_files,
         formula_safe=formula_safe,
         toolkit_version=_toolkit_version(),
         input_sha256=input_hash,
     )
     staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
+    return (*parquet_files, *(f.path for f in csv_files), datapackage.FILE_NAME)
 
 
 def export(
@@ -226,26 +238,33 @@ def export(
     input_hash = parquet.input_sha256(_inputs(entries, run))
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
     common[f"{parquet.PREFIX}release"] = chosen_facts.policy
+    report, left_out = run.report, chosen_facts.left_out
+    del run, chosen_facts  # let the check tables go: only the typed ones are written
     encoded = _Encoded(tables, chosen, formula_safe)
     try:
         with atomic.replace_folder(target) as staging:
-            if "parquet" in chosen:
-                _write_parquet(staging, tables, common)
-            if "csv" in chosen:
-                _write_csv(staging, model, encoded, input_hash, formula_safe=formula_safe)
-            written = tuple(staging.files)
+            written = _write_tables(
+                staging,
+                model,
+                tables,
+                encoded,
+                chosen,
+                common,
+                input_hash,
+                formula_safe=formula_safe,
+            )
     finally:
         encoded.close()
     progress.end()
     return ExportResult(
-        report=run.report,
+        report=report,
         out=target,
         written=True,
         formats=chosen,
         tables={name: frame.height for name, frame in tables.items()},
         files=written,
         input_sha256=input_hash,
-        left_out=chosen_facts.left_out,
+        left_out=left_out,
     )
 
 
