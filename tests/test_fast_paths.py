@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from tests.strategies import datasets, write_dataset
 from toolkit.checker import load_documents, run
-from toolkit.checks.texts import _decoded, decode_text
+from toolkit.checks.text_reading import decode_text
+from toolkit.checks.text_reading import decoded as _decoded
 from toolkit.export.csv_writer import _json_lists, _repr_floats
 from toolkit.frames.exact import build_frames
 from toolkit.model.model import load_model

@@ -11,18 +11,22 @@ import errno
 import hashlib
 import os
 import stat
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.text_reading import (
+    MAX_TEXT_BYTES,
+    Bodies,
+    Prefetch,
+    decoded,
+    read_text_bytes,
+)
 from toolkit.frames.base import DOC
-from toolkit.parsers.base import Limits
 
-MAX_TEXT_BYTES = Limits().max_text_bytes
 TEXTS = "texts"
 TEXT_DIGESTS = "text_digests"  # resolved path (str) → sha256 of the bytes read
 TEXT_FILES = "text_files"  # resolved path (str) → path relative to its data folder
@@ -133,172 +137,32 @@ def resolve_text(bundle: Path, root: Path | None, text: str) -> tuple[Path | Non
     return TextResolver()(bundle, root, text)
 
 
-def read_text(path: Path) -> str | None:
-    """The text copy as a string, or None when it is not UTF-8 text."""
-    data = read_text_bytes(path)
-    return None if data is None else decode_text(data)
-
-
-def read_text_bytes(path: Path | str) -> bytes | None:
-    """The bytes of a text copy `resolve_text` accepted, or None when they cannot be read.
-
-    Opened as `resolve_text` judged it: not through a link, without blocking, still a
-    regular file, and never more than the limit read, should the file have been swapped
-    or grown since (a FIFO would block the run, a device never ends). Plain `os` calls:
-    at 100,000 texts a run, a buffered file object per text costs more than the reading.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        # ask for the size the file has, plus one (a file that grew since reads on)
-        want = min(info.st_size, MAX_TEXT_BYTES) + 1
-        pieces: list[bytes] = []
-        total = 0
-        while total <= MAX_TEXT_BYTES and (piece := os.read(fd, want)):
-            pieces.append(piece)
-            total += len(piece)
-            want = MAX_TEXT_BYTES + 1 - total
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data if len(data) <= MAX_TEXT_BYTES else None
-
-
-def decode_text(data: bytes) -> str | None:
-    """A text copy's bytes as a string, or None when they are not UTF-8 text."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\x00" in text:
-        return None
-    return text.removeprefix("\ufeff")
-
-
 _Read = tuple[str | None, str | None, str, str, bytes | None, str]
 # real path, code, detail, data folder, bytes, sha256 of the bytes
 
 
-def _read_all(rows: list[tuple[Path, Path | None, str]]) -> list[_Read]:
+def read_all(rows: list[tuple[Path, Path | None, str]]) -> Iterator[_Read]:
     """Resolve, read and hash the text copies of `rows` (bundle path, data folder, text
-    path). One reading thread: with the files in the page cache this is interpreter-bound,
+    path), one at a time, so a caller can let each file's bytes go once it has them in
+    Arrow. One reading thread: with the files in the page cache this is interpreter-bound,
     and worker threads measured slower (3.2-4.6 s against 2.6 s for 100,000 texts). When
     reads are slow (a cold page cache), `Prefetch` keeps the disk busy ahead of them."""
     resolve = TextResolver()
     resolved = [resolve.resolve(doc_path, doc_root, text) for doc_path, doc_root, text in rows]
-    out: list[_Read] = []
     ahead = Prefetch([real for real, _, _ in resolved if real is not None])
     clock = time.perf_counter
     try:
         for (doc_path, doc_root, _), (real, code, what) in zip(rows, resolved, strict=True):
             if real is None:
-                out.append((None, code, what, "", None, ""))
+                yield (None, code, what, "", None, "")
                 continue
             start = clock()
             data = read_text_bytes(real)
             ahead.read(clock() - start)
             digest = "" if data is None else hashlib.sha256(data).hexdigest()
-            out.append((real, None, "", resolve.base(doc_path, doc_root), data, digest))
+            yield (real, None, "", resolve.base(doc_path, doc_root), data, digest)
     finally:
         ahead.close()
-    return out
-
-
-class Prefetch:
-    """Asks the kernel to start reading files ahead of their reader (`posix_fadvise`
-    WILLNEED, in one thread), once the reader finds its reads slow.
-
-    With a cold page cache each small read waits for the disk in turn (100,000 texts of
-    4 KB: 16 s on this project's virtual disk, 7 s with requests made ahead). With the
-    files cached the thread would only cost time (an open and a close per file, and the
-    interpreter lock), so it starts only when a quarter of the last `WINDOW` reads took
-    longer than `SLOW` seconds. It stays at most `AHEAD` files in front of the reader,
-    so what it brings in is still cached when read.
-    """
-
-    AHEAD = 512
-    WINDOW = 256
-    SLOW = 50e-6
-
-    def __init__(self, paths: list[str]) -> None:
-        self._paths = paths
-        self._done = 0  # files read
-        self._slow = 0  # slow reads in the current window
-        self._stop = False
-        self._thread: threading.Thread | None = None
-
-    def read(self, seconds: float) -> None:
-        """The reader read the next file in `seconds`."""
-        self._done += 1
-        if seconds > self.SLOW:
-            self._slow += 1
-        if self._done % self.WINDOW == 0:
-            if self._slow * 4 >= self.WINDOW and self._thread is None:
-                self._start()
-            self._slow = 0
-
-    def _start(self) -> None:
-        advise = getattr(os, "posix_fadvise", None)
-        if advise is None:
-            return
-        self._thread = threading.Thread(
-            target=self._run, args=(advise, self._done), name="factkit-prefetch", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, advise: Any, first: int) -> None:
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-        willneed = os.POSIX_FADV_WILLNEED
-        for i in range(first, len(self._paths)):
-            while i - self._done > self.AHEAD:
-                if self._stop:
-                    return
-                time.sleep(0.001)
-            if self._stop:
-                return
-            try:
-                fd = os.open(self._paths[i], flags)
-            except OSError:
-                continue
-            try:
-                advise(fd, 0, 0, willneed)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-
-    def close(self) -> None:
-        self._stop = True
-        if self._thread is not None:
-            self._thread.join()
-
-
-def _decoded(datas: list[bytes]) -> tuple[pl.Series, pl.Series]:
-    """(text, not text) of each text copy's bytes, as `decode_text` decides, in polars:
-    UTF-8 validated in one pass (each text decoded in Python only when a file is not
-    UTF-8), no NUL, a leading byte-order mark dropped."""
-    raw = pl.Series("source_text", datas, pl.Binary)
-    try:
-        text = raw.cast(pl.String)
-    except pl.exceptions.PolarsError:  # some file is not UTF-8: find which, one by one
-        text = pl.Series("source_text", [_utf8(d) for d in datas], pl.String)
-    bad = text.is_null() | text.str.contains("\x00", literal=True)
-    return text.str.strip_prefix("\ufeff"), bad
-
-
-def _utf8(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def _origins(ctx: CheckContext, indices: list[int]) -> list[tuple[Path, Path | None]]:
@@ -321,33 +185,32 @@ def load_texts(ctx: CheckContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     indices: list[int] = sources[DOC].to_list()
     paths: list[str] = sources["text"].to_list()
     rows = [(p, r, t) for (p, r), t in zip(_origins(ctx, indices), paths, strict=True)]
-    results = _read_all(rows)
     docs: list[int] = []
-    datas: list[bytes] = []
+    bodies = Bodies()
     found: dict[str, list[object]] = {"code": [], "_doc": [], "path": [], "what": []}
-    read: dict[str, bytes | None] = {}
+    read: dict[str, int | None] = {}  # real path → index of its bytes in `bodies`
     digests: dict[str, str] = {}
     relative: dict[str, str] = {}
     for index, text, (real, code, what, base, data, digest) in zip(
-        indices, paths, results, strict=True
+        indices, paths, read_all(rows), strict=True
     ):
         if real is not None:
             if real not in read:  # the first read of a file shared by sources counts
                 # inside base (X705 otherwise): os.path.relpath(real, base), on strings
                 relative[real] = real[len(base) :].lstrip(os.sep)
-                read[real] = data
+                read[real] = None if data is None else bodies.add(data)
                 if data is not None:
                     digests[real] = digest
-            data = read[real]
-            if data is None:
+            at = read[real]
+            if at is None:
                 code = "X703"
             else:
                 docs.append(index)
-                datas.append(data)
+                bodies.use(at)
         if code:
             for key, value in (("code", code), ("_doc", index), ("path", text), ("what", what)):
                 found[key].append(value)
-    body, bad = _decoded(datas)
+    body, bad = decoded(bodies.series())
     texts = pl.DataFrame([pl.Series(DOC, docs, pl.UInt32), body])
     problems = pl.DataFrame(
         found, schema={"code": pl.String, "_doc": pl.UInt32, "path": pl.String, "what": pl.String}

@@ -1,6 +1,7 @@
-"""Text copies read ahead on a cold page cache: the prefetch thread starts only when the
+"""Reading text copies. On a cold page cache the prefetch thread starts only when the
 reader's reads are slow, advises files in reading order, never more than AHEAD in front of
-the reader, skips files it cannot open, and stops when closed."""
+the reader, skips files it cannot open, and stops when closed; the bytes gathered into
+Arrow chunk by chunk give each source its own text, also when sources share a file."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks import texts
-from toolkit.checks.texts import Prefetch
+from toolkit.checks import text_reading, texts
+from toolkit.checks.text_reading import Prefetch
 
 
 def _files(tmp_path: Path, n: int) -> list[str]:
@@ -48,7 +49,7 @@ def _settle(advised: _Advised, count: int) -> None:
 def advised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], _Advised]:
     paths = _files(tmp_path, 2000)
     recorder = _Advised(paths)
-    monkeypatch.setattr(texts.os, "posix_fadvise", recorder)
+    monkeypatch.setattr(text_reading.os, "posix_fadvise", recorder)
     monkeypatch.setattr(Prefetch, "AHEAD", 100)
     return paths, recorder
 
@@ -128,8 +129,55 @@ def test_texts_read_the_same_with_it_running(
     paths = _files(tmp_path, 700)
     monkeypatch.setattr(Prefetch, "SLOW", -1.0)
     rows = [(tmp_path / "bundle.jsonl", tmp_path, Path(p).name) for p in paths]
-    found = texts._read_all(rows)
+    found = list(texts.read_all(rows))
     assert [r[0] for r in found] == [os.path.realpath(p) for p in paths]
     for (_, code, _, _, data, digest), path in zip(found, paths, strict=True):
         body = Path(path).read_bytes()
         assert code is None and data == body and digest == hashlib.sha256(body).hexdigest()
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4096])
+def test_bodies_give_each_source_its_bytes_across_chunks_and_shared_files(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(text_reading.Bodies, "CHUNK", chunk)
+    files = [f"file {i} \u0436".encode() for i in range(10)]
+    bodies = text_reading.Bodies()
+    index = [bodies.add(data) for data in files]
+    assert index == list(range(10))
+    in_order = text_reading.Bodies()
+    for data in files:
+        in_order.use(in_order.add(data))
+    assert in_order.series().to_list() == files
+    # sources 0..9, then sources naming files 2 and 7 again
+    for i in [*index, 2, 7]:
+        bodies.use(i)
+    assert bodies.series().to_list() == [*files, files[2], files[7]]
+    assert text_reading.Bodies().series().to_list() == []
+
+
+def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
+    """Two sources naming one file: read (and hashed) once, grounded for both."""
+    import polars as pl
+
+    from toolkit.checks.base import CheckContext
+    from toolkit.frames.base import Frames
+
+    paths = _files(tmp_path, 3)
+    names = [Path(p).name for p in paths]
+    sources = pl.DataFrame(
+        {"text": [names[0], names[1], names[0], names[2]], "_doc": [0, 1, 2, 3]},
+        schema={"text": pl.String, "_doc": pl.UInt32},
+    )
+
+    class _Docs(list[tuple[Path, Path]]):
+        def origin(self, i: int) -> tuple[Path, Path]:
+            return self[i]
+
+    docs = _Docs([(tmp_path / "b.jsonl", tmp_path)] * 4)
+    ctx = CheckContext(model=None, frames=Frames(tables={"sources": sources}, documents=docs))  # type: ignore[arg-type]
+    found, problems = texts.load_texts(ctx)
+    assert problems.is_empty()
+    assert found["_doc"].to_list() == [0, 1, 2, 3]
+    assert found["source_text"].to_list() == ["text 0\n", "text 1\n", "text 0\n", "text 2\n"]
+    assert len(ctx.cache[texts.TEXT_DIGESTS]) == 3
