@@ -181,3 +181,26 @@ def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
     assert found["_doc"].to_list() == [0, 1, 2, 3]
     assert found["source_text"].to_list() == ["text 0\n", "text 1\n", "text 0\n", "text 2\n"]
     assert len(ctx.cache[texts.TEXT_DIGESTS]) == 3
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 100])
+def test_a_text_is_read_whole_in_one_call(
+    size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.txt"
+    body = bytes(range(256)) * (size // 256 + 1)
+    path.write_bytes(body[:size])
+    calls: list[int] = []
+    real_read = os.read
+
+    def counting(fd: int, n: int) -> bytes:
+        calls.append(n)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(text_reading.os, "read", counting)
+    monkeypatch.setattr(text_reading, "MAX_TEXT_BYTES", 100)
+    found = text_reading.read_text_bytes(path)
+    if size > 100:  # past the limit: nothing, and never more than the limit plus one read
+        assert found is None and sum(calls) <= 101
+    else:
+        assert found == body[:size] and len(calls) == 1

@@ -50,6 +50,8 @@ def read_text_bytes(path: Path | str) -> bytes | None:
         while total <= MAX_TEXT_BYTES and (piece := os.read(fd, want)):
             pieces.append(piece)
             total += len(piece)
+            if total == info.st_size < want:  # all fstat promised, and not the byte more
+                break  # asked for: the end, without a second call to find it out
             want = MAX_TEXT_BYTES + 1 - total
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     except OSError:

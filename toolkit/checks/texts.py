@@ -104,14 +104,13 @@ class TextResolver:
             real_head = self._realdir(head or os.curdir)
             if real_head is None:
                 return None, "R305", ""
+            resolved = os.path.join(real_head, name)
             try:
-                info = os.lstat(os.path.join(real_head, name))
+                info = os.lstat(resolved)
             except OSError:
                 return None, "R305", ""
             if stat.S_ISLNK(info.st_mode):
                 info = None  # a link: resolved the long way below
-            else:
-                resolved = os.path.join(real_head, name)
         if info is None:
             try:
                 resolved = os.path.realpath(candidate, strict=True)
