@@ -48,16 +48,21 @@ def _unresolved(values: pl.DataFrame, known: pl.Series) -> pl.DataFrame:
 
 
 def _well_formed(ctx: CheckContext, values: pl.DataFrame, definition: str) -> pl.DataFrame:
-    """Values that pass the schema's pattern; the schema family reports the others."""
+    """Values that pass the schema's pattern; the schema family reports the others.
+    (Both are row filters, so they are applied after `_unresolved`, to the few.)"""
     pattern = ctx.model.bundle_schema["$defs"][definition]["pattern"]
     return values.filter(pl.col("value").str.contains(pattern))
 
 
 def check_actors(ctx: CheckContext) -> list[Failures]:
-    refs = [values_of(frame, col) for frame, col in ctx.columns("actor")]
+    known = ctx.actor_ids
+    refs = [
+        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), "actorRef"))
+        for frame, col in ctx.columns("actor")
+    ]
     if not refs:
         return []
-    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "actorRef"), ctx.actor_ids)
+    missing = pl.concat(refs)
     if missing.height:
         lookup = _actor_lookup(ctx)
         matches = closest_many(missing["value"].unique().to_list(), list(lookup), cutoff=70)
@@ -66,10 +71,14 @@ def check_actors(ctx: CheckContext) -> list[Failures]:
 
 
 def check_countries(ctx: CheckContext) -> list[Failures]:
-    refs = [values_of(frame, col) for frame, col in ctx.columns("country")]
+    known = ctx.iso3
+    refs = [
+        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), "countryRef"))
+        for frame, col in ctx.columns("country")
+    ]
     if not refs:
         return []
-    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "countryRef"), ctx.iso3)
+    missing = pl.concat(refs)
     return failures("R306", with_hints(missing, _country_hint).rename({"value": "ref"}))
 
 
@@ -91,11 +100,13 @@ def _by_source(known: pl.Series, refs: pl.Series) -> dict[str, list[str]]:
 def check_statements(ctx: CheckContext) -> list[Failures]:
     known = ctx.table("statements")["id"].drop_nulls()
     refs = [
-        values_of(frame, col) for frame, col in ctx.columns("statement") if col.name != "same_as"
+        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), "statementRef"))
+        for frame, col in ctx.columns("statement")
+        if col.name != "same_as"
     ]
     if not refs:
         return []
-    missing = _unresolved(_well_formed(ctx, pl.concat(refs), "statementRef"), known)
+    missing = pl.concat(refs)
     by_source = _by_source(known, missing["value"])
 
     def hint(value: str) -> str | None:

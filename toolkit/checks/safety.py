@@ -84,7 +84,9 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
                 rows = frame.filter(_flagged(col.name, listed=col.kind.endswith("_list")))
                 if rows.is_empty():
                     continue
-                hits = values_of(rows, col).filter(pl.col("value").str.contains(_PATTERN))
+                hits = values_of(
+                    rows, col, lambda v: v.filter(pl.col("value").str.contains(_PATTERN))
+                )
                 found.append(hits.with_columns(pl.lit(col.name).alias("field")))
     if not found:
         return []

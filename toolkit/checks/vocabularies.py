@@ -32,7 +32,7 @@ def check_codes(ctx: CheckContext) -> list[Failures]:
                 continue
             vocab = ctx.model.vocabularies[col.vocabulary]
             known = pl.Series("value", vocab.code_list, pl.String).to_frame()
-            bad = values_of(frame, col).join(known, on="value", how="anti")
+            bad = values_of(frame, col, partial(_not_in, known))
             if bad.height:
                 labels = {c["code"]: c["label"] for c in vocab.codes}
                 bad = with_hints(bad, partial(_vocab_hint, labels))
@@ -40,13 +40,22 @@ def check_codes(ctx: CheckContext) -> list[Failures]:
     return out
 
 
+def _not_in(known: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
+    return values.join(known, on="value", how="anti")
+
+
 def check_languages(ctx: CheckContext) -> list[Failures]:
     codes = sorted({lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")})
     known = pl.Series("value", codes, pl.String).to_frame()
     out: list[Failures] = []
     for frame, col in ctx.columns("language"):
-        bad = values_of(frame, col).filter(pl.col("value").str.contains("^[a-z]{2}$"))
-        bad = bad.join(known, on="value", how="anti")
+        bad = values_of(
+            frame,
+            col,
+            lambda v: v.filter(pl.col("value").str.contains("^[a-z]{2}$")).join(
+                known, on="value", how="anti"
+            ),
+        )
         out += failures("V402", with_hints(bad, partial(did_you_mean, choices=codes)))
     return out
 
