@@ -7,6 +7,9 @@ attributions stay within their source; the same fact entered twice is flagged.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
@@ -82,10 +85,11 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     gigabytes, and normalising every text for the few that need it most of the time."""
     texts, _ = load_texts(ctx)
     spans = _spans(ctx)
-    found = [
-        _ground(spans.slice(at, SPANS_AT_ONCE), texts)
-        for at in range(0, max(spans.height, 1), SPANS_AT_ONCE)
-    ]
+    starts = range(0, max(spans.height, 1), SPANS_AT_ONCE)
+    # two slices at a time: polars runs each slice's string search on one core, and
+    # the other core is idle while the checks run (1M facts: 2.4 -> 1.4 s, +70 MB)
+    with ThreadPoolExecutor(min(2, os.cpu_count() or 1), "factkit-ground") as pool:
+        found = list(pool.map(lambda at: _ground(spans.slice(at, SPANS_AT_ONCE), texts), starts))
     exact = pl.concat([f[0] for f in found])
     rest = pl.concat([f[1] for f in found])
     text, span = pl.col("source_text"), pl.col("span")
