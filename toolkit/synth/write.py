@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from toolkit.synth.breaks import Breaker
 from toolkit.synth.generator import TEXTS_PER_SHARD, Bundle, Generator
@@ -59,6 +60,13 @@ def article_text(b: Bundle, rng: random.Random) -> str:
     return "\n".join(out)
 
 
+def _flush(handle: TextIO, lines: list[str]) -> None:
+    """Write the buffered lines, one per line, and empty the buffer."""
+    if lines:
+        handle.write("\n".join(lines) + "\n")
+        lines.clear()
+
+
 def synthesize(
     out: str | os.PathLike[str],
     facts: int,
@@ -106,9 +114,7 @@ def synthesize(
         try:
             while written < facts:
                 if facts_per_file is not None and in_file >= facts_per_file:
-                    if lines:
-                        handle.write("\n".join(lines) + "\n")
-                        lines.clear()
+                    _flush(handle, lines)
                     handle.close()
                     paths.append(part_path(path, len(paths) + 1))
                     handle = open(paths[-1], "w", encoding="utf-8", newline="\n")  # noqa: SIM115
@@ -143,15 +149,13 @@ def synthesize(
                     t.write(text)
                 lines.append(line)
                 if len(lines) >= 1000:
-                    handle.write("\n".join(lines) + "\n")
-                    lines.clear()
+                    _flush(handle, lines)
                 written += n
                 in_file += n
                 bundles += 1
                 if progress is not None and bundles % 1000 == 0:
                     progress(written)
-            if lines:
-                handle.write("\n".join(lines) + "\n")
+            _flush(handle, lines)
         finally:
             handle.close()
     if progress is not None:
