@@ -166,9 +166,7 @@ class Generator:
         fact["topics"] = rng.sample(self.topics, rng.randint(1, 2))
         if b.previous_statement is not None and rng.random() < 0.02:
             fact["same_as"] = b.previous_statement
-        fact["evidence"] = evidence
-        fact["confidence"] = round(rng.uniform(0.5, 1.0), 2)
-        b.sentences.append(evidence)
+        self._ground(b, fact, evidence)
         return fact
 
     def agreement(self, b: Bundle, local: str) -> dict[str, Any]:
@@ -196,9 +194,7 @@ class Generator:
         fact["provisions"] = rng.sample(self.provisions, rng.randint(1, 2))
         fact["parties"] = parties
         evidence = f"{title}: {self.words(lang, 6, 12)}."
-        fact["evidence"] = evidence
-        fact["confidence"] = round(rng.uniform(0.5, 1.0), 2)
-        b.sentences.append(evidence)
+        self._ground(b, fact, evidence)
         return fact
 
     def _supply_key(self) -> tuple[str, str, str, tuple[str, ...]]:
@@ -239,10 +235,14 @@ class Generator:
         if b.statements and rng.random() < 0.5:
             fact["asserted_by"] = rng.choice(b.statements)
         evidence = f"{supplier} \u2192 {recipient}: {self.words(lang, 8, 14)}."
-        fact["evidence"] = evidence
-        fact["confidence"] = round(rng.uniform(0.5, 1.0), 2)
-        b.sentences.append(evidence)
+        self._ground(b, fact, evidence)
         return fact
+
+    def _ground(self, b: Bundle, fact: dict[str, Any], evidence: str) -> None:
+        """A machine fact's evidence (a sentence of the article), and its confidence."""
+        fact["evidence"] = evidence
+        fact["confidence"] = round(self.rng.uniform(0.5, 1.0), 2)
+        b.sentences.append(evidence)
 
     def alignment(self, b: Bundle, local: str) -> dict[str, Any]:
         rng = self.rng
@@ -262,9 +262,7 @@ class Generator:
         if b.statements and rng.random() < 0.5:
             fact["asserted_by"] = rng.choice(b.statements)
         evidence = f"{grouping.names[SCRIPT[lang]]}: {self.words(lang, 8, 14)}."
-        fact["evidence"] = evidence
-        fact["confidence"] = round(rng.uniform(0.5, 1.0), 2)
-        b.sentences.append(evidence)
+        self._ground(b, fact, evidence)
         return fact
 
     def event(self, b: Bundle, local: str) -> dict[str, Any]:
@@ -278,9 +276,7 @@ class Generator:
             fact["place"] = {"name": self.words(lang, 1, 2).title(), "country": self._state()}
         fact["participants"] = self._refs(1, 4)
         evidence = self.sentence(lang, 10, 18)
-        fact["evidence"] = evidence
-        fact["confidence"] = round(rng.uniform(0.5, 1.0), 2)
-        b.sentences.append(evidence)
+        self._ground(b, fact, evidence)
         return fact
 
     def _state(self) -> str:
