@@ -20,12 +20,6 @@ from toolkit.parsers.base import Limits
 MAX_TEXT_BYTES = Limits().max_text_bytes
 
 
-def read_text(path: Path) -> str | None:
-    """The text copy as a string, or None when it is not UTF-8 text."""
-    data = read_text_bytes(path)
-    return None if data is None else decode_text(data)
-
-
 def read_text_bytes(path: Path | str) -> bytes | None:
     """The bytes of a text copy `resolve_text` accepted, or None when they cannot be read.
 
