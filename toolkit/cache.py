@@ -42,7 +42,7 @@ from toolkit.problems import Problem
 
 CACHE_DIR = ".factkit-cache"
 PACK = "entries.pack"
-FORMAT = 3
+FORMAT = 4
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
 

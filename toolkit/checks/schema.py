@@ -15,10 +15,12 @@ import polars as pl
 from toolkit.checks.base import CheckContext, Failures, failures, make_problem
 from toolkit.checks.suggest import did_you_mean, non_ascii_hint
 from toolkit.frames.base import DOC, PTR
+from toolkit.frames.from_json import integer_paths
 from toolkit.model.dates import first_day
 from toolkit.model.model import Model
 from toolkit.model.schemas import resolve
 from toolkit.parsers.base import Document
+from toolkit.parsers.numbers import integral_hint, non_integers
 from toolkit.problems import Problem, join_pointer
 
 # What a pattern means, by the $defs entry or property it belongs to.
@@ -72,19 +74,39 @@ class SchemaChecker:
         self.validators = {
             role: jsonschema_rs.validator_for(schema) for role, schema in self.schemas.items()
         }
+        self.integer_plan = integer_paths(model)
+
+    def _integral_floats(self, doc: Document, skip: set[str]) -> list[Problem]:
+        """S103 at every integer field written as a float (50.0, 5e1): the integer rule
+        of `toolkit.parsers.numbers`, which JSON Schema alone does not enforce."""
+        if doc.role != "bundle":
+            return []
+        return [
+            make_problem(
+                doc,
+                "S103",
+                pointer,
+                expected="an integer",
+                found=f"{value!r}, a number with a decimal point or exponent",
+                hint=integral_hint(value),
+            )
+            for pointer, value in non_integers(doc.value, self.integer_plan)
+            if value.is_integer() and pointer not in skip
+        ]
 
     def check(self, doc: Document, *, limit: int | None = None) -> list[Problem]:
         """The record's problems; with `limit`, at most that many (errors are produced
         lazily, so a record of a million unknown keys costs no more than `limit`)."""
         validator = self.validators[doc.role]
         if validator.is_valid(doc.value):
-            return []
+            return self._integral_floats(doc, set())[:limit]
         found: list[Problem] = []
         for err in validator.iter_errors(doc.value):
             found += self._problems(doc, err, limit)
             if limit is not None and len(found) >= limit:
                 return found[:limit]
-        return found
+        typed = {p.pointer for p in found if p.code == "S103"}
+        return (found + self._integral_floats(doc, typed))[:limit]
 
     def _node(self, role: str, schema_path: Sequence[Any]) -> dict[str, Any]:
         """The schema object that holds the failing keyword."""

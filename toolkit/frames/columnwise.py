@@ -2,7 +2,8 @@
 
 The schema has checked every type already, so values are taken list by list instead of
 value by value, and the few conversions the exact path makes (an integer written as 5.0
-is not taken; an integer confidence becomes a float) are made here too. Anything
+is not taken, by the integer rule of `toolkit.parsers.numbers`, which the schema check
+also enforces; an integer confidence becomes a float) are made here too. Anything
 unexpected raises, and the caller flattens the batch the exact way instead: both ways
 give the same tables, which the tests hold them to.
 """
@@ -28,6 +29,7 @@ from toolkit.frames.base import (
 from toolkit.model.model import Model
 from toolkit.model.tables import Column, Table
 from toolkit.parsers.base import Document
+from toolkit.parsers.numbers import is_integer
 
 _EMPTY: dict[str, Any] = {}
 _TEXT_KINDS = ("string", "enum", "vocabulary", "date")
@@ -51,7 +53,7 @@ def _series(col: Column, values: list[Any]) -> pl.Series:
     if kind in _TEXT_KINDS:
         return pl.Series(col.name, values, pl.String, strict=True)
     if kind == "integer":
-        return pl.Series(col.name, [v if type(v) is int else None for v in values], pl.Int64)
+        return pl.Series(col.name, [v if is_integer(v) else None for v in values], pl.Int64)
     if kind == "number":
         taken = [float(v) if type(v) in (int, float) else None for v in values]
         return pl.Series(col.name, taken, pl.Float64)

@@ -16,6 +16,7 @@ from toolkit.frames.base import DOC, PTR, Frames, raw_dtype, table_schema, value
 from toolkit.model.model import Model
 from toolkit.model.tables import Kind, Table
 from toolkit.parsers.base import Document
+from toolkit.parsers.numbers import is_integer
 
 
 def _is_str(v: Any) -> Any:
@@ -23,7 +24,7 @@ def _is_str(v: Any) -> Any:
 
 
 def _is_int(v: Any) -> Any:
-    return v if type(v) is int else None
+    return v if is_integer(v) else None
 
 
 def _is_num(v: Any) -> Any:

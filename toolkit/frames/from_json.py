@@ -4,7 +4,8 @@ polars decodes the lines with the bundle's own type (derived from the schema) an
 flattens them with explode/unnest, off the interpreter: it runs in a worker thread
 while the next batch is parsed. For a document that passed the schema it gives what the
 exact path gives, with one exception the caller rules out first: an integer field
-written as a float (5.0), which the exact path does not take and polars would.
+written as a float (5.0), which the schema check refuses (S103, the integer rule of
+`toolkit.parsers.numbers`) and polars would take.
 """
 
 from __future__ import annotations

@@ -33,9 +33,8 @@ from toolkit.parsers.base import Limits
 from toolkit.parsers.decode import CONTROL_BYTES
 from toolkit.parsers.json_parser import NOT_COMPACT, compact_value
 from toolkit.parsers.locate import nesting_depth
+from toolkit.parsers.numbers import IntegerPlan, non_integers
 
-# (fact key, part key or None, paths of integer fields): where a 5.0 could hide
-IntegerPlan = list[tuple[str, str | None, tuple[tuple[str, ...], ...]]]
 FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
 LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
 BLOCK_LINES = 4096  # lines per block at most, however short: a block is held in memory
@@ -49,19 +48,9 @@ def count_facts(value: Any) -> int:
 
 
 def integers_are_integers(value: Any, plan: IntegerPlan) -> bool:
-    """No integer field of a bundle that passed the schema holds a float (5.0), which
-    JSON Schema calls an integer but an Int64 column cannot take as it is."""
-    for key, part, paths in plan:
-        for fact in value.get(key) or ():
-            records = [fact] if part is None else fact.get(part) or ()
-            for record in records:
-                for path in paths:
-                    found: Any = record
-                    for step in path:
-                        found = found.get(step) if type(found) is dict else None
-                    if found is not None and type(found) is not int:
-                        return False
-    return True
+    """No integer field of the bundle holds a float (50.0): such a line is refused by the
+    schema check (S103), which the ordinary path runs (`toolkit.parsers.numbers`)."""
+    return next(non_integers(value, plan), None) is None
 
 
 def plain_facts(

@@ -31,9 +31,9 @@ from toolkit.parsers.locate import (
     split_pointer,
     walk_json,
 )
+from toolkit.parsers.numbers import INT_MAX, INT_MIN, flushes_to_zero
 from toolkit.problems import Problem, escape_pointer_token
 
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 MAX_PROBLEMS = 200  # per document
 _BREAKS = JSON_BREAKS
 _FOUND = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
@@ -90,7 +90,8 @@ class _Decoder:
 
     def _float(self, token: str) -> float | _Bad:
         number = float(token)
-        if number - number == 0.0:  # false only for inf (a literal is never NaN)
+        # false for inf (a literal is never NaN) and for a non-zero that underflows to 0.0
+        if number - number == 0.0 and not flushes_to_zero(token, number):
             return number
         self.bad = True
         return _Bad("P018", token)

@@ -13,7 +13,8 @@ import math
 import re
 from typing import Any
 
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+from toolkit.parsers.numbers import INT_MAX, INT_MIN, flushes_to_zero
+
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 CONSTANTS: dict[str, Any] = {
     "": None, "~": None, "null": None, "Null": None, "NULL": None,
@@ -113,7 +114,7 @@ def read_numeric(text: str) -> Any:
                     return number
             else:
                 real = float(text)
-                if math.isfinite(real):
+                if math.isfinite(real) and not flushes_to_zero(text, real):
                     return real
             raise Unusual("P018")
     other = yaml11_reading(text)

@@ -17,7 +17,7 @@ import math
 import re
 from typing import Any
 
-from toolkit.parsers.yaml_scalars import INT_MAX, INT_MIN
+from toolkit.parsers.numbers import INT_MAX, INT_MIN
 
 # A key left plain: a word that starts with a letter, and none that YAML 1.1 types.
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
