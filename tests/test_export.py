@@ -25,6 +25,7 @@ from strategies import write_dataset
 
 from toolkit.cli.main import main
 from toolkit.errors import ExportError, UsageError
+from toolkit.export.target import MARKER, marker_bytes
 from toolkit.export import ExportResult, atomic, csv_writer, export, typed
 from toolkit.loader import load
 from toolkit.model.model import load_model
@@ -90,7 +91,7 @@ def test_seed_export_has_every_table_with_the_right_rows(
         frame = pl.read_parquet(out / f"{name}.parquet")
         assert sorted(frame["code"].to_list()) == sorted(vocab.code_list)
     expected = {f"{n}.{ext}" for n in model.tables for ext in ("parquet", "csv")}
-    assert set(os.listdir(out)) == expected | {"datapackage.json"}
+    assert set(os.listdir(out)) == expected | {"datapackage.json", ".factkit-export"}
 
 
 def test_seed_dtypes_follow_the_model(seed: tuple[ExportResult, Path]) -> None:
@@ -247,7 +248,8 @@ def test_reexport_is_byte_identical(seed: tuple[ExportResult, Path], tmp_path: P
 
 def test_formats_option(tmp_path: Path) -> None:
     result = export([str(DATA)], tmp_path / "p", formats=["parquet"])
-    assert all(name.endswith(".parquet") for name in os.listdir(tmp_path / "p"))
+    names = set(os.listdir(tmp_path / "p")) - {".factkit-export"}
+    assert all(name.endswith(".parquet") for name in names)
     assert result.formats == ("parquet",)
     with pytest.raises(UsageError, match="xml"):
         export([str(DATA)], tmp_path / "x", formats=["xml"])
@@ -404,7 +406,7 @@ def test_killed_between_renames_is_recovered(
     with atomic.replace_folder(out) as staging:
         assert out.is_dir() and snapshot(out) == snapshot(seed[1])  # restored under the lock
         staging.write_bytes("datapackage.json", b"{}")
-    assert os.listdir(out) == ["datapackage.json"]
+    assert sorted(os.listdir(out)) == [".factkit-export", "datapackage.json"]
     assert leftovers(out) == []
 
 
@@ -416,6 +418,8 @@ def test_two_rename_fallback(
     out = tmp_path / "dist"
     shutil.copytree(seed[1], out)
     (out / "stale.csv").write_bytes(b"from an older export\r\n")
+    # an older export that wrote stale.csv, and said so in its marker
+    (out / MARKER).write_bytes(marker_bytes([*os.listdir(seed[1]), "stale.csv"]))
     export([str(DATA)], out)
     assert snapshot(out) == snapshot(seed[1])
     assert leftovers(out) == []

@@ -320,7 +320,7 @@ def _consistent(folder: Path) -> str | None:
         return None
     package = json.loads(files["datapackage.json"])
     expected = {r["path"] for r in package["resources"]} | {"datapackage.json"}
-    expected |= {f"{r['name']}.parquet" for r in package["resources"]}
+    expected |= {f"{r['name']}.parquet" for r in package["resources"]} | {".factkit-export"}
     assert set(names) == expected, set(names) ^ expected
     for resource in package["resources"]:
         digest = hashlib.sha256(files[resource["path"]]).hexdigest()

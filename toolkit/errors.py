@@ -11,6 +11,10 @@ class UsageError(FactkitError):
     """The command line asks for something impossible (e.g. a path that does not exist)."""
 
 
+class NotAnExportError(UsageError):
+    """An `--out` folder is not a factkit export, so it is not replaced (nothing is lost)."""
+
+
 class SchemaError(FactkitError):
     """The bundled schema or vocabularies are broken: a bug in factkit, not in the data."""
 

@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from toolkit.errors import ExportError, UsageError
+from toolkit.export.target import MARKER, check_target, marker_bytes
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_EXPORT_SUFFIXES = (".parquet", ".csv")
-_EXPORT_NAMES = ("datapackage.json",)
 
 
 class Staging:
@@ -89,12 +88,6 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fspath(b))
 
 
-def _looks_like_export(path: Path) -> bool:
-    """Only a folder of export files may be replaced, never someone's own folder."""
-    names = [entry.name for entry in os.scandir(path)]
-    return all(n.endswith(_EXPORT_SUFFIXES) or n in _EXPORT_NAMES for n in names)
-
-
 def _leftovers(parent: Path, name: str, kind: str) -> list[Path]:
     return sorted(parent.glob(f".{name}.{kind}-*"))
 
@@ -132,10 +125,7 @@ def _check_target(target: Path) -> None:
         raise UsageError(f"{target}: is a symbolic link; give the real folder as --out")
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target}: exists and is not a folder")
-    if target.is_dir() and not _looks_like_export(target):
-        raise UsageError(
-            f"{target}: holds files that are not part of an export; refusing to replace it"
-        )
+    check_target(target)
 
 
 @contextlib.contextmanager
@@ -155,7 +145,9 @@ def replace_folder(out: str | os.PathLike[str]) -> Iterator[Staging]:
         staging = parent / f".{target.name}.tmp-{secrets.token_hex(8)}"
         os.mkdir(staging)  # the usual umask-based mode, unlike mkdtemp's 0700
         try:
-            yield Staging(staging)
+            written = Staging(staging)
+            yield written
+            written.write_bytes(MARKER, marker_bytes(written.files))
             _fsync_dir(staging)
             _swap(staging, target)
         except BaseException:
