@@ -25,8 +25,8 @@ from strategies import write_dataset
 
 from toolkit.cli.main import main
 from toolkit.errors import ExportError, UsageError
-from toolkit.export.target import MARKER, marker_bytes
 from toolkit.export import ExportResult, atomic, csv_writer, export, typed
+from toolkit.export.target import MARKER, marker_bytes
 from toolkit.loader import load
 from toolkit.model.model import load_model
 

@@ -43,7 +43,7 @@ def test_an_export_with_a_file_added_by_hand_is_not_replaced(tmp_path: Path) -> 
     assert (out / MARKER).is_file()
     (out / "my-analysis.csv").write_text("mine\n", encoding="utf-8")
     before = _tree(out)
-    with pytest.raises(NotAnExportError, match="my-analysis.csv"):
+    with pytest.raises(NotAnExportError, match=r"my-analysis\.csv"):
         export([str(DATA)], out)
     assert _tree(out) == before
 
