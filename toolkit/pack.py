@@ -15,8 +15,14 @@ it does not verify and is never used. New entries are appended, one write per li
 on a line of its own. A line is dead once it does not verify or a later line replaces it
 (the same key, or the same file changed since); when dead lines make up half the pack it
 is rewritten without them (and without the entries of files that no longer exist). The
-pack is read through `mmap`, so it costs no memory but its index; a pack that is a link
-is neither read nor written, and reading one is bounded (in size, lines, line length).
+pack is read through `mmap`, so it costs no memory but its index, and reading one is
+bounded (in size, lines, line length).
+
+A cache folder can arrive in a pull request or an unpacked archive, so nothing in it is
+trusted to be what its name says: the folder is opened without following a link (a
+`.factkit-cache` that is a link is not used at all) and every file relative to that
+handle, also without following links, and without blocking, so a FIFO, socket or device
+named `entries.pack` is refused instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ import mmap
 import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,39 @@ MAX_PACK_BYTES = 4 * 1024**3
 _MAX_LINES = 4_000_000  # two per entry (an entry starts on a line of its own)
 _MAX_LINE_BYTES = 256 * 1024 * 1024  # the entry of a file at the 32 MB limit is far less
 _COMPACT_AT = 1024 * 1024  # dead bytes that are worth a rewrite (and half the pack)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
+def open_regular(
+    path: str | Path, flags: int, mode: int = 0o600, *, dir_fd: int | None = None
+) -> int:
+    """A descriptor on the regular file `path`, opened without following a link or
+    blocking (a FIFO would block an ordinary open forever); OSError for anything else."""
+    fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK, mode, dir_fd=dir_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_folder(folder: Path, *, create: bool) -> int | None:
+    """A descriptor on `folder`, never through a link; None when it does not exist and
+    `create` is false. Raises OSError for a link or anything else that is not a folder."""
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW
+    try:
+        return os.open(folder, flags)
+    except FileNotFoundError:
+        if not create:
+            return None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    return os.open(folder, flags)
 
 
 def _key_file() -> Path:
@@ -50,7 +88,7 @@ def signing_key() -> bytes | None:
     """This user's key for signing entries, created on first use; None when it cannot be."""
     path = _key_file()
     try:
-        key = path.read_bytes()
+        key = _read_key(path)
         if len(key) >= 32:
             return key
     except OSError:
@@ -64,12 +102,18 @@ def signing_key() -> bytes | None:
         return key
     except FileExistsError:  # another run made it meanwhile
         try:
-            key = path.read_bytes()
+            key = _read_key(path)
         except OSError:
             return None
         return key if len(key) >= 32 else None
     except OSError:
         return None
+
+
+def _read_key(path: Path) -> bytes:
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(4096)
 
 
 class Pack:
@@ -79,6 +123,8 @@ class Pack:
 
     def __init__(self, path: Path, signer: bytes) -> None:
         self.path = path
+        self.name = path.name
+        self.folder: int | None = None  # the cache folder, opened without following links
         self.signer = signer
         self.index: dict[bytes, tuple[int, int]] = {}  # key -> (start, end) of its line
         self.data: mmap.mmap | bytes = b""
@@ -86,9 +132,21 @@ class Pack:
         self.usable = True
         self._open()
 
+    def _folder(self, *, create: bool) -> int | None:
+        """The cache folder's descriptor (opened once); None if missing or refused."""
+        if self.folder is None and self.usable:
+            try:
+                self.folder = open_folder(self.path.parent, create=create)
+            except OSError:  # a link, a file, no permission: the cache is not used
+                self.usable = False
+        return self.folder
+
     def _open(self) -> None:
+        folder = self._folder(create=False)
+        if folder is None:
+            return
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = open_regular(self.name, os.O_RDONLY, dir_fd=folder)
         except FileNotFoundError:
             return
         except OSError:
@@ -96,9 +154,6 @@ class Pack:
             return
         try:
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                self.usable = False
-                return
             if info.st_size > MAX_PACK_BYTES:
                 self._rewrite([])
                 return
@@ -204,15 +259,19 @@ class Pack:
     def _rewrite(self, lines: list[bytes]) -> None:
         """Replace the pack with `lines` (atomically; the old one stays mapped meanwhile)."""
         body = b"".join(line + b"\n" for line in lines)
+        folder = self._folder(create=True)
+        if folder is None:
+            return
+        tmp = f".{secrets.token_hex(8)}.tmp"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
+            fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=folder)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(body)
-                os.replace(tmp, self.path)
+                os.replace(tmp, self.name, src_dir_fd=folder, dst_dir_fd=folder)
             except BaseException:
                 with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+                    os.unlink(tmp, dir_fd=folder)
                 raise
         except OSError:
             self.usable = False
@@ -225,13 +284,12 @@ class Pack:
         if not self.usable:
             return False
         if self.handle is None:
+            folder = self._folder(create=True)
+            if folder is None:
+                return False
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-                fd = os.open(self.path, flags, 0o600)
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    os.close(fd)
-                    raise OSError("not a regular file")
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                fd = open_regular(self.name, flags, dir_fd=folder)
                 self.handle = os.fdopen(fd, "ab", buffering=0)
             except OSError:
                 self.usable = False
@@ -252,3 +310,7 @@ class Pack:
             with contextlib.suppress(OSError):
                 self.handle.close()
             self.handle = None
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.folder)
+            self.folder = None
