@@ -9,18 +9,21 @@ Normalisation, applied to both the text and the span before comparing:
    becomes one space; leading and trailing whitespace is dropped.
 Case, punctuation and words are never changed: a quote with one word changed does not ground.
 
-Matching runs in polars over whole tables; only spans that fail (for the 'closest passage'
-hint) or that match only after normalisation (to map offsets back) touch Python.
+Matching runs in polars over whole tables; only spans that are not found as written touch
+Python: each text they belong to is normalised once (`NormalText`, with a map back to the
+original offsets) and all its spans are searched in that, and the 'closest passage' hints
+of a text's misses come from one index of it (`toolkit.passages`).
 """
 
 from __future__ import annotations
 
-import difflib
+import bisect
 import re
 import unicodedata
 
 import polars as pl
-from rapidfuzz import fuzz
+
+from toolkit.passages import PassageIndex
 
 DOUBLE_QUOTES = "“”„‟«»″"
 SINGLE_QUOTES = "‘’‚‛′"
@@ -31,7 +34,6 @@ _WS_CLASS = f"[{WHITESPACE}]+"
 # replacing every gap by itself was most of the cost of normalising a text in polars
 _WS_TO_COLLAPSE = f"[{WHITESPACE}]{{2,}}|[{WHITESPACE.replace(' ', '')}]"
 _WS = re.compile(_WS_CLASS)
-_PUNCT = "\"'.,;:!?()[]-…"
 _TRANSLATE = str.maketrans(
     {
         **dict.fromkeys(DOUBLE_QUOTES, '"'),
@@ -56,9 +58,54 @@ def normalize_expr(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(_WS_TO_COLLAPSE, " ").str.strip_chars(" ")
 
 
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
-    """Normal form plus, for each of its characters, the index it came from in `text`
-    (with one extra entry: the end), so a match maps back to the original."""
+_WS_CHARS = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+# quotes and dashes made plain, and every whitespace character a space: all one for one
+_PLAIN = {**_TRANSLATE, **str.maketrans(dict.fromkeys(_WS_CHARS, " "))}
+_SPACES = re.compile(" {2,}")
+# a stretch NFC may change: non-ASCII characters and the character before them (an ASCII
+# letter can take a combining accent); ASCII characters never compose with what precedes
+# them, so stretches are normalised on their own
+_NON_ASCII = re.compile(r".?[^\x00-\x7f]+", re.DOTALL)
+
+
+def _plain(text: str) -> str:
+    """`text.translate(_PLAIN)`; a translate with a table walks the text in Python's
+    slow path (seconds for a 15 MB text), a replace per character present does not."""
+    for code, to in _PLAIN.items():
+        ch = chr(code)
+        if ch != to and ch in text:
+            text = text.replace(ch, to if isinstance(to, str) else chr(to))
+    return text
+
+
+class _Breaks:
+    """A map from positions in one string to positions in another that differs by
+    runs: position x maps to x + delta, delta changing only at the break positions."""
+
+    def __init__(self) -> None:
+        self.at: list[int] = [0]
+        self.delta: list[int] = [0]
+
+    def set(self, position: int, delta: int) -> None:
+        if delta == self.delta[-1]:
+            return
+        if position == self.at[-1]:
+            self.delta[-1] = delta
+        else:
+            self.at.append(position)
+            self.delta.append(delta)
+
+    def __call__(self, position: int) -> int:
+        return position + self.delta[bisect.bisect_right(self.at, position) - 1]
+
+
+def _cluster_starts(text: str) -> tuple[str, list[int]]:
+    """NFC of `text`, character cluster by cluster, with the index each output character
+    came from (the slow way, for the rare stretch that is not in NFC already)."""
     out: list[str] = []
     starts: list[int] = []
     i, n = 0, len(text)
@@ -66,34 +113,89 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         j = i + 1
         while j < n and unicodedata.combining(text[j]):
             j += 1
-        cluster = text[i:j]
-        if _WS.fullmatch(cluster[0]):
-            k = i
-            while k < n and _WS.fullmatch(text[k]):
-                k += 1
-            if out:  # leading whitespace is dropped
-                out.append(" ")
-                starts.append(i)
-            i = k
-            continue
-        for ch in unicodedata.normalize("NFC", cluster).translate(_TRANSLATE):
-            out.append(ch)
-            starts.append(i)
+        nfc = unicodedata.normalize("NFC", text[i:j])
+        out.append(nfc)
+        # a cluster NFC only reorders keeps its positions; a composed one maps to its start
+        starts.extend(range(i, j) if len(nfc) == j - i else [i] * len(nfc))
         i = j
-    if out and out[-1] == " ":
-        out.pop()
-        starts.pop()
-    starts.append(n if not starts else _end_of(text, starts))
     return "".join(out), starts
 
 
-def _end_of(text: str, starts: list[int]) -> int:
-    """Index in `text` just after the last kept character."""
-    last = starts[-1]
-    j = last + 1
-    while j < len(text) and unicodedata.combining(text[j]):
-        j += 1
-    return j
+def _nfc_with_map(text: str) -> tuple[str, _Breaks]:
+    """NFC of `text` and the map from its positions back to `text`'s."""
+    back = _Breaks()
+    if unicodedata.is_normalized("NFC", text):
+        return text, back
+    pieces: list[str] = []
+    done = 0  # characters of `text` consumed
+    length = 0  # characters of NFC output so far
+    for m in _NON_ASCII.finditer(text):
+        stretch = m.group()
+        if unicodedata.is_normalized("NFC", stretch):
+            continue
+        pieces.append(text[done : m.start()])
+        length += m.start() - done
+        nfc, starts = _cluster_starts(stretch)
+        for k, start in enumerate(starts):
+            back.set(length + k, m.start() + start - (length + k))
+        pieces.append(nfc)
+        length += len(nfc)
+        done = m.end()
+        back.set(length, done - length)
+    pieces.append(text[done:])
+    return "".join(pieces), back
+
+
+class NormalText:
+    """A text normalised once (see the module docstring), with a map from each position of
+    the normal form back to the original: every span of the text is then searched in
+    `norm` and mapped back, at the cost of one normalisation per text, not per span. The
+    map is kept as the few positions where the two drift apart (collapsed whitespace,
+    composed accents), so it costs memory in proportion to those, not to the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        nfc, self._from_nfc = _nfc_with_map(text)
+        plain = _plain(nfc)
+        lead = len(plain) - len(plain.lstrip(" "))
+        self._from_plain = _Breaks()
+        self._from_plain.set(0, lead)
+        pieces: list[str] = []
+        done, removed = lead, lead
+        for m in _SPACES.finditer(plain, lead):
+            pieces.append(plain[done : m.start() + 1])
+            removed += m.end() - m.start() - 1
+            done = m.end()
+            self._from_plain.set(done - removed, removed)
+        pieces.append(plain[done:])
+        self.norm = "".join(pieces).rstrip(" ")
+
+    def original(self, position: int) -> int:
+        """Index in the original text of the character at `position` of `norm`."""
+        return self._from_nfc(self._from_plain(position))
+
+    def span(self, norm_span: str, at: int | None = None) -> tuple[int, int] | None:
+        """Offsets in the original text of the passage whose normal form is `norm_span`
+        (already normalised): the one at `at` in `norm`, or the first; None if none."""
+        pos = at if at is not None else self.norm.find(norm_span) if norm_span else -1
+        if pos < 0 or not norm_span:
+            return None
+        stop = self.original(pos + len(norm_span) - 1) + 1
+        text = self.text
+        while stop < len(text) and unicodedata.combining(text[stop]):
+            stop += 1
+        return self.original(pos), stop
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Normal form plus, for each of its characters, the index it came from in `text`
+    (with one extra entry: the end), so a match maps back to the original."""
+    normal = NormalText(text)
+    starts = [normal.original(k) for k in range(len(normal.norm))]
+    if not starts:
+        return normal.norm, [len(text)]
+    end = normal.span(normal.norm)
+    return normal.norm, [*starts, end[1] if end else len(text)]
 
 
 def original_span(text: str, span: str) -> tuple[int, int] | None:
@@ -101,38 +203,14 @@ def original_span(text: str, span: str) -> tuple[int, int] | None:
     exact = text.find(span)
     if exact >= 0:
         return exact, exact + len(span)
-    norm, starts = normalize_with_offsets(text)
-    target = normalize(span)
-    pos = norm.find(target) if target else -1
-    if pos < 0:
-        return None
-    end = pos + len(target)
-    last = starts[end - 1]
-    stop = last + 1
-    while stop < len(text) and unicodedata.combining(text[stop]):
-        stop += 1
-    return starts[pos], stop
+    return NormalText(text).span(normalize(span))
 
 
 def closest_passage(text: str, span: str, *, context: int = 4) -> str:
     """The passage of `text` most like `span`, cut around the first difference, for a hint
-    ('… all the pomp and pageantry that reflect …')."""
-    norm_text, norm_span = normalize(text), normalize(span)
-    found = fuzz.partial_ratio_alignment(norm_span, norm_text)
-    if found is None or not norm_span:
+    ('… all the pomp and pageantry that reflect …'); for many spans of one text, build
+    one `PassageIndex` instead."""
+    target = normalize(span)
+    if not target:
         return ""
-    # widen the aligned passage to whole words
-    start = norm_text.rfind(" ", 0, found.dest_start) + 1
-    end = norm_text.find(" ", found.dest_end)
-    words = norm_text[start : end if end >= 0 else len(norm_text)].split(" ")
-    wanted = norm_span.split(" ")
-    # compare words without their punctuation: a quotation mark is not a difference
-    matcher = difflib.SequenceMatcher(
-        a=[w.strip(_PUNCT) for w in wanted], b=[w.strip(_PUNCT) for w in words], autojunk=False
-    )
-    diff = next((op for op in matcher.get_opcodes() if op[0] != "equal"), None)
-    lo, hi = (diff[3], diff[4]) if diff else (0, len(words))
-    lo, hi = max(0, lo - context), min(len(words), max(hi, lo + 1) + context)
-    head = "… " if lo > 0 else ""
-    tail = " …" if hi < len(words) else ""
-    return head + " ".join(words[lo:hi]) + tail
+    return PassageIndex(normalize(text), [target]).closest(target, context=context)

@@ -15,7 +15,8 @@ import polars as pl
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC, PTR
-from toolkit.grounding import closest_passage, normalize_expr, original_span
+from toolkit.grounding import NormalText, normalize, normalize_expr
+from toolkit.passages import HINT_BUDGET, PassageIndex
 
 OFFSETS = "evidence_offsets"
 MACHINE = ("model", "assisted")
@@ -52,7 +53,16 @@ def _spans(ctx: CheckContext) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+_NOTHING_CLOSE = "no passage of the text shares three words in a row with it"
+_UNSEARCHED = (
+    f"the closest passage is searched for the first {HINT_BUDGET:,} spans of a run that "
+    "do not occur in their text"
+)
 SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the copies in memory
+# bytes: from here a text's spans are not searched one by one as written, but found
+# through one index of its normal form (`_find`)
+BIG_TEXT = 1 << 20
+_REST = ["table", DOC, PTR, "pointer", "code", "span"]
 
 
 def _exact_offsets(spans: pl.DataFrame) -> pl.DataFrame:
@@ -76,7 +86,68 @@ def _ground(spans: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         pl.col("source_text").str.find(pl.col("span"), literal=True).alias("_byte")
     )
     exact = _exact_offsets(spans.filter(pl.col("_byte").is_not_null())).drop("source_text")
-    return exact, spans.filter(pl.col("_byte").is_null())
+    return exact, spans.filter(pl.col("_byte").is_null()).drop("source_text")
+
+
+def _find(
+    normal: NormalText, index: PassageIndex, span: str, raw: str | None
+) -> tuple[int, int] | None:
+    """Offsets of normalised `span` in the text: with `raw` (a span of a long text, not
+    searched as written yet), of its first verbatim occurrence if it has one, as the
+    search of short texts as written gives; else of its first normalised occurrence."""
+    if not span:
+        return None
+    found = index.occurrences(span)
+    if found is None:  # the index cannot tell: search the plain way
+        if raw is not None and (at := normal.text.find(raw)) >= 0:
+            return at, at + len(raw)
+        return normal.span(span)
+    if raw is not None:
+        for at in found:
+            where = normal.span(span, at)
+            if where is not None and normal.text[where[0] : where[1]] == raw:
+                return where
+    return normal.span(span, found[0]) if found else None
+
+
+def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(spans found after normalisation, with offsets; misses, with a hint) among the
+    spans not found as written. Each text is normalised once, with its offset map, and
+    one index of its words serves all its spans, to find them and, for those not there,
+    their closest passage (`toolkit.passages`); past HINT_BUDGET misses in a run, no
+    passage is searched."""
+    own = texts.filter(pl.col(DOC).is_in(rest[DOC].unique().implode()))
+    text_of = dict(zip(own[DOC].to_list(), own["source_text"].to_list(), strict=True))
+    by_text: dict[str, list[int]] = {}  # sources sharing a text share its work
+    docs, spans = rest[DOC].to_list(), [normalize(s) for s in rest["span"].to_list()]
+    for row, doc in enumerate(docs):
+        by_text.setdefault(text_of[doc], []).append(row)
+    starts: list[int | None] = [None] * rest.height
+    ends: list[int | None] = [None] * rest.height
+    hints: list[str | None] = [None] * rest.height
+    verbatim = rest["_verbatim"].to_list()
+    raw = rest["span"].to_list()
+    budget = HINT_BUDGET
+    for text, rows in by_text.items():
+        normal = NormalText(text)
+        index = PassageIndex(normal.norm, [spans[r] for r in rows])
+        for row in rows:
+            where = _find(normal, index, spans[row], raw[row] if verbatim[row] else None)
+            if where is not None:
+                starts[row], ends[row] = where
+            elif budget > 0:
+                budget -= 1
+                passage = index.closest(spans[row])
+                hints[row] = f"closest passage: '{passage}'" if passage else _NOTHING_CLOSE
+            else:
+                hints[row] = _UNSEARCHED
+    rest = rest.with_columns(
+        pl.Series("evidence_start", starts, pl.Int64),
+        pl.Series("evidence_end", ends, pl.Int64),
+        pl.Series("hint", hints, pl.String),
+    )
+    found = rest.filter(pl.col("evidence_start").is_not_null())
+    return found, rest.filter(pl.col("evidence_start").is_null())
 
 
 def check_grounding(ctx: CheckContext) -> list[Failures]:
@@ -85,33 +156,27 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     gigabytes, and normalising every text for the few that need it most of the time."""
     texts, _ = load_texts(ctx)
     spans = _spans(ctx)
+    big = texts.filter(pl.col("source_text").str.len_bytes() > BIG_TEXT)[DOC].implode()
+    on_big = spans.filter(pl.col(DOC).is_in(big))
+    spans = spans.filter(~pl.col(DOC).is_in(big))
     starts = range(0, max(spans.height, 1), SPANS_AT_ONCE)
     # two slices at a time: polars runs each slice's string search on one core, and
     # the other core is idle while the checks run (1M facts: 2.4 -> 1.4 s, +70 MB)
     with ThreadPoolExecutor(min(2, os.cpu_count() or 1), "factkit-ground") as pool:
         found = list(pool.map(lambda at: _ground(spans.slice(at, SPANS_AT_ONCE), texts), starts))
-    exact = pl.concat([f[0] for f in found])
-    rest = pl.concat([f[1] for f in found])
-    text, span = pl.col("source_text"), pl.col("span")
-    rest = rest.with_columns(
-        normalize_expr(text).str.find(normalize_expr(span), literal=True).alias("_norm")
+    columns = ["table", DOC, PTR, "code", "evidence_start", "evidence_end"]
+    exact = pl.concat([f[0].select(columns) for f in found])
+    rest = pl.concat(
+        [
+            *(f[1].select(*_REST, pl.lit(False).alias("_verbatim")) for f in found),
+            on_big.select(*_REST, pl.lit(True).alias("_verbatim")),
+        ]
     )
-    fuzzy = rest.filter(pl.col("_norm").is_not_null())
-    mapped = [original_span(t, s) for t, s in fuzzy.select("source_text", "span").iter_rows()]
-    fuzzy = fuzzy.with_columns(
-        pl.Series("evidence_start", [m[0] if m else None for m in mapped], pl.Int64),
-        pl.Series("evidence_end", [m[1] if m else None for m in mapped], pl.Int64),
-    )
+    fuzzy, misses = _normalised(rest, texts)
     columns = ["table", DOC, PTR, "code", "evidence_start", "evidence_end"]
     located = pl.concat([exact.select(columns), fuzzy.select(columns)])
     located = located.filter(pl.col("code") == "G601")
     ctx.cache[OFFSETS] = located.select("table", DOC, PTR, "evidence_start", "evidence_end")
-    misses = rest.filter(pl.col("_norm").is_null())
-    hints = [
-        f"closest passage: '{closest_passage(t, s)}'"
-        for t, s in misses.select("source_text", "span").iter_rows()
-    ]
-    misses = misses.with_columns(pl.Series("hint", hints, pl.String))
     out: list[Failures] = []
     for code in ("G601", "G602"):
         out += failures(

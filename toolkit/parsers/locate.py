@@ -87,7 +87,7 @@ class JsonLocator:
     (a .json file); without it, it sits on line `line` starting at `start` (JSONL).
     """
 
-    __slots__ = ("_cache", "end", "index", "line", "start", "text")
+    __slots__ = ("_cache", "_lists", "end", "index", "line", "start", "text")
 
     def __init__(
         self, text: str, start: int, end: int, line: int, index: LineIndex | None = None
@@ -98,6 +98,7 @@ class JsonLocator:
         self.line = line
         self.index = index
         self._cache: dict[tuple[str, bool], Position] | None = None
+        self._lists: Memo | None = None  # offsets of list elements walked past
 
     def position(self, offset: int) -> Position:
         if self.index is not None:
@@ -106,7 +107,10 @@ class JsonLocator:
 
     def offset(self, pointer: str, *, key: bool = False) -> int:
         """Offset of the value (or key) at pointer, or of its nearest enclosing value."""
-        return find_offset(self.text, self.start, self.end, split_pointer(pointer), key)
+        if self._lists is None:
+            self._lists = {}
+        tokens = split_pointer(pointer)
+        return find_offset(self.text, self.start, self.end, tokens, key, self._lists)
 
     def locate(self, pointer: str, *, key: bool = False) -> Position | None:
         if self._cache is None:
@@ -149,8 +153,17 @@ def skip_value(text: str, pos: int, end: int) -> int:
                 return pos
 
 
-def find_offset(text: str, start: int, end: int, tokens: list[str], key: bool) -> int:
-    """Walk to the value named by pointer tokens; stop at the deepest one that exists."""
+Memo = dict[tuple[str, ...], list[int]]
+
+
+def find_offset(
+    text: str, start: int, end: int, tokens: list[str], key: bool, memo: Memo | None = None
+) -> int:
+    """Walk to the value named by pointer tokens; stop at the deepest one that exists.
+
+    With `memo`, the offsets of the list elements walked past are kept per list, so many
+    pointers into one long list (a problem per fact of a bundle of thousands) cost one
+    walk over it in all, not one each."""
     pos = _ws(text, start, end)
     try:
         for n, token in enumerate(tokens):
@@ -176,12 +189,17 @@ def find_offset(text: str, start: int, end: int, tokens: list[str], key: bool) -
                     return pos
                 pos = p
             elif c == "[" and token.isdigit() and (token == "0" or token[0] != "0"):
-                p = _ws(text, pos + 1, end)
-                for _ in range(int(token)):
+                known = memo.setdefault(tuple(tokens[:n]), []) if memo is not None else []
+                wanted = int(token)
+                if not known:
+                    known.append(_ws(text, pos + 1, end))
+                p = known[min(wanted, len(known) - 1)]
+                for _ in range(len(known) - 1, wanted):
                     p = _ws(text, skip_value(text, p, end), end)
                     if p >= end or text[p] != ",":
                         return pos
                     p = _ws(text, p + 1, end)
+                    known.append(p)
                 if p >= end or text[p] == "]":
                     return pos
                 pos = p
