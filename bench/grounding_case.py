@@ -16,45 +16,44 @@ import random
 from pathlib import Path
 
 WORDS = [
-    *(
-        [
-            "minister",
-            "government",
-            "officials",
-            "talks",
-            "border",
-            "supplies",
-            "weapons",
-            "agreement",
-        ]
-    ),
-    *(["partners", "sanctions", "coalition", "delegation", "spokesman", "ministry", "ceasefire"]),
-    *(
-        [
-            "embassy",
-            "summit",
-            "parliament",
-            "statement",
-            "reporters",
-            "region",
-            "security",
-            "council",
-        ]
-    ),
-    *(
-        [
-            "country",
-            "army",
-            "deliveries",
-            "night",
-            "morning",
-            "exercise",
-            "diplomats",
-            "routes",
-            "meeting",
-        ]
-    ),
-    *(["defence", "strategy", "alliance", "convoy", "shipment", "trade"]),
+    "minister",
+    "government",
+    "officials",
+    "talks",
+    "border",
+    "supplies",
+    "weapons",
+    "agreement",
+    "partners",
+    "sanctions",
+    "coalition",
+    "delegation",
+    "spokesman",
+    "ministry",
+    "ceasefire",
+    "embassy",
+    "summit",
+    "parliament",
+    "statement",
+    "reporters",
+    "region",
+    "security",
+    "council",
+    "country",
+    "army",
+    "deliveries",
+    "night",
+    "morning",
+    "exercise",
+    "diplomats",
+    "routes",
+    "meeting",
+    "defence",
+    "strategy",
+    "alliance",
+    "convoy",
+    "shipment",
+    "trade",
 ]
 
 
