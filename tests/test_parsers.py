@@ -14,7 +14,7 @@ import yaml
 from toolkit.errors import UsageError
 from toolkit.parsers import discover, parse_file
 from toolkit.parsers.base import Limits, ParseResult, Role
-from toolkit.parsers.locate import LineIndex
+from toolkit.parsers.locate import LineIndex, editor_lines
 from toolkit.problems import Problem
 
 
@@ -249,16 +249,21 @@ def test_yaml_line_numbers_with_crlf_and_lone_cr(tmp_path: Path, brk: str) -> No
 
 def test_line_index_agrees_with_the_yaml_parser_on_every_break() -> None:
     text = "a: 1\rb: 2\r\nc: 3\x85d: 4\u2028e: 5\u2029f: 'x'\ng: é€😀 z\n"
-    index = LineIndex(text, yaml=True)
+    index = LineIndex(text, parser_lines=True)
+    editor = LineIndex(text)
+    lines = editor_lines(text)
+    assert lines is not None
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
         mark = event.start_mark
         assert mark is not None
         assert index.position(mark.index) == (mark.line + 1, mark.column + 1)
+        # and what is reported is the editor's line: NEL, LS and PS break no line there
+        assert lines(mark.line + 1, mark.column + 1) == editor.position(mark.index)
 
 
-def test_control_character_positions_match_yaml_lines(tmp_path: Path) -> None:
+def test_control_character_positions_match_editor_lines(tmp_path: Path) -> None:
     result = parse(tmp_path, "a.yaml", "a: 1\rb: 2\x85c: x\x01\n")
-    assert where(one(result, "P004")) == (3, 5, "")
+    assert where(one(result, "P004")) == (2, 10, "")
 
 
 def test_c1_control_in_yaml_is_located_in_characters(tmp_path: Path) -> None:

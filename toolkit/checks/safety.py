@@ -34,17 +34,23 @@ def _class(ranges: _Ranges) -> str:
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
+# Line breaks only some tools see (NEL, LS, PS): YAML parsers count them as new lines,
+# editors and `grep -n` do not, so a line number or a value differs with the tool.
+_BREAK_RANGES: _Ranges = ((0x0085, 0x0085), (0x2028, 0x2029))
 BIDI = _class(_BIDI_RANGES)
 INVISIBLE = _class(_INVISIBLE_RANGES)
-_PATTERN = f"[{BIDI}{INVISIBLE}]"
+BREAKS = _class(_BREAK_RANGES)
+_PATTERN = f"[{BIDI}{INVISIBLE}{BREAKS}]"
 
 
 def flagged_characters() -> str:
     """Every character X704 flags (test strategies leave them out of valid text)."""
-    return "".join(chr(c) for a, b in (*_BIDI_RANGES, *_INVISIBLE_RANGES) for c in range(a, b + 1))
+    ranges = (*_BIDI_RANGES, *_INVISIBLE_RANGES, *_BREAK_RANGES)
+    return "".join(chr(c) for a, b in ranges for c in range(a, b + 1))
 
 
 _BIDI = re.compile(f"[{BIDI}]")
+_BREAK = re.compile(f"[{BREAKS}]")
 _FIRST = re.compile(_PATTERN)
 _TEXT_KINDS = ("string", "enum", "vocabulary", "date", "string_list", "vocabulary_list")
 _LIST_KINDS = ("string_list", "vocabulary_list")
@@ -57,11 +63,11 @@ def _describe(value: str) -> tuple[str, str, str]:
         return "invisible character", "?", "delete the character; it is invisible"
     ch = m.group()
     what = "bidirectional control" if _BIDI.match(ch) else "invisible character"
-    name = unicodedata.name(ch, "unnamed")
-    hint = (
-        f"delete U+{ord(ch):04X} {name} at character {m.start() + 1}; "
-        "it is invisible in most editors"
-    )
+    name = unicodedata.name(ch, "NEXT LINE (NEL)" if ch == "\x85" else "unnamed")
+    why = "it is invisible in most editors"
+    if _BREAK.match(ch):
+        what, why = "line-break character", "some tools start a new line there, others do not"
+    hint = f"delete U+{ord(ch):04X} {name} at character {m.start() + 1}; {why}"
     return what, f"{ord(ch):04X}", hint
 
 

@@ -199,10 +199,10 @@ class FileLines:
         # A BOM is reported (P003) and is not part of line 1's text or its columns.
         text = text.removeprefix("\ufeff")
         # Imported here: --help and --version need not load the parsers.
-        from toolkit.parsers.locate import JSON_BREAKS, YAML_BREAKS
+        from toolkit.parsers.locate import JSON_BREAKS
 
-        yaml = Path(file).suffix.lower() in (".yaml", ".yml")
-        lines = (YAML_BREAKS if yaml else JSON_BREAKS).split(text)
+        # lines as editors count them, as every reported line is (YAML's NEL/LS/PS too)
+        lines = JSON_BREAKS.split(text)
         if truncated:
             lines.pop()  # cut off part-way: better no excerpt than a wrong one
         return lines

@@ -208,7 +208,7 @@ def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True)
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         prefix = data[: exc.start].decode("utf-8")
-        line, column = LineIndex(prefix, yaml=yaml).position(len(prefix))
+        line, column = LineIndex(prefix).position(len(prefix))
         bad = data[exc.start]
         reason = f"byte 0x{bad:02X} at line {line}, column {column} ({exc.reason})"
         # Judged on the first line up to just past the bad byte, so that a JSONL file
@@ -232,7 +232,7 @@ def decode(data: bytes, file: str, *, yaml: bool = False, controls: bool = True)
         for chunk in (data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK))
     )
     if found and controls:
-        index = LineIndex(text, yaml=yaml)
+        index = LineIndex(text)
         kind = looks_binary(data)
         if kind is None:
             problems.extend(control_problems(text, file, index))

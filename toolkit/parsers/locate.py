@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator
 
 from toolkit.problems import escape_pointer_token
 
-# Line breaks as the YAML parser counts them (CR, LF, CRLF, NEL, LS, PS) and as
-# JSON counts them (CR, LF, CRLF: NEL/LS/PS are ordinary characters in JSON strings).
+# Line breaks as the YAML parser counts them (CR, LF, CRLF, NEL, LS, PS) and as editors,
+# `grep -n` and JSON count them (CR, LF, CRLF: NEL/LS/PS are ordinary characters there).
+# Every reported line is an editor's line; the parser's are translated (`EditorLines`).
 YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 JSON_BREAKS = re.compile("\r\n|[\r\n]")
+_PARSER_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -35,9 +37,9 @@ class LineIndex:
 
     __slots__ = ("_breaks", "_first_line", "_starts", "_text")
 
-    def __init__(self, text: str, *, yaml: bool = False, first_line: int = 1) -> None:
+    def __init__(self, text: str, *, parser_lines: bool = False, first_line: int = 1) -> None:
         self._text = text
-        self._breaks = YAML_BREAKS if yaml else JSON_BREAKS
+        self._breaks = YAML_BREAKS if parser_lines else JSON_BREAKS
         self._first_line = first_line
         self._starts: list[int] | None = None
 
@@ -46,6 +48,13 @@ class LineIndex:
             self._starts = [0, *(m.end() for m in self._breaks.finditer(self._text))]
         i = bisect_right(self._starts, offset) - 1
         return self._first_line + i, offset - self._starts[i] + 1
+
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based (line, column)."""
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in self._breaks.finditer(self._text))]
+        i = min(max(line - self._first_line, 0), len(self._starts) - 1)
+        return self._starts[i] + column - 1
 
 
 def split_pointer(pointer: str) -> list[str]:
@@ -58,17 +67,39 @@ def parent_pointer(pointer: str) -> str:
     return pointer[: pointer.rfind("/")] if pointer else ""
 
 
+class EditorLines:
+    """The YAML parser's (line, column) as an editor's: the parser also breaks lines at
+    NEL, LS and PS (U+0085, U+2028, U+2029), editors and `grep -n` do not, so after one
+    of them every line the parser reports is one too far."""
+
+    def __init__(self, text: str) -> None:
+        self._parser = LineIndex(text, parser_lines=True)
+        self._editor = LineIndex(text)
+
+    def __call__(self, line: int, column: int) -> Position:
+        """1-based in, 1-based out."""
+        return self._editor.position(self._parser.offset(line, column))
+
+
+def editor_lines(text: str) -> EditorLines | None:
+    """The translation for `text`, or None when the parser counts lines as editors do."""
+    return EditorLines(text) if _PARSER_ONLY_BREAKS.search(text) else None
+
+
 class DictLocator:
     """Positions recorded while parsing (YAML), keyed by JSON pointer.
 
     A position is packed as `line << 32 | column`, both 0-based (see yaml_parser).
     """
 
-    __slots__ = ("keys", "values")
+    __slots__ = ("keys", "lines", "values")
 
-    def __init__(self, values: dict[str, int], keys: dict[str, int]) -> None:
+    def __init__(
+        self, values: dict[str, int], keys: dict[str, int], lines: EditorLines | None = None
+    ) -> None:
         self.values = values
         self.keys = keys
+        self.lines = lines
 
     def locate(self, pointer: str, *, key: bool = False) -> Position | None:
         at = self.keys.get(pointer) if key else None
@@ -77,6 +108,8 @@ class DictLocator:
             if at is None and not pointer:
                 return None
             pointer = parent_pointer(pointer)
+        if self.lines is not None:
+            return self.lines((at >> 32) + 1, (at & 0xFFFFFFFF) + 1)
         return (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
 
 

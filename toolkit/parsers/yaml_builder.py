@@ -27,6 +27,7 @@ from yaml.events import (
 
 from toolkit.parsers.base import Limits
 from toolkit.parsers.decode import shorten
+from toolkit.parsers.locate import EditorLines
 from toolkit.parsers.yaml_scalars import (
     CONSTANTS,
     KEY_WORDS,
@@ -97,11 +98,19 @@ class Builder:
         self.root: Any = NOTHING
         self.deep_reported = False
         self.aliases: set[str] = set()
+        # the parser's lines as an editor's, for a text with NEL/LS/PS (`editor_lines`)
+        self.lines: EditorLines | None = None
+        # the text, when it holds a NEL (U+0085): inside a scalar the parser folds it into a
+        # space or a line break, so it is flagged (X704) from the text, not the value
+        self.nel_text: str | None = None
+        self.flagged: list[Problem] = []
 
     def add(self, code: str, at: int, pointer: str, **params: Any) -> None:
         """Record a problem; past the per-file limit, say so once (L007) and stop parsing,
         since a file with that many problems is garbage and its list would be unbounded."""
         line, column = (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
+        if self.lines is not None:
+            line, column = self.lines(line, column)
         limit = self.limits.max_problems_per_file
         if len(self.problems) >= limit:
             self.problems.append(
@@ -120,6 +129,26 @@ class Builder:
             self.add("P012", at, pointer, what=f"anchor '&{ev.anchor}'")
         if ev.tag is not None:
             self.add("P013", at, pointer, tag=_show_tag(ev.tag))
+
+    def next_line(self, ev: Any, at: int, pointer: str) -> None:
+        """X704 for a NEL typed inside a scalar, which the value no longer shows."""
+        source = self.nel_text or ""
+        if "\x85" in source[ev.start_mark.index : ev.end_mark.index]:
+            field = pointer.rsplit("/", 1)[-1]
+            hint = (
+                "delete U+0085 NEXT LINE (NEL); YAML reads it as a line break, editors "
+                "show nothing or a box, and the value would differ from what you see"
+            )
+            line, column = (at >> 32) + 1, (at & 0xFFFFFFFF) + 1
+            if self.lines is not None:
+                line, column = self.lines(line, column)
+            # beside the parse problems: the document is still checked, as for any X704
+            self.flagged.append(
+                Problem.of(
+                    "X704", self.file, line=line, column=column, pointer=pointer, hint=hint,
+                    what="line-break character", codepoint="0085", field=field,
+                )
+            )  # fmt: skip
 
     def plain(self, text: str, at: int, pointer: str) -> Any:
         """Type a plain scalar that may be a number or a YAML 1.1 look-alike."""
@@ -198,9 +227,16 @@ class Builder:
         skip = 0  # > 0 while passing over a refused subtree
         skipped = ""  # the pointer of the mapping or value it belongs to
         documents = 0
+        left = self.limits.max_values_per_file
         while True:
             ev = get_event()
             cls = type(ev)
+            if cls is ScalarEvent or cls is MappingStartEvent or cls is SequenceStartEvent:
+                left -= 1
+                if left < 0:  # L008: the rest is not read (a position per value costs)
+                    limit = self.limits.max_values_per_file
+                    self.add("L008", _pack(ev.start_mark), "", limit=limit)
+                    raise TooMany
             if skip:
                 if cls is MappingStartEvent or cls is SequenceStartEvent:
                     skip += 1
@@ -250,6 +286,8 @@ class Builder:
                 frame: Any = None
                 if scalar:
                     value = text = ev.value
+                    if self.nel_text is not None:
+                        self.next_line(ev, at, pointer)
                     if len(text) > max_chars:
                         self.add("L003", at, pointer, length=len(text), limit=max_chars)
                     if not ev.style and ev.tag is None:

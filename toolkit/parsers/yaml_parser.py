@@ -29,7 +29,7 @@ from yaml.events import (
 
 from toolkit.parsers.base import Document, Limits, ParseResult, Role
 from toolkit.parsers.decode import decode, describe_control
-from toolkit.parsers.locate import DictLocator, LineIndex
+from toolkit.parsers.locate import DictLocator, LineIndex, editor_lines
 from toolkit.parsers.yaml_builder import BYTE_OFFSETS, LOADER, NOTHING, Builder, TooMany
 from toolkit.parsers.yaml_scalars import (
     CONSTANTS,
@@ -46,6 +46,14 @@ class _Declined(Exception):
     """Something the quick reader leaves to the strict builder."""
 
 
+class _TooManyValues(Exception):
+    """Past the values a file may hold (L008): reported here, not parsed a second time."""
+
+    def __init__(self, mark: Any) -> None:
+        super().__init__("too many values")
+        self.mark = mark
+
+
 def _quick(get_event: Any, limits: Limits) -> dict[str, Any]:
     """The value of a plain one-document file whose root is a mapping, straight from the
     events; _Declined (or the parser's own error) on anything that needs a problem."""
@@ -56,10 +64,14 @@ def _quick(get_event: Any, limits: Limits) -> dict[str, Any]:
     key: str | None = None  # in a mapping: the key waiting for its value
     root: Any = NOTHING
     documents = 0
+    left = limits.max_values_per_file  # values still allowed (L008, the builder reports it)
     while True:
         ev = get_event()
         cls = type(ev)
         if cls is ScalarEvent:
+            left -= 1
+            if left < 0:
+                raise _TooManyValues(ev.start_mark)
             if ev.anchor is not None or ev.tag is not None:
                 raise _Declined
             text = ev.value
@@ -91,7 +103,12 @@ def _quick(get_event: Any, limits: Limits) -> dict[str, Any]:
             else:
                 top.append(value)
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            if ev.anchor is not None or ev.tag is not None or len(stack) >= max_depth:
+            left -= 1
+            if left < 0:
+                raise _TooManyValues(ev.start_mark)
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Declined
+            if len(stack) >= max_depth:
                 raise _Declined
             value = {} if cls is MappingStartEvent else []
             if in_map:
@@ -143,6 +160,7 @@ class YamlPositions:
                 source = decode(source, "", yaml=True).text
             builder = Builder("", self._limits)
             if source is not None:
+                builder.lines = editor_lines(source)
                 loader = LOADER(source)
                 try:
                     builder.run(loader.get_event)
@@ -150,7 +168,7 @@ class YamlPositions:
                     pass
                 finally:
                     loader.dispose()
-            self._locator = DictLocator(builder.values, builder.keys)
+            self._locator = DictLocator(builder.values, builder.keys, builder.lines)
         return self._locator.locate(pointer, key=key)
 
 
@@ -160,7 +178,7 @@ def _error_problem(exc: yaml.YAMLError, text: str, file: str, max_depth: int) ->
         offset = exc.position
         if BYTE_OFFSETS:
             offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-        line, column = LineIndex(text, yaml=True).position(offset)
+        line, column = LineIndex(text).position(offset)
         if isinstance(exc.character, int):
             what = describe_control(chr(exc.character))
             return Problem.of("P004", file, line=line, column=column, what=what)
@@ -169,6 +187,8 @@ def _error_problem(exc: yaml.YAMLError, text: str, file: str, max_depth: int) ->
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if mark is not None and (lines := editor_lines(text)) is not None:
+            line, column = lines(line, column)
         if "maximum nesting depth" in reason:  # libyaml's own bound, met before ours
             return Problem.of("L002", file, line=line, column=column, limit=max_depth)
         hint = None
@@ -184,11 +204,20 @@ def parse_yaml(
     text: str, file: str, path: Path, role: Role, limits: Limits, root: Path | None
 ) -> ParseResult:
     """Parse one YAML bundle or actor file; a document only when no error was found."""
+    if "\x85" in text:  # the quick path would not see it (see Builder.next_line)
+        return parse_strict(text, file, path, role, limits, root)
     loader = LOADER(text)
     try:
         value = _quick(loader.get_event, limits)
     except (_Declined, yaml.YAMLError):
         pass
+    except _TooManyValues as exc:
+        line, column = exc.mark.line + 1, exc.mark.column + 1
+        if (lines := editor_lines(text)) is not None:
+            line, column = lines(line, column)
+        limit = limits.max_values_per_file
+        problem = Problem.of("L008", file, line=line, column=column, limit=limit)
+        return ParseResult(problems=[problem])
     else:
         document = Document(file, path, role, value, YamlPositions(text, limits), 1, root)
         return ParseResult(documents=[document])
@@ -202,6 +231,8 @@ def parse_strict(
 ) -> ParseResult:
     """`parse_yaml` by the strict builder alone, every position found while parsing."""
     builder = Builder(file, limits)
+    builder.lines = editor_lines(text)
+    builder.nel_text = text if "\x85" in text else None
     loader = LOADER(text)
     try:
         builder.run(loader.get_event)
@@ -211,9 +242,9 @@ def parse_strict(
         pass
     finally:
         loader.dispose()
-    result = ParseResult(problems=builder.problems)
+    result = ParseResult(problems=builder.problems + builder.flagged)
     if builder.root is not NOTHING and not any(p.severity == "error" for p in builder.problems):
-        locator = DictLocator(builder.values, builder.keys)
+        locator = DictLocator(builder.values, builder.keys, builder.lines)
         result.documents.append(
             Document(file, path, role, builder.root, locator, line=1, root=root)
         )
