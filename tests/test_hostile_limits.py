@@ -169,6 +169,29 @@ HUGE = [
         "L007",
         256 * MB,
     ),
+    # Files within the size limit made of millions of tiny values: each costs the YAML
+    # parser an event and a position (16.7M items: 93 s and 3.5 GB before L008).
+    (
+        "32 MB YAML list of tiny values",
+        _write("sources/l.yaml", "x: [" + ",".join(["1"] * 16_700_000) + "]\n"),
+        "l.yaml",
+        "L008",
+        384 * MB,
+    ),
+    (
+        "32 MB YAML mapping of 2.8M keys",
+        _write("sources/m.yaml", "".join(f"k{i:07d}: 1\n" for i in range(2_796_000))),
+        "m.yaml",
+        "L008",
+        512 * MB,
+    ),
+    (
+        "32 MB JSON list of tiny values",
+        _write("sources/l.json", '{"x": [' + ",".join(["1"] * 16_700_000) + "]}\n"),
+        "l.json",
+        "L008",
+        512 * MB,
+    ),
     (
         "unresolved-reference flood",
         _write("sources/r.jsonl", _unresolved(bundles=5, events=1_000)),
@@ -216,6 +239,7 @@ def test_resource_limits_are_those_documented() -> None:
         "max_facts_per_bundle": "L004",
         "max_text_bytes": "L006",
         "max_problems_per_file": "L007",
+        "max_values_per_file": "L008",
     }
     fields = Limits.__dataclass_fields__
     assert set(documented) == set(fields)

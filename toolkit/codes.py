@@ -92,6 +92,8 @@ _ALL = [
        "text copy '{path}' is {size} bytes; the limit is {limit}"),
     _c("L007", "too-many-problems", "limits", "error", "Too many problems",
        "more than {limit} problems in this file; the rest of it is not reported"),
+    _c("L008", "too-many-values", "limits", "error", "Too many values",
+       "file holds more than {limit} values and keys; the rest of it is not read"),
     _c("S100", "schema-violation", "schema", "error", "Schema violation",
        "{reason}"),
     _c("S101", "missing-field", "schema", "error", "Missing field",

@@ -48,6 +48,11 @@ class Limits:
     # lines, a mapping of a million unknown keys) would otherwise cost a problem object
     # per byte or two of input.
     max_problems_per_file: int = 1_000
+    # L008: scalars, mappings and lists in one YAML or JSON file. Each costs the YAML
+    # parser an event and a position in memory (~200 bytes) whatever its size, so a file
+    # of tiny values (`[1,1,1,…]`: 16.7M in 32 MB) cost minutes and GBs; a bundle at the
+    # fact limit holds under half a million.
+    max_values_per_file: int = 1_000_000
 
 
 @dataclass(slots=True)

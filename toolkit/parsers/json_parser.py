@@ -137,6 +137,21 @@ def _audit(value: Any, max_chars: int) -> list[_Found]:
     return found
 
 
+def count_values(value: Any, stop: int) -> int:
+    """The number of values and keys in `value` (itself included), as the YAML parser
+    counts its events (L008), a container at a time,
+    so a list of millions costs one len(); stops counting once past `stop`."""
+    count, stack = 1, [value]
+    while stack:
+        item = stack.pop()
+        children = item.values() if type(item) is dict else item
+        count += 2 * len(children) if type(item) is dict else len(children)  # keys count
+        if count > stop:
+            break
+        stack.extend(c for c in children if type(c) is dict or type(c) is list)
+    return count
+
+
 NOT_COMPACT = object()  # "not decoded yet": the stdlib decoder and its hooks must do it
 
 
@@ -218,6 +233,10 @@ class JsonReader:
             pos = loc.locate("") or (line, 1)
             return None, [self._problem("P010", pos, "", format="JSON", reason=str(exc))]
         problems: list[Problem] = []
+        if raw is None and count_values(value, limits.max_values_per_file) > (
+            limit := limits.max_values_per_file
+        ):  # a whole .json file: the audit below would walk every value (L008)
+            return None, [self._problem("L008", loc.locate("") or (line, 1), "", limit=limit)]
         if dec.duplicates:
             problems.extend(self._duplicates(loc))
         if (
