@@ -6,6 +6,7 @@ force it on small data and hold every result to a run without it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,23 @@ def test_a_block_holds_a_bounded_number_of_lines_however_short() -> None:
     assert len(out) == 3 * fast_lane.BLOCK_LINES + 5
     assert sent == [fast_lane.BLOCK_LINES] * 3 + [5]
     assert {facts for *_, facts in out} == {-1}  # no answers: every line read here
+
+
+def test_a_stopped_worker_does_not_make_the_run_wait_forever(
+    broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stopped with SIGSTOP (or hung) never answers: after ANSWER_WAIT without
+    a byte the lane is given up and its blocks are read the ordinary way."""
+    import signal
+
+    start = FastLane.__init__
+
+    def stopped(self: FastLane, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGSTOP)
+
+    without = _run(broken, monkeypatch, lane=False)
+    monkeypatch.setattr(fast_lane, "ANSWER_WAIT", 1.0)
+    monkeypatch.setattr(FastLane, "__init__", stopped)
+    _same(_run(broken, monkeypatch, lane=True), without)

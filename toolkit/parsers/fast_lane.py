@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import queue
+import select
 import struct
 import subprocess
 import sys
@@ -37,6 +38,9 @@ from toolkit.parsers.numbers import IntegerPlan, non_integers
 
 FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
 LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
+# seconds without a byte of an answer before the worker is given up (its blocks are read
+# the ordinary way): far more than a block takes, even on a loaded machine
+ANSWER_WAIT = 60.0
 BLOCK_LINES = 4096  # lines per block at most, however short: a block is held in memory
 
 
@@ -99,6 +103,30 @@ def _receive(stream: IO[bytes]) -> bytes | None:
     (size,) = _HEADER.unpack(head)
     payload = stream.read(size)
     return payload if len(payload) == size else None
+
+
+def _read_within(fd: int, size: int, wait: float) -> bytes | None:
+    """`size` bytes from `fd`, or None at its end or after `wait` seconds without a byte
+    (a worker stopped with SIGSTOP or hung never answers: the run must not wait on it)."""
+    parts: list[bytes] = []
+    while size > 0:
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            return None
+        part = os.read(fd, size)
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _receive_within(fd: int, wait: float) -> bytes | None:
+    head = _read_within(fd, _HEADER.size, wait)
+    if head is None:
+        return None
+    (size,) = _HEADER.unpack(head)
+    return _read_within(fd, size, wait)
 
 
 def _pack(lines: Sequence[bytes]) -> bytes:
@@ -195,12 +223,12 @@ class FastLane:
             proc = self._proc
             if proc is None or proc.stdout is None:
                 return None
-            try:
-                payload = _receive(proc.stdout)
+            try:  # from the descriptor: the buffered reader is never used, so it holds nothing
+                payload = _receive_within(proc.stdout.fileno(), ANSWER_WAIT)
             except (OSError, ValueError):
                 payload = None
             if payload is None:
-                self.close()  # the worker died: the rest is read the ordinary way
+                self.close(kill=True)  # it died or hangs: the rest is read the ordinary way
                 return None
             self._received += 1
         if payload is None or len(payload) != 8 * count:
@@ -209,10 +237,15 @@ class FastLane:
         counts.frombytes(payload)
         return counts.tolist()
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """End the worker; with `kill`, at once (one that hangs would block the writer
+        thread, and closing its input behind it)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
+        if kill:
+            with contextlib.suppress(OSError):
+                proc.kill()
         self._outbox.put(None)
         self._writer.join(timeout=5)
         for stream in (proc.stdin, proc.stdout):
