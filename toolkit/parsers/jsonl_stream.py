@@ -300,18 +300,17 @@ def _stream(
             budget = block_bytes
         number += 1
         if raw is None:  # a line over the limit, read through without keeping it
-            size, blank, bad = long
+            size, _, bad = long
             if bad >= 0:
                 handle.seek(offset)
                 yield _bad_bytes(file, head, number, handle.read(bad + 8))
                 return
-            if blank:
-                batch.problems.append(Problem.of("P020", file, line=number, column=1))
-            else:
-                blank_file = False
-                batch.problems.append(
-                    Problem.of("L005", file, line=number, column=1, size=size, limit=max_bytes)
-                )
+            # over the limit even if blank: 200 MB of spaces is no blank line (L005, not
+            # the P020 warning), whatever it holds
+            blank_file = False
+            batch.problems.append(
+                Problem.of("L005", file, line=number, column=1, size=size, limit=max_bytes)
+            )
             continue
         if facts >= 0 and len(raw) <= max_bytes:
             # vouched for by the lane: UTF-8, no control character, an object (so not
@@ -331,16 +330,17 @@ def _stream(
         except UnicodeDecodeError:
             yield _bad_bytes(file, head, number, raw + brk)
             return
+        if len(raw) > max_bytes:  # blank or not
+            blank_file = False
+            batch.problems.append(
+                Problem.of("L005", file, line=number, column=1, size=len(raw), limit=max_bytes)
+            )
+            continue
         if not s or (s[0] in " \t" and not s.strip(" \t")):
             if s or brk:  # the piece after a final newline is not a line
                 batch.problems.append(Problem.of("P020", file, line=number, column=1))
             continue
         blank_file = False
-        if len(raw) > max_bytes:
-            batch.problems.append(
-                Problem.of("L005", file, line=number, column=1, size=len(raw), limit=max_bytes)
-            )
-            continue
         if len(raw) != len(raw.translate(None, CONTROL_BYTES)):
             batch.problems.extend(control_problems(s, file, LineIndex(s, first_line=number), 1))
             continue
