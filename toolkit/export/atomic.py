@@ -20,6 +20,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -45,7 +46,15 @@ class Staging:
         """Create file `name`, let `fill` write it, then flush and fsync it."""
         target = self.path / name
         with open(target, "xb") as handle:
-            fill(handle)
+            try:
+                fill(handle)
+            except OSError:
+                raise
+            except Exception as exc:  # a writer that wraps the OSError it met (polars)
+                found = _os_error(exc)
+                if found is None:
+                    raise
+                raise found from exc
             handle.flush()
             os.fsync(handle.fileno())
         self.files.append(name)
@@ -56,6 +65,24 @@ class Staging:
             handle.write(data)
 
         return self.write(name, fill)
+
+
+_ERRNO = re.compile(r"\[Errno (\d+)\]|\(os error (\d+)\)")
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind a writer's own exception ('… IO error: [Errno 28] No space left
+    on device'), so a full disk is reported as one and not as an internal error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    m = _ERRNO.search(str(exc))
+    if m is None:
+        return None
+    code = int(m.group(1) or m.group(2))
+    return OSError(code, os.strerror(code))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -154,6 +181,9 @@ def replace_folder(out: str | os.PathLike[str]) -> Iterator[Staging]:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     except OSError as exc:
-        raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        why = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            why = f"the disk that holds {parent} is full ({why})"
+        raise ExportError(f"cannot write {target}: {why}") from exc
     finally:
         os.close(lock)  # closing releases the lock
