@@ -116,6 +116,19 @@ class SchemaChecker:
             node = node[token] if isinstance(node, dict) else node[int(token)]
         return resolve(schema, node) if isinstance(node, dict) else {}
 
+    def _definition(self, role: str, instance_path: Sequence[Any]) -> str | None:
+        """The `$defs` entry the field at `instance_path` refers to directly, if any."""
+        schema = self.schemas[role]
+        node: Any = schema
+        for token in instance_path:
+            node = resolve(schema, node) if isinstance(node, dict) else {}
+            if isinstance(token, int):
+                node = node.get("items", {})
+            else:
+                node = node.get("properties", {}).get(token, {})
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
     def _problems(self, doc: Document, err: Any, limit: int | None = None) -> list[Problem]:
         pointer = join_pointer("", *err.instance_path)
         kind = err.kind.name
@@ -168,8 +181,12 @@ class SchemaChecker:
             ]
         if kind == "pattern":
             hint = non_ascii_hint(value) if isinstance(value, str) else None
-            expected = _EXPECTED.get(owner) or _EXPECTED.get(
-                str(err.instance_path[-1:][0]) if err.instance_path else ""
+            # the field's own definition first ('factId' for a fact id): the validator
+            # names only the definition the pattern sits in ('slug', shared by all ids)
+            expected = (
+                _EXPECTED.get(self._definition(doc.role, err.instance_path) or "")
+                or _EXPECTED.get(owner)
+                or _EXPECTED.get(str(err.instance_path[-1:][0]) if err.instance_path else "")
             )
             return [
                 make_problem(
