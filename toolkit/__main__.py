@@ -1,6 +1,6 @@
 """`python -m toolkit`: the same command line as the `factkit` script."""
 
-from toolkit.cli.main import main
+from toolkit.cli.main import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -9,7 +9,9 @@ is set, because a traceback is noise to a researcher and a bug report to us.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from typing import NoReturn, Protocol, cast
 
@@ -129,6 +131,22 @@ def _flush_stdout() -> None:
         silence_stdout()
     except (OSError, ValueError):
         pass
+
+
+def entry() -> None:
+    """The `factkit` script and `python -m toolkit`: `main`, then exit with its status.
+
+    Once the run is over, a Ctrl-C is ignored: Python still joins threads and closes
+    files on the way out, and an interrupt there printed a traceback after the export
+    was complete. An interrupt that escapes `main` itself ends the run quietly too.
+    """
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    with contextlib.suppress(ValueError):  # not on the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
