@@ -180,13 +180,13 @@ def test_one_index_of_a_text_finds_each_span_where_a_search_would(
 def test_long_texts_ground_as_short_ones_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Spans of a text past BIG_TEXT go through one index of it; the findings, offsets
+    """Spans of a text past BIG_WORK go through one index of it; the findings, offsets
     and hints are those of the search per span that shorter texts get."""
     data = tmp_path / "data"
     write_case(data, facts=40, megabytes=1)
-    monkeypatch.setattr(grounding_check, "BIG_TEXT", 1 << 40)
+    monkeypatch.setattr(grounding_check, "BIG_WORK", 1 << 60)
     per_span = run([str(data)])
-    monkeypatch.setattr(grounding_check, "BIG_TEXT", 0)
+    monkeypatch.setattr(grounding_check, "BIG_WORK", 0)
     indexed = run([str(data)])
     assert [p.to_dict() for p in indexed.report.problems] == [
         p.to_dict() for p in per_span.report.problems

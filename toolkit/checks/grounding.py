@@ -59,9 +59,9 @@ _UNSEARCHED = (
     "do not occur in their text"
 )
 SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the copies in memory
-# bytes: from here a text's spans are not searched one by one as written, but found
-# through one index of its normal form (`_find`)
-BIG_TEXT = 1 << 20
+# bytes searched (a text's size × its spans): from here a text's spans are not searched
+# one by one as written, but found through one index of its normal form (`_find`)
+BIG_WORK = 64 << 20
 _REST = ["table", DOC, PTR, "pointer", "code", "span"]
 
 
@@ -156,7 +156,11 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     gigabytes, and normalising every text for the few that need it most of the time."""
     texts, _ = load_texts(ctx)
     spans = _spans(ctx)
-    big = texts.filter(pl.col("source_text").str.len_bytes() > BIG_TEXT)[DOC].implode()
+    # texts whose spans would cost more to search one by one than to index once
+    work = spans.group_by(DOC).len().join(texts, on=DOC).select(
+        DOC, (pl.col("len") * pl.col("source_text").str.len_bytes()).alias("work")
+    )
+    big = work.filter(pl.col("work") > BIG_WORK)[DOC].implode()
     on_big = spans.filter(pl.col(DOC).is_in(big))
     spans = spans.filter(~pl.col(DOC).is_in(big))
     starts = range(0, max(spans.height, 1), SPANS_AT_ONCE)
