@@ -157,8 +157,11 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     texts, _ = load_texts(ctx)
     spans = _spans(ctx)
     # texts whose spans would cost more to search one by one than to index once
-    work = spans.group_by(DOC).len().join(texts, on=DOC).select(
-        DOC, (pl.col("len") * pl.col("source_text").str.len_bytes()).alias("work")
+    work = (
+        spans.group_by(DOC)
+        .len()
+        .join(texts, on=DOC)
+        .select(DOC, (pl.col("len") * pl.col("source_text").str.len_bytes()).alias("work"))
     )
     big = work.filter(pl.col("work") > BIG_WORK)[DOC].implode()
     on_big = spans.filter(pl.col(DOC).is_in(big))

@@ -33,10 +33,10 @@ class Limits:
     the depth before a value is built. The README's limits table lists them.
     """
 
-    # L001, checked before reading. A YAML or JSON file holds one record, and parsing it
-    # takes up to 40 times its size in memory (a position per value). JSONL is read a
-    # line at a time, so only its run time grows with its size: the limit admits a
-    # million machine-extracted facts (about 500 MB) and refuses files of gigabytes.
+    # L001, checked before reading. A YAML or JSON file holds one record; what parsing it
+    # costs is bounded by L008 too (the README's limits section has measured figures).
+    # JSONL is read a line at a time, so only its run time grows with its size: the limit
+    # admits a million machine-extracted facts (about 500 MB) and refuses files of GBs.
     max_file_bytes: int = 32 * 1024 * 1024
     max_jsonl_bytes: int = 1024 * 1024 * 1024
     max_line_bytes: int = 16 * 1024 * 1024  # L005, one JSONL line
