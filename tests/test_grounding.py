@@ -201,3 +201,23 @@ def test_long_texts_ground_as_short_ones_do(
     assert grounded.height == 20
     for evidence, a, b in grounded.iter_rows():
         assert normalize(text[a:b]) == normalize(evidence)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS, st.data())
+def test_short_and_long_texts_are_indexed_alike(text: str, data: st.DataObject) -> None:
+    """The plain-Python index of a short text is the one polars builds for a long one."""
+    import toolkit.passages as passages
+
+    norm = normalize(text)
+    start = data.draw(st.integers(0, max(len(norm) - 1, 0)))
+    spans = [norm[start:], norm[: start + 1] + " a b"]
+    small = PassageIndex(norm, spans)
+    saved, passages.SMALL_TEXT = passages.SMALL_TEXT, -1
+    try:
+        large = PassageIndex(norm, spans)
+    finally:
+        passages.SMALL_TEXT = saved
+    assert small.places == large.places and small.counts == large.counts
+    assert list(small.starts) == large.starts.to_list()
+    assert [small.locate(s) for s in spans] == [large.locate(s) for s in spans]

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from itertools import accumulate
+from typing import Any
 
 import polars as pl
 from rapidfuzz import fuzz
 
 GRAM = 3  # words per n-gram (fewer for a shorter span)
 PER_GRAM = 64  # places a hint looks at per n-gram: a common phrase says little
+SMALL_TEXT = 1 << 16  # characters: below this the index is built in plain Python
 PLACES = 4096  # places kept per n-gram; a span whose n-grams are all commoner is searched
 SLACK = 8  # words around the aligned window
 HINT_BUDGET = 2_000  # misses per run that get a closest passage
@@ -54,14 +57,19 @@ class PassageIndex:
                 n = min(GRAM, len(inner))
                 if n:
                     wanted.setdefault(n, set()).update(_grams(inner, n))
+        self.places: dict[str, list[int]] = {}
+        self.counts: dict[str, int] = {}
+        self.starts: Any
+        self.lengths: Any
+        if len(norm) <= SMALL_TEXT:
+            self._small(norm, wanted)
+            return
         words = pl.Series("w", [norm], pl.String).str.split(" ").explode()
         lengths = words.str.len_chars().cast(pl.Int64)
         self.starts = (lengths + 1).cum_sum() - (lengths + 1)
         self.lengths = lengths
         frame = pl.DataFrame({"k": words.str.strip_chars(_PUNCT).str.to_lowercase()})
         frame = frame.with_row_index("i")
-        self.places: dict[str, list[int]] = {}
-        self.counts: dict[str, int] = {}
         for n, grams in wanted.items():
             key = pl.concat_str([pl.col("k").shift(-i) for i in range(n)], separator=" ")
             found = (
@@ -73,6 +81,21 @@ class PassageIndex:
             for gram, places, count in found.iter_rows():
                 self.places[gram] = places
                 self.counts[gram] = count
+
+    def _small(self, norm: str, wanted: dict[int, set[str]]) -> None:
+        """The same index in plain Python, for a text too short to pay polars' overhead
+        (the common article text: a few thousand characters)."""
+        words = norm.split(" ")
+        self.lengths = [len(w) for w in words]
+        self.starts = list(accumulate((n + 1 for n in self.lengths[:-1]), initial=0))
+        keys = _keys(words)
+        places, counts = self.places, self.counts
+        for n, grams in wanted.items():
+            for i, gram in enumerate(_grams(keys, n)):
+                if gram in grams:
+                    counts[gram] = counts.get(gram, 0) + 1
+                    if counts[gram] <= PLACES:
+                        places.setdefault(gram, []).append(i)
 
     def _start(self, word: int) -> int:
         return int(self.starts[word])
