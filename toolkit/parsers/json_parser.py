@@ -141,7 +141,8 @@ def count_values(value: Any, stop: int) -> int:
     """The number of values and keys in `value` (itself included), as the YAML parser
     counts its events (L008), a container at a time,
     so a list of millions costs one len(); stops counting once past `stop`."""
-    count, stack = 1, [value]
+    count = 1
+    stack = [value] if type(value) is dict or type(value) is list else []
     while stack:
         item = stack.pop()
         children = item.values() if type(item) is dict else item
