@@ -41,10 +41,15 @@ class Staging:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.files: list[str] = []
+        self.folders: set[str] = set()  # sub-folders (a partitioned table's), synced at the end
 
     def write(self, name: str, fill: Callable[[BinaryIO], None]) -> Path:
-        """Create file `name`, let `fill` write it, then flush and fsync it."""
+        """Create file `name` (a path inside the folder, '/'-separated), let `fill` write
+        it, then flush and fsync it."""
         target = self.path / name
+        if "/" in name:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders_of(name)
         with open(target, "xb") as handle:
             fill(handle)
             handle.flush()
@@ -57,6 +62,21 @@ class Staging:
             handle.write(data)
 
         return self.write(name, fill)
+
+    def adopt(self, names: list[str]) -> None:
+        """Count files another writer made (and synced) in the folder, e.g. polars' sink."""
+        for name in names:
+            self._folders_of(name)
+        self.files += names
+
+    def _folders_of(self, name: str) -> None:
+        parts = name.split("/")[:-1]
+        self.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+    def sync_folders(self) -> None:
+        """fsync every sub-folder, deepest first, so their entries are durable."""
+        for folder in sorted(self.folders, key=lambda f: (-f.count("/"), f)):
+            _fsync_dir(self.path / folder)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -89,10 +109,16 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fspath(b))
 
 
-def _looks_like_export(path: Path) -> bool:
-    """Only a folder of export files may be replaced, never someone's own folder."""
-    names = [entry.name for entry in os.scandir(path)]
-    return all(n.endswith(_EXPORT_SUFFIXES) or n in _EXPORT_NAMES for n in names)
+def _looks_like_export(path: Path, *, top: bool = True) -> bool:
+    """Only a folder of export files may be replaced, never someone's own folder; its
+    sub-folders (the partitioned layout's) must hold export data files only."""
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            if not _looks_like_export(Path(entry.path), top=False):
+                return False
+        elif not (entry.name.endswith(_EXPORT_SUFFIXES) or (top and entry.name in _EXPORT_NAMES)):
+            return False
+    return True
 
 
 def _leftovers(parent: Path, name: str, kind: str) -> list[Path]:
@@ -155,7 +181,9 @@ def replace_folder(out: str | os.PathLike[str]) -> Iterator[Staging]:
         staging = parent / f".{target.name}.tmp-{secrets.token_hex(8)}"
         os.mkdir(staging)  # the usual umask-based mode, unlike mkdtemp's 0700
         try:
-            yield Staging(staging)
+            folder = Staging(staging)
+            yield folder
+            folder.sync_folders()
             _fsync_dir(staging)
             _swap(staging, target)
         except BaseException:
