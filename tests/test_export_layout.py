@@ -190,8 +190,12 @@ def test_unknown_layout_is_a_usage_error(synthetic: Path, tmp_path: Path) -> Non
         export([str(synthetic)], tmp_path / "dist", layout="nested")
 
 
-def test_cli_writes_the_partitioned_layout(tmp_path: Path) -> None:
+def test_cli_writes_the_partitioned_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "dist"
+    assert main(["export", str(ROOT / "data"), "--out", str(out), "--layout", "partitioned"]) == 0
+    assert "(parquet, csv, fact tables partitioned by year)" in capsys.readouterr().out
     assert (
         main(["export", str(ROOT / "data"), "--out", str(out), "--layout", "partitioned", "-q"])
         == 0
@@ -219,3 +223,15 @@ def test_a_part_path_through_a_link_is_not_followed(
     (copy / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
     with pytest.raises(UsageError, match="cannot read"):
         load(copy)
+
+
+def test_a_folder_with_other_files_in_a_sub_folder_is_not_replaced(tmp_path: Path) -> None:
+    """Sub-folders of export files may be replaced (a partitioned export); any other file
+    anywhere in the folder makes it someone's own folder, left alone."""
+    out = tmp_path / "dist"
+    (out / "statements" / f"{KEY}=2024").mkdir(parents=True)
+    (out / "statements" / f"{KEY}=2024" / "00000000.parquet").write_bytes(b"")
+    (out / "statements" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match="not part of an export"):
+        export([str(ROOT / "data")], out, layout="partitioned")
+    assert (out / "statements" / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -99,8 +99,9 @@ def register(subparsers: Subparsers) -> None:
 def summary(result: ExportResult) -> str:
     """A few lines: where the export went and how many rows each table has."""
     width = max((len(name) for name in result.tables), default=0)
+    layout = ", fact tables partitioned by year" if result.layout == "partitioned" else ""
     lines = [
-        f"exported {len(result.tables)} tables ({', '.join(result.formats)}) "
+        f"exported {len(result.tables)} tables ({', '.join(result.formats)}{layout}) "
         f"to {os.fspath(result.out)}"
     ]
     lines += [f"  {name:<{width}}  {rows:>7}" for name, rows in result.tables.items()]
