@@ -124,22 +124,20 @@ def _open_member(dir_fd: int, name: str) -> BinaryIO:
 
 def _dataset_parts(dir_fd: int, name: str) -> list[str]:
     """The Parquet files of a partitioned table's folder `name`: at its root (a table
-    without rows) and one level down in `key=value` folders, in key order (numbers as
-    numbers); [] when `name` is not such a folder."""
+    without rows) and one level down in `key=value` folders; [] when `name` is not such
+    a folder. (Their order does not matter: the rows are sorted once read.)"""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
     except OSError:
         return []
-    parts: list[tuple[tuple[int, str], str]] = []
+    parts: list[str] = []
     try:
         for entry in sorted(os.listdir(fd)):
             if entry.endswith(".parquet"):
-                parts.append(((0, ""), f"{name}/{entry}"))
+                parts.append(f"{name}/{entry}")
                 continue
             if "=" not in entry:
                 continue
-            value = entry.split("=", 1)[1]
-            order = (int(value), "") if value.lstrip("-").isdigit() else (0, value)
             try:
                 sub = os.open(entry, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except OSError:
@@ -148,10 +146,10 @@ def _dataset_parts(dir_fd: int, name: str) -> list[str]:
                 files = sorted(n for n in os.listdir(sub) if n.endswith(".parquet"))
             finally:
                 os.close(sub)
-            parts += [(order, f"{name}/{entry}/{file}") for file in files]
+            parts += [f"{name}/{entry}/{file}" for file in files]
     finally:
         os.close(fd)
-    return [path for _, path in sorted(parts)]
+    return parts
 
 
 @dataclass
