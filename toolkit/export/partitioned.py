@@ -1,8 +1,8 @@
 """The partitioned layout (`--layout partitioned`): large fact tables as hive-partitioned data.
 
 Each fact table and each of its part tables (parties, items, members) is written as a
-dataset folder partitioned by the publication year of the row's source, which polars,
-DuckDB and Spark read as one table:
+dataset folder partitioned by the publication year of the row's source, which polars
+and DuckDB read as one table (tests/test_export_layout.py), as Spark does its own:
 
     statements/published_year=2024/00000000.parquet
     csv/statements/published_year=2024/00000000.csv
