@@ -19,7 +19,8 @@ USAGE = {
     "": "[-h] [--version] COMMAND ...",
     "validate": "[-h] [--format {text,json,github,junit,sarif,markdown}] [--strict] [-q] "
     "[--no-cache] [-o FILE] [--changed-since REF] [PATH ...]",
-    "export": "[-h] [--out DIR] [--format FORMATS] [--formula-safe] [--include-unreviewed] [-q] "
+    "export": "[-h] [--out DIR] [--format FORMATS] [--layout {files,partitioned}] "
+    "[--formula-safe] [--include-unreviewed] [-q] "
     "[--no-cache] [--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
     "codebook": "[-h] [-o FILE]",
     "schema": "[-h] [--actor] ACTION ...",
@@ -44,6 +45,7 @@ EXPORT = {
     "paths": ["data"],
     "out": "dist",
     "formats": ["parquet", "csv"],
+    "layout": "files",
     "formula_safe": False,
     "include_unreviewed": False,
     "quiet": False,
@@ -132,6 +134,7 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
         },
     ),
     (["export", "-q"], {**EXPORT, "quiet": True}),
+    (["export", "--layout", "partitioned"], {**EXPORT, "layout": "partitioned"}),
     (["codebook"], {"out": None}),
     (["codebook", "-o", "c.md"], {"out": "c.md"}),
     (["codebook", "--out", "c.md"], {"out": "c.md"}),

@@ -13,20 +13,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from toolkit.checks import (
-    consistency,
-    grounding,
-    identity,
-    limits,
-    references,
-    safety,
-    texts,
-    vocabularies,
-)
+from toolkit.checks import registry
 from toolkit.checks.base import CheckContext
 from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
-from toolkit.checks.schema import SchemaChecker, check_dates
+from toolkit.checks.schema import SchemaChecker
 from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.builder import FrameBuilder
@@ -44,17 +35,8 @@ from toolkit.result import Report
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
 
-# The cross-record families, in report order. Each module lists its checks in CHECKS.
-FAMILIES = (
-    identity,
-    references,
-    vocabularies,
-    consistency,
-    texts,
-    grounding,
-    safety,
-    limits,
-)
+# The cross-record families, in report order (registered in toolkit.checks.registry).
+FAMILIES = registry.FAMILIES
 
 
 @dataclass(slots=True)
@@ -297,7 +279,7 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     opts.progress.begin("cross-checking")
     ctx = CheckContext(model, frames)
     ctx.cache[LIMITS] = limits
-    for check in (check_dates, *(c for family in FAMILIES for c in family.CHECKS)):
+    for check in registry.checks():
         clock = time.perf_counter()
         for fails in check(ctx):
             problems += budget.render(fails, ctx)

@@ -14,6 +14,12 @@ deleted next, so a listing of it may be incomplete). The files then must agree
 with each other: the same factkit metadata in every Parquet file, the package's
 input hash and tables, each CSV file's SHA-256 as the package records it. A
 snapshot that fails is taken again, a few times, before `InconsistentExportError`.
+
+The partitioned layout (`toolkit.export.partitioned`) gives a table as a folder of
+parts (`statements/published_year=2024/00000000.parquet`, and its CSV parts listed in
+the package); the parts are read through the same folder handle, without following a
+link, checked against the table's row count and put back in primary-key order, so
+both layouts load as the same frames.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ ATTEMPTS = 5  # snapshots tried before giving up
 PAUSE = 0.02  # seconds before the second attempt; one more step before each further one
 # Keys every Parquet file of one export shares (per-table keys: table, rows).
 _SHARED_KEYS = ("schema_version", "toolkit_version", "vocabularies", "input_sha256", "release")
+CSV_ROOT = "csv"  # the partitioned layout's CSV parts (toolkit.export.partitioned)
+ORDER_KEY = f"{META_PREFIX}primary_key"  # in a partitioned table's files: the sort key
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,8 +107,49 @@ def _decode_meta(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _open_member(dir_fd: int, name: str) -> BinaryIO:
-    """Open file `name` of the folder held open as `dir_fd`, for reading."""
-    return os.fdopen(os.open(name, os.O_RDONLY, dir_fd=dir_fd), "rb")
+    """Open file `name` ('/'-separated, inside the folder held open as `dir_fd`) for
+    reading; a sub-folder on the way is never a link, so the file is in the export."""
+    *folders, last = name.split("/")
+    fd, opened = dir_fd, []
+    try:
+        for folder in folders:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            opened.append(fd)
+        flags = os.O_RDONLY | (os.O_NOFOLLOW if folders else 0)
+        return os.fdopen(os.open(last, flags, dir_fd=fd), "rb")
+    finally:
+        for each in opened:
+            os.close(each)
+
+
+def _dataset_parts(dir_fd: int, name: str) -> list[str]:
+    """The Parquet files of a partitioned table's folder `name`: at its root (a table
+    without rows) and one level down in `key=value` folders; [] when `name` is not such
+    a folder. (Their order does not matter: the rows are sorted once read.)"""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        return []
+    parts: list[str] = []
+    try:
+        for entry in sorted(os.listdir(fd)):
+            if entry.endswith(".parquet"):
+                parts.append(f"{name}/{entry}")
+                continue
+            if "=" not in entry:
+                continue
+            try:
+                sub = os.open(entry, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:
+                continue
+            try:
+                files = sorted(n for n in os.listdir(sub) if n.endswith(".parquet"))
+            finally:
+                os.close(sub)
+            parts += [f"{name}/{entry}/{file}" for file in files]
+    finally:
+        os.close(fd)
+    return parts
 
 
 @dataclass
@@ -108,8 +157,9 @@ class _Snapshot:
     """The files of one export, each open, all from the same folder."""
 
     descriptor: dict[str, Any] | None
-    parquet: dict[str, BinaryIO]  # file stem → open file, in the package's order
-    csv: dict[str, BinaryIO]  # resource path → open file
+    # file stem (or a partitioned table's folder) → its open files, in the package's order
+    parquet: dict[str, list[BinaryIO]]
+    csv: dict[str, list[BinaryIO]]  # resource name → its open files (one, or its parts)
 
 
 @contextlib.contextmanager
@@ -141,10 +191,18 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         descriptor = _descriptor(member(DATAPACKAGE), folder) if DATAPACKAGE in names else None
         resources = (descriptor or {}).get("resources", [])
         order = {r.get("name"): i for i, r in enumerate(resources)}
-        stems = sorted(n.removesuffix(".parquet") for n in names if n.endswith(".parquet"))
-        stems.sort(key=lambda stem: (order.get(stem, len(order)), stem))
-        parquet = {stem: member(f"{stem}.parquet") for stem in stems}
-        csv = {} if parquet else {r["path"]: member(_member_name(r, folder)) for r in resources}
+        files = {n.removesuffix(".parquet"): [n] for n in names if n.endswith(".parquet")}
+        for name in sorted(names - {CSV_ROOT}):
+            parts = [] if name.endswith(".parquet") else _dataset_parts(dir_fd, name)
+            if parts:
+                files[name] = parts
+        stems = sorted(files, key=lambda stem: (order.get(stem, len(order)), stem))
+        parquet = {stem: [member(path) for path in files[stem]] for stem in stems}
+        csv = (
+            {}
+            if parquet
+            else {r.get("name"): [member(p) for p in _member_names(r, folder)] for r in resources}
+        )
         opened = os.fstat(dir_fd)
         try:
             current = os.stat(folder)
@@ -155,21 +213,23 @@ def _snapshot(folder: Path) -> Iterator[_Snapshot]:
         yield _Snapshot(descriptor, parquet, csv)
 
 
-def _member_name(resource: Any, folder: Path) -> str:
-    """A resource's file name; an export writes its files side by side, so a path that
-    leaves the folder (`../x`, `/etc/x`, `sub/x`) is refused, never read."""
-    name = resource.get("path") if isinstance(resource, dict) else None
-    if (
-        not isinstance(name, str)
-        or name in ("", ".", "..")
-        or "/" in name
-        or "\\" in name
-        or "\x00" in name
-    ):
-        raise UsageError(
-            f"{folder / DATAPACKAGE}: resource path {name!r} is not a file of the export folder"
-        )
-    return name
+def _member_names(resource: Any, folder: Path) -> list[str]:
+    """A resource's file names (one, or a multipart resource's parts); a path that could
+    leave the folder (`../x`, `/etc/x`, `a/../../x`) is refused, never read."""
+    path = resource.get("path") if isinstance(resource, dict) else None
+    names: list[str] = []
+    for name in path if isinstance(path, list) and path else [path]:
+        if (
+            not isinstance(name, str)
+            or any(part in ("", ".", "..") for part in name.split("/"))
+            or "\\" in name
+            or "\x00" in name
+        ):
+            raise UsageError(
+                f"{folder / DATAPACKAGE}: resource path {name!r} is not a file of the export folder"
+            )
+        names.append(name)
+    return names
 
 
 def _descriptor(handle: BinaryIO, folder: Path) -> dict[str, Any]:
@@ -190,9 +250,13 @@ def _shared_metadata(snap: _Snapshot) -> dict[str, dict[str, str]]:
 
     metas: dict[str, dict[str, str]] = {}
     first: dict[str, str | None] | None = None
-    for stem, handle in snap.parquet.items():
-        meta = metas[stem] = pl.read_parquet_metadata(handle)
-        handle.seek(0)
+    for stem, handles in snap.parquet.items():
+        meta = metas[stem] = pl.read_parquet_metadata(handles[0])
+        handles[0].seek(0)
+        for handle in handles[1:]:  # a partitioned table: every part says the same
+            if pl.read_parquet_metadata(handle) != meta:
+                raise _NotOneExport(f"the parts of {stem} are from different exports")
+            handle.seek(0)
         mine = {key: meta.get(f"{META_PREFIX}{key}") for key in _SHARED_KEYS}
         if first is None:
             first = mine
@@ -215,12 +279,15 @@ def _read_parquet(folder: Path, snap: _Snapshot) -> Dataset:
     metas = _shared_metadata(snap)
     tables: dict[str, pl.DataFrame] = {}
     metadata: dict[str, Any] = {"format": "parquet"}
-    for stem, handle in snap.parquet.items():
+    for stem, handles in snap.parquet.items():
         meta = metas[stem]
-        frame = tables[meta.get(f"{META_PREFIX}table", stem)] = pl.read_parquet(handle)
+        frame = pl.concat([pl.read_parquet(handle) for handle in handles], how="vertical")
+        if ORDER_KEY in meta:  # parts by year: back to the one file's primary-key order
+            frame = frame.sort(json.loads(meta[ORDER_KEY]), maintain_order=True)
+        tables[meta.get(f"{META_PREFIX}table", stem)] = frame
         rows = meta.get(f"{META_PREFIX}rows")
         if rows is not None and rows != str(frame.height):
-            raise _NotOneExport(f"{stem}.parquet holds {frame.height} rows, its metadata {rows}")
+            raise _NotOneExport(f"{stem} holds {frame.height} rows, its metadata {rows}")
         if len(metadata) == 1:
             metadata.update(_decode_meta(meta))
     metadata["rows"] = {name: frame.height for name, frame in tables.items()}
@@ -228,16 +295,25 @@ def _read_parquet(folder: Path, snap: _Snapshot) -> Dataset:
 
 
 def _read_csv(folder: Path, snap: _Snapshot) -> Dataset:
+    import polars as pl
+
     from toolkit.export.csv_writer import read_csv
+    from toolkit.export.partitioned import multipart_digest
 
     descriptor = snap.descriptor or {}
     tables = {}
     for resource in descriptor.get("resources", []):
-        data = snap.csv[resource["path"]].read()
+        parts = [handle.read() for handle in snap.csv[resource.get("name")]]
+        multipart = isinstance(resource.get("path"), list)
+        digest = multipart_digest(parts)[1] if multipart else hashlib.sha256(parts[0]).hexdigest()
         recorded = resource.get("hash")
-        if recorded is not None and recorded != f"sha256:{hashlib.sha256(data).hexdigest()}":
+        if recorded is not None and recorded != f"sha256:{digest}":
             raise _NotOneExport(f"{resource['path']} is not the file {DATAPACKAGE} describes")
-        tables[resource["name"]] = read_csv(io.BytesIO(data), resource["schema"]["fields"])
+        fields = resource["schema"]["fields"]
+        frame = pl.concat([read_csv(io.BytesIO(data), fields) for data in parts], how="vertical")
+        if multipart:  # parts by year: back to the one file's primary-key order
+            frame = frame.sort(resource["schema"]["primaryKey"], maintain_order=True)
+        tables[resource["name"]] = frame
     metadata: dict[str, Any] = {"format": "csv"}
     if "version" in descriptor:
         metadata["schema_version"] = descriptor["version"]

@@ -62,6 +62,14 @@ def register(subparsers: Subparsers) -> None:
         help="comma-separated output formats: parquet, csv (default: parquet,csv)",
     )
     parser.add_argument(
+        "--layout",
+        choices=["files", "partitioned"],
+        default="files",
+        help="files: one file per table (default); partitioned: each fact table and its "
+        "part tables as a hive-partitioned dataset by the source's publication year "
+        "(TABLE/published_year=YYYY/…), for exports too large for one file",
+    )
+    parser.add_argument(
         "--formula-safe",
         action="store_true",
         help="prefix ' to CSV text cells starting with = + - @ TAB or CR (also full-width "
@@ -91,8 +99,9 @@ def register(subparsers: Subparsers) -> None:
 def summary(result: ExportResult) -> str:
     """A few lines: where the export went and how many rows each table has."""
     width = max((len(name) for name in result.tables), default=0)
+    layout = ", fact tables partitioned by year" if result.layout == "partitioned" else ""
     lines = [
-        f"exported {len(result.tables)} tables ({', '.join(result.formats)}) "
+        f"exported {len(result.tables)} tables ({', '.join(result.formats)}{layout}) "
         f"to {os.fspath(result.out)}"
     ]
     lines += [f"  {name:<{width}}  {rows:>7}" for name, rows in result.tables.items()]
@@ -117,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             formats=args.formats,
             formula_safe=args.formula_safe,
             include_unreviewed=args.include_unreviewed,
+            layout=args.layout,
         )
     report = result.report
     if not result.written or report.problems:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,13 +22,16 @@ import polars as pl
 
 from toolkit.checker import Run
 from toolkit.errors import UsageError
-from toolkit.export import atomic, csv_writer, datapackage, parquet, release, typed
+from toolkit.export import atomic, csv_writer, datapackage, parquet, partitioned, release, typed
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report
 
 FORMATS = ("parquet", "csv")
+LAYOUTS = partitioned.LAYOUTS
+# How a table's CSV is cut into files: table name, rows → (file name, rows) per file.
+Split = Callable[[str, pl.DataFrame], list[tuple[str, pl.DataFrame]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class ExportResult:
     tables: dict[str, int] = field(default_factory=dict)  # table → rows, in model order
     files: tuple[str, ...] = ()  # file names inside `out`, in writing order
     input_sha256: str | None = None
+    layout: str = "files"
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)  # table → reason → rows
 
     @property
@@ -58,6 +62,16 @@ def _formats(formats: Sequence[str]) -> tuple[str, ...]:
             f"choose from: {', '.join(FORMATS)}"
         )
     return tuple(f for f in FORMATS if f in chosen)
+
+
+def _layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown export layout {layout!r}; choose from: {', '.join(LAYOUTS)}")
+    return layout
+
+
+def _one_file(name: str, frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    return [(f"{name}.csv", frame)]
 
 
 def _discover(paths: Sequence[str], target: Path) -> list[FileEntry]:
@@ -108,6 +122,9 @@ def _toolkit_version() -> str:
     return str(getattr(toolkit, "__version__", "0+unknown"))
 
 
+Encoded = tuple[str, list[tuple[str, bytes]]]  # table, its CSV files (name, bytes)
+
+
 class _Encoded:
     """CSV files encoded one after the other in a worker thread while the calling thread
     makes the Parquet bytes of the same table (polars works outside the interpreter lock,
@@ -118,10 +135,15 @@ class _Encoded:
     AHEAD = 1
 
     def __init__(
-        self, tables: dict[str, pl.DataFrame], formats: tuple[str, ...], formula_safe: bool
+        self,
+        tables: dict[str, pl.DataFrame],
+        formats: tuple[str, ...],
+        formula_safe: bool,
+        split: Split = _one_file,
     ) -> None:
         self.tables = tables
-        self._queue: queue.Queue[tuple[str, bytes] | BaseException] = queue.Queue(self.AHEAD)
+        self.split = split
+        self._queue: queue.Queue[Encoded | BaseException] = queue.Queue(self.AHEAD)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if "csv" in formats:
@@ -130,7 +152,7 @@ class _Encoded:
             )
             self._thread.start()
 
-    def _put(self, item: tuple[str, bytes] | BaseException) -> bool:
+    def _put(self, item: Encoded | BaseException) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -144,22 +166,25 @@ class _Encoded:
             if self._stop.is_set():
                 return
             try:
-                data = csv_writer.to_bytes(frame, formula_safe=formula_safe)
+                parts = [
+                    (path, csv_writer.to_bytes(rows, formula_safe=formula_safe))
+                    for path, rows in self.split(name, frame)
+                ]
             except BaseException as exc:  # handed to the caller, which raises it
                 self._put(exc)
                 return
-            if not self._put((name, data)):
+            if not self._put((name, parts)):
                 return
 
-    def next_csv(self, name: str) -> bytes:
-        """The CSV bytes of table `name`, the next in table order."""
+    def next_csv(self, name: str) -> list[tuple[str, bytes]]:
+        """The CSV files of table `name` (name, bytes), the next in table order."""
         item = self._queue.get()
         if isinstance(item, BaseException):
             raise item
-        got, data = item
+        got, parts = item
         if got != name:
             raise RuntimeError(f"CSV of {got} arrived for {name}")  # a bug, not bad data
-        return data
+        return parts
 
     def close(self) -> None:
         self._stop.set()
@@ -177,21 +202,35 @@ def _write_tables(
     input_hash: str,
     *,
     formula_safe: bool,
+    years: dict[str, pl.Series],
 ) -> tuple[str, ...]:
-    """Each table's Parquet file, then its CSV file as soon as it is encoded; then the Data
-    Package descriptor. Returns the files written: Parquet, CSV, descriptor."""
+    """Each table's Parquet file (or, for a table in `years`, its partitioned dataset), then
+    its CSV file(s) as soon as they are encoded; then the Data Package descriptor. Returns
+    the files written: Parquet, CSV, descriptor."""
     parquet_files: list[str] = []
     csv_files: list[datapackage.CsvFile] = []
+    csv_paths: list[str] = []
     for name, frame in tables.items():
-        if "parquet" in chosen:
+        if "parquet" in chosen and name in years:
+            key = model.tables[name].primary_key
+            meta = partitioned.metadata(common, name, frame, key)
+            parquet_files += partitioned.write_parquet(staging, name, frame, years[name], meta)
+        elif "parquet" in chosen:
             staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
             parquet_files.append(f"{name}.parquet")
         if "csv" in chosen:
-            data = encoded.next_csv(name)
-            staging.write_bytes(f"{name}.csv", data)
-            digest = hashlib.sha256(data).hexdigest()
-            csv_files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
-            del data  # before the next table's bytes are made
+            parts = encoded.next_csv(name)
+            for path, data in parts:
+                staging.write_bytes(path, data)
+            csv_paths += [path for path, _ in parts]
+            if name in years:
+                size, digest = partitioned.multipart_digest([data for _, data in parts])
+                paths: str | list[str] = [path for path, _ in parts]
+            else:
+                ((paths, data),) = parts
+                size, digest = len(data), hashlib.sha256(data).hexdigest()
+            csv_files.append(datapackage.CsvFile(name, paths, size, digest))
+            del parts, data  # before the next table's bytes are made
     if "csv" not in chosen:
         return tuple(parquet_files)
     package = datapackage.descriptor(
@@ -202,7 +241,7 @@ def _write_tables(
         input_sha256=input_hash,
     )
     staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
-    return (*parquet_files, *(f.path for f in csv_files), datapackage.FILE_NAME)
+    return (*parquet_files, *csv_paths, datapackage.FILE_NAME)
 
 
 def export(
@@ -212,6 +251,7 @@ def export(
     formats: Sequence[str] = FORMATS,
     formula_safe: bool = False,
     include_unreviewed: bool = False,
+    layout: str = "files",
 ) -> ExportResult:
     """Validate `paths`; if the data has no errors, write every table to folder `out`.
 
@@ -220,10 +260,13 @@ def export(
     export folder or lies inside a data folder) and ExportError when writing
     fails; `out` is then unchanged. Rejected facts are never exported; unreviewed
     machine extractions only with `include_unreviewed` (see `toolkit.export.release`).
+    `layout` "partitioned" writes each fact table and its part tables as a dataset
+    partitioned by publication year (see `toolkit.export.partitioned`).
     """
     from toolkit import checker  # looked up at call time, so tests can replace checker.run
 
     chosen = _formats(formats)
+    layout = _layout(layout)
     str_paths = [os.fspath(p) for p in paths]
     target = Path(out)
     entries = _discover(str_paths, target)
@@ -240,7 +283,20 @@ def export(
     common[f"{parquet.PREFIX}release"] = chosen_facts.policy
     report, left_out = run.report, chosen_facts.left_out
     del run, chosen_facts  # let the check tables go: only the typed ones are written
-    encoded = _Encoded(tables, chosen, formula_safe)
+    years: dict[str, pl.Series] = {}
+    if layout == "partitioned":
+        of_source = partitioned.source_years(tables["sources"])
+        years = {
+            name: partitioned.year_column(tables[name], of_source)
+            for name in partitioned.partitioned_tables(model)
+        }
+
+    def split(name: str, frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+        if name in years:
+            return partitioned.csv_parts(name, frame, years[name])
+        return _one_file(name, frame)
+
+    encoded = _Encoded(tables, chosen, formula_safe, split)
     try:
         with atomic.replace_folder(target) as staging:
             written = _write_tables(
@@ -252,6 +308,7 @@ def export(
                 common,
                 input_hash,
                 formula_safe=formula_safe,
+                years=years,
             )
     finally:
         encoded.close()
@@ -265,7 +322,8 @@ def export(
         files=written,
         input_sha256=input_hash,
         left_out=left_out,
+        layout=layout,
     )
 
 
-__all__ = ["FORMATS", "ExportResult", "export"]
+__all__ = ["FORMATS", "LAYOUTS", "ExportResult", "export"]

@@ -41,10 +41,15 @@ class Staging:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.files: list[str] = []
+        self.folders: set[str] = set()  # sub-folders (a partitioned table's), synced at the end
 
     def write(self, name: str, fill: Callable[[BinaryIO], None]) -> Path:
-        """Create file `name`, let `fill` write it, then flush and fsync it."""
+        """Create file `name` (a path inside the folder, '/'-separated), let `fill` write
+        it, then flush and fsync it."""
         target = self.path / name
+        if "/" in name:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders_of(name)
         with open(target, "xb") as handle:
             try:
                 fill(handle)
@@ -65,6 +70,21 @@ class Staging:
             handle.write(data)
 
         return self.write(name, fill)
+
+    def adopt(self, names: list[str]) -> None:
+        """Count files another writer made (and synced) in the folder, e.g. polars' sink."""
+        for name in names:
+            self._folders_of(name)
+        self.files += names
+
+    def _folders_of(self, name: str) -> None:
+        parts = name.split("/")[:-1]
+        self.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+    def sync_folders(self) -> None:
+        """fsync every sub-folder, deepest first, so their entries are durable."""
+        for folder in sorted(self.folders, key=lambda f: (-f.count("/"), f)):
+            _fsync_dir(self.path / folder)
 
 
 _ERRNO = re.compile(r"\[Errno (\d+)\]|\(os error (\d+)\)")
@@ -175,6 +195,7 @@ def replace_folder(out: str | os.PathLike[str]) -> Iterator[Staging]:
             written = Staging(staging)
             yield written
             written.write_bytes(MARKER, marker_bytes(written.files))
+            written.sync_folders()
             _fsync_dir(staging)
             _swap(staging, target)
         except BaseException:

@@ -49,13 +49,20 @@ FORMULA_NOTE = (
 )
 
 
+PARTS_NOTE = (
+    "The table's CSV is cut into parts by the publication year of each row's source, one "
+    "file per year (published_year=YYYY in its path; the year is not a column); each part "
+    "has the header row, and the parts together are the table."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CsvFile:
     """What the descriptor records about one written CSV file."""
 
     table: str
-    path: str
-    size: int
+    path: str | list[str]  # a list: a multipart resource, its parts in order
+    size: int  # of the table's CSV as read (for a multipart one: see partitioned.py)
     sha256: str
 
 
@@ -99,6 +106,8 @@ def resource(table: Table, model: Model, file: CsvFile, *, formula_safe: bool) -
     description = f"{table.description} One row per {table.row}."
     if formula_safe:
         description += " " + FORMULA_NOTE
+    if isinstance(file.path, list):
+        description += " " + PARTS_NOTE
     return {
         "name": table.name,
         "type": "table",

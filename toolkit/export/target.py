@@ -93,23 +93,43 @@ def _legacy_files(folder: Path, names: list[str]) -> set[str]:
     return ours
 
 
+def _walk(folder: Path, prefix: str = "") -> tuple[list[str], list[str]]:
+    """Regular files below `folder` as '/'-joined relative paths, and every other entry
+    (a link, a FIFO, …); links are never followed."""
+    files: list[str] = []
+    other: list[str] = []
+    for entry in os.scandir(folder):
+        name = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            sub_files, sub_other = _walk(Path(entry.path), name + "/")
+            files += sub_files
+            other += sub_other
+            if not sub_files and not sub_other:
+                other.append(name + "/")
+        elif entry.is_file(follow_symlinks=False):
+            files.append(name)
+        else:
+            other.append(name)
+    return files, other
+
+
 def check_target(target: Path) -> None:
-    """Raise NotAnExportError unless `target` is missing, empty or a factkit export."""
+    """Raise NotAnExportError unless `target` is missing, empty or a factkit export.
+
+    The marker may list files in sub-folders (the partitioned layout); an export from
+    before the marker had none, so there only top-level files qualify."""
     try:
-        entries = list(os.scandir(target))
+        files, other = _walk(target)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise NotAnExportError(f"{target}: cannot read it: {exc.strerror or exc}") from exc
-    if not entries:
+    if not files and not other:
         return
-    regular = [e.name for e in entries if e.is_file(follow_symlinks=False)]
     listed = _listed_by_marker(target)
     if listed is None:
-        listed = _legacy_files(target, regular)
-    foreign = sorted(
-        e.name for e in entries if e.name not in listed or not e.is_file(follow_symlinks=False)
-    )
+        listed = _legacy_files(target, [f for f in files if "/" not in f])
+    foreign = sorted({f.split("/")[0] for f in files if f not in listed} | set(other))
     if not foreign:
         return
     shown = ", ".join(repr(n) for n in foreign[:_SHOWN])
