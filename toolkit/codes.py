@@ -110,6 +110,8 @@ _ALL = [
        "{reason}"),
     _c("S108", "invalid-date", "schema", "error", "Invalid date",
        "'{value}' is not a date on the calendar"),
+    _c("S109", "old-format", "schema", "error", "Old bundle format",
+       "this bundle is format {found}; factkit reads format {current}"),
     # identity: ids unique in their scope
     _c("I201", "duplicate-fact-id", "identity", "error", "Duplicate fact id",
        "fact id '{id}' is used {count} times in this bundle"),
@@ -152,7 +154,7 @@ _ALL = [
     _c("C506", "size-below-members", "consistency", "warning", "Size below members",
        "size {size} is smaller than the {members} members listed"),
     _c("C507", "unattributed-statement", "consistency", "error", "Statement without speaker",
-       "a statement needs a 'speaker' or a 'speaker_role'"),
+       "a statement needs 'speakers', a 'speaker_role' or a 'speaker_group'"),
     # grounding: facts tied to the words they came from
     _c("G601", "evidence-not-in-text", "grounding", "error", "Evidence not in text",
        "evidence does not occur in the source text"),

@@ -171,38 +171,56 @@ def check_machine_facts(ctx: CheckContext) -> list[Failures]:
 
 
 def check_attribution(ctx: CheckContext) -> list[Failures]:
-    """`asserted_by` names a statement of the fact's own source, whose speaker is known."""
+    """Each `asserted_by` item names a statement of the fact's own source, whose speaker
+    (an actor or a group) is known."""
     out: list[Failures] = []
-    anonymous = ctx.table("statements").filter(pl.col("speaker").is_null())["id"].drop_nulls()
+    statements = ctx.table("statements")
+    anonymous = statements.filter(
+        (pl.col("speakers").list.len().fill_null(0) == 0) & pl.col("speaker_group").is_null()
+    )["id"].drop_nulls()
     for table in ctx.model.fact_tables:
         frame = ctx.table(table.name)
         if "asserted_by" not in frame.columns:
             continue
-        elsewhere = frame.filter(
-            pl.col("asserted_by").is_not_null()
-            & pl.col("source_id").is_not_null()
-            & ~pl.col("asserted_by").str.starts_with(pl.col("source_id") + "/")
+        items = (
+            frame.filter(pl.col("asserted_by").list.len() > 0)
+            .select(
+                DOC,
+                PTR,
+                "source_id",
+                pl.col("asserted_by").alias("ref"),
+                pl.int_ranges(pl.col("asserted_by").list.len()).alias("_i"),
+            )
+            .explode("ref", "_i")
+            .filter(pl.col("ref").is_not_null())
+        )
+        pointer = (pl.col(PTR) + "/asserted_by/" + pl.col("_i").cast(pl.String)).alias("pointer")
+        elsewhere = items.filter(
+            pl.col("source_id").is_not_null()
+            & ~pl.col("ref").str.starts_with(pl.col("source_id") + "/")
         )
         out += failures(
             "G605",
             elsewhere.select(
                 pl.col(DOC).alias("_doc"),
-                (pl.col(PTR) + "/asserted_by").alias("pointer"),
-                pl.col("asserted_by").alias("ref"),
+                pointer,
+                "ref",
                 hint=pl.lit(
                     "a fact is asserted by a statement of its own source; "
                     "link facts across sources with same_as"
                 ),
             ),
         )
-        unattributed = frame.filter(pl.col("asserted_by").is_in(anonymous.implode()))
+        unattributed = items.filter(pl.col("ref").is_in(anonymous.implode()))
         out += failures(
             "G608",
             unattributed.select(
                 pl.col(DOC).alias("_doc"),
-                (pl.col(PTR) + "/asserted_by").alias("pointer"),
-                pl.col("asserted_by").alias("ref"),
-                hint=pl.lit("give the statement a speaker, or leave asserted_by out"),
+                pointer,
+                "ref",
+                hint=pl.lit(
+                    "give the statement speakers or a speaker_group, or leave it out of asserted_by"
+                ),
             ),
         )
     return out
@@ -255,7 +273,7 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
     out = _duplicates(
         ctx,
         statements,
-        [pl.col("speaker"), normalize_expr(pl.col("text"))],
+        [pl.col("speakers").list.sort().list.join(","), normalize_expr(pl.col("text"))],
         "quote by the same speaker",
     )
     items = (

@@ -64,6 +64,22 @@ def _expected_types(types: Sequence[str]) -> str:
     return " or ".join(names.get(t, t) for t in types)
 
 
+FORMAT = 2  # the bundle format this version reads (the schema's `format` const)
+
+
+def old_format(doc: Document) -> Problem:
+    """S109: a bundle without the format marker is format 1; nothing else in it is checked,
+    since every later problem would be an artefact of the old layout."""
+    return make_problem(
+        doc,
+        "S109",
+        "",
+        found=1,
+        current=FORMAT,
+        hint=f"run 'factkit upgrade {doc.file}'",
+    )
+
+
 class SchemaChecker:
     """Compiled validators for bundles and actors; build once per run."""
 
@@ -77,6 +93,8 @@ class SchemaChecker:
         """The record's problems; with `limit`, at most that many (errors are produced
         lazily, so a record of a million unknown keys costs no more than `limit`)."""
         validator = self.validators[doc.role]
+        if doc.role == "bundle" and type(doc.value) is dict and "format" not in doc.value:
+            return [old_format(doc)]
         if validator.is_valid(doc.value):
             return []
         found: list[Problem] = []

@@ -59,7 +59,10 @@ def release(model: Model, frames: Frames, *, include_unreviewed: bool = False) -
             frame = frame.with_columns(
                 pl.when(
                     pl.col("_reason").is_null()
-                    & pl.col("asserted_by").is_in(gone_statements.implode())
+                    & pl.col("asserted_by")
+                    .list.eval(pl.element().is_in(gone_statements.implode()))
+                    .list.any()
+                    .fill_null(False)
                 )
                 .then(pl.lit(ORPHANED))
                 .otherwise(pl.col("_reason"))

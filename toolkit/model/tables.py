@@ -42,7 +42,7 @@ class Column:
     required: bool = False
     values: tuple[str, ...] = ()  # allowed values of an enum column
     vocabulary: str | None = None
-    ref: str | None = None  # actor | statement | agreement | country | language
+    ref: str | None = None  # actor | statement | agreement | fact | country | language | …
     example: Any = None
     computed: bool = False  # filled after the checks (e.g. grounding offsets), not read from input
 

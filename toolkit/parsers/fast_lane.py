@@ -36,7 +36,15 @@ from toolkit.parsers.locate import nesting_depth
 
 # (fact key, part key or None, paths of integer fields): where a 5.0 could hide
 IntegerPlan = list[tuple[str, str | None, tuple[tuple[str, ...], ...]]]
-FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+FACT_KEYS = (
+    "statements",
+    "agreements",
+    "supplies",
+    "deployments",
+    "alignments",
+    "events",
+    "responses",
+)
 LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
 BLOCK_LINES = 4096  # lines per block at most, however short: a block is held in memory
 
