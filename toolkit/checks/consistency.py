@@ -9,6 +9,7 @@ from toolkit.frames.base import DOC, PTR
 from toolkit.model.dates import first_day, last_day
 from toolkit.model.tables import Column, Table
 
+
 def check_supplier_recipient(ctx: CheckContext) -> list[Failures]:
     bad = ctx.table("supplies").filter(pl.col("supplier") == pl.col("recipient"))
     return failures(

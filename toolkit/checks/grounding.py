@@ -22,20 +22,27 @@ MACHINE = ("model", "assisted")
 
 
 def _spans(ctx: CheckContext) -> pl.DataFrame:
-    """Every evidence span and every quote's words, with where they sit."""
+    """Every span the schema marks `x-grounded` (evidence, a provision's wording, …) and
+    every quote's words, with where they sit. Evidence is G601 (and gives the offsets
+    the export keeps); any other grounded field is G609."""
     parts = []
-    for table in ctx.model.fact_tables:
-        frame = ctx.table(table.name).filter(pl.col("evidence").is_not_null())
-        parts.append(
-            frame.select(
-                pl.lit(table.name).alias("table"),
-                pl.col(DOC),
-                pl.col(PTR),
-                (pl.col(PTR) + "/evidence").alias("pointer"),
-                pl.lit("G601").alias("code"),
-                pl.col("evidence").alias("span"),
+    for table in ctx.model.record_tables:
+        if table.kind not in ("fact", "part"):
+            continue
+        for col in table.columns:
+            if not col.grounded:
+                continue
+            frame = ctx.table(table.name).filter(pl.col(col.name).is_not_null())
+            parts.append(
+                frame.select(
+                    pl.lit(table.name).alias("table"),
+                    pl.col(DOC),
+                    pl.col(PTR),
+                    (pl.col(PTR) + "/" + "/".join(col.path)).alias("pointer"),
+                    pl.lit("G601" if col.name == "evidence" else "G609").alias("code"),
+                    pl.col(col.name).alias("span"),
+                )
             )
-        )
     quotes = ctx.table("statements").filter(
         pl.col("mode").is_in(["direct_quote", "partial_quote"]) & pl.col("text").is_not_null()
     )
@@ -113,7 +120,7 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     ]
     misses = misses.with_columns(pl.Series("hint", hints, pl.String))
     out: list[Failures] = []
-    for code in ("G601", "G602"):
+    for code in ("G601", "G602", "G609"):
         out += failures(
             code,
             misses.filter(pl.col("code") == code).select(
