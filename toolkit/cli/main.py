@@ -25,6 +25,7 @@ from toolkit.cli import (
     schema_cmd,
     silence_stdout,
     synth_cmd,
+    upgrade_cmd,
     validate_cmd,
     version,
 )
@@ -55,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     schema_cmd,
     new_cmd,
     synth_cmd,
+    upgrade_cmd,
 )
 
 
