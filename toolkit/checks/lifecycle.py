@@ -105,7 +105,7 @@ def check_step_order(ctx: CheckContext) -> list[Failures]:
             bad.select(
                 pl.col(DOC).alias("_doc"),
                 (pl.col(PTR) + "/date").alias("pointer"),
-                pl.col("action"),
+                pl.col("action").str.replace_all("_", " "),
                 pl.col("date").alias("value"),
                 pl.col("_ref_action").str.replace_all("_", " ").alias("earlier"),
                 pl.col("_ref_date").alias("earlier_date"),
