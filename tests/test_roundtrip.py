@@ -91,10 +91,18 @@ def released(dataset: dict[str, Any]) -> dict[str, Any]:
             if key in bundle:
                 bundle[key] = kept
     for bundle in out["bundles"]:
+        sid = bundle["source"]["id"]
         for key in FACT_KEYS:
             for fact in bundle.get(key, ()):
                 if fact.get("same_as") in dropped:
                     del fact["same_as"]
+                if "relations" in fact:  # a relation to a dropped agreement goes too
+                    fact["relations"] = [
+                        r
+                        for r in fact["relations"]
+                        if (r["agreement"] if "/" in r["agreement"] else f"{sid}/{r['agreement']}")
+                        not in dropped
+                    ]
     return out
 
 
