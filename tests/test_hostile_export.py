@@ -132,7 +132,9 @@ def _risky_dataset(i: int = 0, values: list[str] = RISKY) -> dict[str, Any]:
                         "title": r[11],
                         "kind": "treaty",
                         "status": "signed",
-                        "actions": [{"action": "signature", "place": {"name": r[12], "country": "UKR"}}],
+                        "actions": [
+                            {"action": "signature", "place": {"name": r[12], "country": "UKR"}}
+                        ],
                         "parties": [{"actor": "USA", "role": "party"}],
                     }
                 ],
