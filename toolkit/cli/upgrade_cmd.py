@@ -33,7 +33,7 @@ def register(subparsers: Subparsers) -> None:
             "nothing left to upgrade", "with --check: a file would change; or a file was skipped"
         ),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="bundle files or data folders")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to upgrade")
     parser.add_argument(
         "--check", action="store_true", help="list the files that would change; write nothing"
     )
