@@ -228,7 +228,7 @@ def _set_aside_old_format(
     reports S109 once (a JSONL file of old bundles is one fix, not one per line)."""
     for i, errors in enumerate(checked):
         if errors and errors[0].code == "S109":
-            documents[i].value = None
+            documents[i].value = {}  # no rows (None would be decoded again from its line)
             if reported:
                 checked[i] = []
             reported = True
