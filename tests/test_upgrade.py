@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from toolkit.checker import validate
 from toolkit.cli.main import main
@@ -224,3 +225,21 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "would upgrade" in done.stdout
+
+
+def test_a_format_1_jsonl_file_is_one_problem(tmp_path: Path) -> None:
+    """Every line of an old JSONL file is format 1: S109 once, at its first line, and
+    nothing else (no check runs on the old layout)."""
+    data = tmp_path / "data"
+    shutil.copytree(V1 / "minimal", data)
+    source = next((data / "sources").glob("*.yaml"))
+    bundle = yaml.safe_load(source.read_text(encoding="utf-8"))
+    source.unlink()
+    lines = []
+    for i in range(3):
+        bundle["source"]["id"] = f"src-{i}"
+        bundle["source"].pop("text", None)
+        lines.append(json.dumps(bundle))
+    (data / "sources" / "old.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate([str(data)])
+    assert [(p.code, p.line) for p in report.problems] == [("S109", 1)]
