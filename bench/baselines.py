@@ -21,10 +21,17 @@ from typing import Any
 
 import polars as pl
 
-FACTS = ("statements", "agreements", "supplies", "alignments", "events")
-PARTS = {"agreements": "parties", "supplies": "items", "alignments": "members"}
+FACTS = ("statements", "agreements", "supplies", "deployments", "alignments", "events", "responses")
+PARTS = {
+    "agreements": ("parties", "actions", "provisions", "relations"),
+    "supplies": ("items",),
+    "alignments": ("members",),
+}
 PART_TABLES = {
     "parties": "agreement_parties",
+    "actions": "agreement_steps",
+    "provisions": "agreement_obligations",
+    "relations": "agreement_relations",
     "items": "supply_items",
     "members": "alignment_members",
 }
@@ -105,8 +112,7 @@ def floor(path: Path, out: Path) -> int:
             .with_columns(pl.concat_str("source_id", pl.lit("/"), "id").alias("id"))
         )
         facts += rows.height
-        part = PARTS.get(key)
-        if part:
+        for part in PARTS.get(key, ()):
             tables[PART_TABLES[part]] = (
                 rows.select(pl.col("id").alias("parent_id"), "source_id", part)
                 .with_columns(pl.int_ranges(1, pl.col(part).list.len() + 1).alias("position"))

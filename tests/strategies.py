@@ -32,7 +32,17 @@ from toolkit.synth.yaml_writer import dump_yaml
 
 ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
 LANGUAGES = ("en", "ru", "uk", "ko", "de", "fr", "zh", "ar")
-FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+FACT_KEYS = (
+    "statements",
+    "agreements",
+    "supplies",
+    "deployments",
+    "alignments",
+    "events",
+    "responses",
+)
+# Words for a relative date that name no weekday (C514 checks those against the date).
+DATE_WORDS = ("yesterday", "last week", "this morning", "earlier this month", "on Monday")
 MACHINE = ("model", "assisted")
 
 TRICKY = (
@@ -153,18 +163,38 @@ def _place(draw: Any) -> dict[str, Any] | None:
     return place if draw(st.booleans()) else None
 
 
+def _dated(draw: Any, record: dict[str, Any], field: str, last: dt.date) -> None:
+    """A date not after `last`, sometimes with its basis and words (relative needs words)."""
+    date = _maybe(draw, dates(last))
+    if date is None:
+        return
+    record[field] = date
+    basis = _maybe(draw, st.sampled_from(("stated", "dateline", "relative")))
+    _put(record, f"{field}_basis", basis)
+    if basis == "relative" or draw(st.booleans()):
+        words = draw(st.sampled_from(DATE_WORDS))
+        if words == "on Monday" and (len(date) < 10 or dt.date.fromisoformat(date).weekday()):
+            words = "last week"  # a weekday must be the date's own (C514)
+        record[f"{field}_words"] = words
+
+
 def _statement(
     draw: Any, local: str, refs: list[str], published: dt.date, machine: bool
 ) -> dict[str, Any]:
     mode = draw(st.sampled_from(("direct_quote", "partial_quote", "paraphrase")))
     st_: dict[str, Any] = {"id": local, "mode": mode}
-    _put(st_, "speaker", _maybe(draw, st.sampled_from(refs)))
-    if "speaker" not in st_ or draw(st.booleans()):
+    _put(
+        st_,
+        "speakers",
+        _maybe(draw, st.lists(st.sampled_from(refs), min_size=1, max_size=3, unique=True)),
+    )
+    _put(st_, "speaker_group", _maybe(draw, texts()))
+    if not ({"speakers", "speaker_group"} & set(st_)) or draw(st.booleans()):
         st_["speaker_role"] = draw(texts())
     _put(st_, "on_behalf_of", _maybe(draw, st.sampled_from(refs)))
     if mode != "paraphrase" or draw(st.booleans()):
         st_["text"] = draw(texts())
-    _put(st_, "said_on", _maybe(draw, dates(published)))
+    _dated(draw, st_, "said_on", published)
     _put(st_, "about", _maybe(draw, st.lists(st.sampled_from(refs), max_size=4, unique=True)))
     topics = st.lists(st.sampled_from(_codes("statement_topics")), max_size=3, unique=True)
     _put(st_, "topics", _maybe(draw, topics))
@@ -184,22 +214,73 @@ def _parties(draw: Any, refs: list[str]) -> list[dict[str, Any]]:
     return shuffled
 
 
+# Statuses and the actions that would contradict them (toolkit.checks.lifecycle, C513).
+_CONTRADICTED = {
+    "announced": {"signature", "entry_into_force"},
+    "signed": {"ratification", "acceptance", "approval", "accession", "entry_into_force"},
+    "ratified": {"entry_into_force"},
+    "in_force": {"termination"},
+}
+
+
+def _actions(draw: Any, refs: list[str], status: str | None, last: dt.date) -> list[Any]:
+    """Steps all on one date (or undated), so none is out of order, and none the status
+    contradicts."""
+    allowed = [
+        c for c in _codes("agreement_actions") if c not in _CONTRADICTED.get(status or "", ())
+    ]
+    date = _maybe(draw, dates(last))
+    out = []
+    for action in draw(st.lists(st.sampled_from(allowed), max_size=3)):
+        entry: dict[str, Any] = {"action": action}
+        _put(entry, "party", _maybe(draw, st.sampled_from(refs)))
+        _put(entry, "actor", _maybe(draw, st.sampled_from(refs)))
+        if date is not None and draw(st.booleans()):
+            entry["date"] = date
+            _put(entry, "date_basis", _maybe(draw, st.sampled_from(("stated", "dateline"))))
+            _put(entry, "date_words", _maybe(draw, st.sampled_from(DATE_WORDS[:4])))
+        _put(entry, "place", _place(draw))
+        _put(entry, "evidence", _maybe(draw, texts()))
+        _put(entry, "note", _maybe(draw, texts()))
+        out.append(entry)
+    return out
+
+
 def _agreement(
-    draw: Any, local: str, refs: list[str], published: dt.date, machine: bool
+    draw: Any,
+    local: str,
+    refs: list[str],
+    statements: list[str],
+    published: dt.date,
+    machine: bool,
 ) -> dict[str, Any]:
-    ag: dict[str, Any] = {
-        "id": local,
-        "status": draw(st.sampled_from(_codes("agreement_statuses"))),
-        "parties": _parties(draw, refs),
-    }
+    ag: dict[str, Any] = {"id": local, "parties": _parties(draw, refs)}
+    status = _maybe(draw, st.sampled_from(_codes("agreement_statuses")))
+    _put(ag, "status", status)
     _put(ag, "title", _maybe(draw, texts()))
     _put(ag, "kind", _maybe(draw, st.sampled_from(_codes("agreement_kinds"))))
-    _put(ag, "signed_on", _maybe(draw, dates(published)))
-    _put(ag, "in_force_on", _maybe(draw, dates(published)))
-    _put(ag, "place", _place(draw))
-    provisions = st.lists(st.sampled_from(_codes("agreement_provisions")), max_size=3, unique=True)
-    _put(ag, "provisions", _maybe(draw, provisions))
+    _put(ag, "articles", _maybe(draw, st.integers(1, 500)))
+    actions = _actions(draw, refs, status, published)
+    if actions or draw(st.booleans()):
+        ag["actions"] = actions
+    codes = st.lists(st.sampled_from(_codes("agreement_provisions")), max_size=3, unique=True)
+    provisions = _maybe(draw, codes)
+    if provisions is not None:
+        ag["provisions"] = []
+        for code in provisions:
+            entry: dict[str, Any] = {"code": code}
+            _put(entry, "article", _maybe(draw, st.sampled_from(("4", "51", "1-3", "IV"))))
+            _put(entry, "wording", _maybe(draw, texts()))
+            ag["provisions"].append(entry)
+    _asserted(draw, ag, statements)
     return _common(draw, ag, machine)
+
+
+def _asserted(draw: Any, fact: dict[str, Any], statements: list[str]) -> None:
+    if statements:
+        found = st.lists(st.sampled_from(statements), min_size=1, max_size=2, unique=True)
+        _put(fact, "asserted_by", _maybe(draw, found))
+    _put(fact, "sourcing", _maybe(draw, st.sampled_from(("alleged", "disputed"))))
 
 
 def _item(draw: Any, category: str) -> dict[str, Any]:
@@ -229,8 +310,7 @@ def _supply(
         "polarity": draw(st.sampled_from(("affirmed", "denied"))),
         "status": draw(st.sampled_from(("reported", "planned", "ordered", "delivered"))),
     }
-    if statements:
-        _put(sp, "asserted_by", _maybe(draw, st.sampled_from(statements)))
+    _asserted(draw, sp, statements)
     return _common(draw, sp, machine)
 
 
@@ -248,18 +328,86 @@ def _alignment(
         approximate = draw(st.booleans())
         low = 0 if approximate else len(members or ())  # a firm size counts every member
         al["size"] = {"value": draw(st.integers(low, 10**6)), "approximate": approximate}
-    if statements:
-        _put(al, "asserted_by", _maybe(draw, st.sampled_from(statements)))
+    _asserted(draw, al, statements)
     return _common(draw, al, machine)
 
 
-def _event(draw: Any, local: str, refs: list[str], machine: bool) -> dict[str, Any]:
+def _event(
+    draw: Any,
+    local: str,
+    refs: list[str],
+    statements: list[str],
+    facts: list[str],
+    published: dt.date,
+    machine: bool,
+) -> dict[str, Any]:
     ev: dict[str, Any] = {"id": local, "kind": draw(st.sampled_from(_codes("event_kinds")))}
     _put(ev, "title", _maybe(draw, texts()))
-    _put(ev, "date", _maybe(draw, dates()))
+    _dated(draw, ev, "date", published)
     _put(ev, "place", _place(draw))
     _put(ev, "participants", _maybe(draw, st.lists(st.sampled_from(refs), max_size=4, unique=True)))
+    if facts:
+        _put(ev, "about", _maybe(draw, st.lists(st.sampled_from(facts), max_size=2, unique=True)))
+    _asserted(draw, ev, statements)
     return _common(draw, ev, machine)
+
+
+def _deployment(
+    draw: Any, local: str, refs: list[str], statements: list[str], published: dt.date, machine: bool
+) -> dict[str, Any]:
+    dp: dict[str, Any] = {
+        "id": local,
+        "sender": draw(st.sampled_from(refs)),
+        "host": draw(st.sampled_from(refs)),
+        "personnel": draw(st.sampled_from(_codes("personnel_kinds"))),
+        "polarity": draw(st.sampled_from(("affirmed", "denied"))),
+    }
+    if draw(st.booleans()):
+        size: dict[str, Any] = {"value": draw(st.integers(0, 10**6))}
+        _put(size, "approximate", _maybe(draw, st.booleans()))
+        dp["size"] = size
+    _put(dp, "purpose", _maybe(draw, texts()))
+    _put(
+        dp,
+        "status",
+        _maybe(draw, st.sampled_from(("reported", "planned", "deployed", "withdrawn"))),
+    )
+    _dated(draw, dp, "date", published)
+    _put(dp, "place", _place(draw))
+    _asserted(draw, dp, statements)
+    return _common(draw, dp, machine)
+
+
+def _response(
+    draw: Any,
+    local: str,
+    refs: list[str],
+    statements: list[str],
+    facts: list[str],
+    published: dt.date,
+    machine: bool,
+) -> dict[str, Any]:
+    rs: dict[str, Any] = {"id": local, "to": draw(st.sampled_from(facts))}
+    _put(
+        rs, "by", _maybe(draw, st.lists(st.sampled_from(refs), min_size=1, max_size=2, unique=True))
+    )
+    if "by" not in rs or draw(st.booleans()):
+        rs["by_group"] = draw(texts())
+    rs["response"] = draw(
+        st.sampled_from(
+            (
+                "confirmed",
+                "denied",
+                "neither_confirmed_nor_denied",
+                "declined_to_comment",
+                "disputed",
+            )
+        )
+    )
+    if statements:
+        _put(rs, "statement", _maybe(draw, st.sampled_from(statements)))
+    _dated(draw, rs, "date", published)
+    return _common(draw, rs, machine)
 
 
 @st.composite
@@ -288,7 +436,7 @@ def bundles(draw: Any, source_id: str, refs: list[str], max_facts: int = 3) -> d
     }
     if machine or draw(st.booleans()):
         extraction["model"] = draw(texts())
-    bundle: dict[str, Any] = {"source": source, "extraction": extraction}
+    bundle: dict[str, Any] = {"format": 2, "source": source, "extraction": extraction}
     # Fact dates start no later than the first day of the (possibly coarse) publication date.
     last = dt.date(
         published.year,
@@ -303,19 +451,41 @@ def bundles(draw: Any, source_id: str, refs: list[str], max_facts: int = 3) -> d
 
     size = st.integers(0, max_facts)
     statements = [_statement(draw, local("st"), refs, last, machine) for _ in range(draw(size))]
-    ids = [s["id"] for s in statements if "speaker" in s]  # G608: attributed to someone
+    # G608: attributed to someone (an actor or a group)
+    ids = [s["id"] for s in statements if {"speakers", "speaker_group"} & set(s)]
     ids += [f"{source_id}/{i}" for i in ids]  # local or dataset-wide, same source either way
+    agreements = [
+        _agreement(draw, local("ag"), refs, ids, last, machine) for _ in range(draw(size))
+    ]
+    agreement_ids = [a["id"] for a in agreements]
+    for agreement in agreements:  # relations to agreements of the bundle (R307)
+        if agreement_ids and draw(st.booleans()):
+            kinds = st.sampled_from(("amends", "protocol_to", "implements", "refers_to"))
+            agreement["relations"] = [
+                {"relation": draw(kinds), "agreement": draw(st.sampled_from(agreement_ids))}
+            ]
+            _put(agreement["relations"][0], "evidence", _maybe(draw, texts()))
     facts = {
         "statements": statements,
-        "agreements": [
-            _agreement(draw, local("ag"), refs, last, machine) for _ in range(draw(size))
-        ],
+        "agreements": agreements,
         "supplies": [_supply(draw, local("sp"), refs, ids, machine) for _ in range(draw(size))],
+        "deployments": [
+            _deployment(draw, local("dp"), refs, ids, last, machine) for _ in range(draw(size))
+        ],
         "alignments": [
             _alignment(draw, local("al"), refs, ids, machine) for _ in range(draw(size))
         ],
-        "events": [_event(draw, local("ev"), refs, machine) for _ in range(draw(size))],
     }
+    known = [f["id"] for records in facts.values() for f in records]
+    known += [f"{source_id}/{i}" for i in known[:2]]
+    facts["events"] = [
+        _event(draw, local("ev"), refs, ids, known, last, machine) for _ in range(draw(size))
+    ]
+    facts["responses"] = (
+        [_response(draw, local("rs"), refs, ids, known, last, machine) for _ in range(draw(size))]
+        if known
+        else []
+    )
     for key, records in facts.items():
         if records or draw(st.booleans()):
             bundle[key] = records
@@ -323,18 +493,15 @@ def bundles(draw: Any, source_id: str, refs: list[str], max_facts: int = 3) -> d
 
 
 def _link_same_as(draw: Any, all_bundles: list[dict[str, Any]]) -> None:
-    """Point some facts at the same kind of fact in another source."""
-    for key in ("statements", "agreements", "supplies"):
-        ids = [
-            (b["source"]["id"], f"{b['source']['id']}/{f['id']}")
-            for b in all_bundles
-            for f in b.get(key, ())
-        ]
+    """Point some facts at the same kind of fact in an earlier source (never back and
+    forth: a same_as cycle is C511)."""
+    for key in ("statements", "agreements", "supplies", "deployments", "alignments", "events"):
+        earlier: list[str] = []
         for bundle in all_bundles:
-            others = [fid for sid, fid in ids if sid != bundle["source"]["id"]]
             for fact in bundle.get(key, ()):
-                if others and draw(st.booleans()):
-                    fact["same_as"] = draw(st.sampled_from(others))
+                if earlier and draw(st.booleans()):
+                    fact["same_as"] = draw(st.sampled_from(earlier))
+            earlier += [f"{bundle['source']['id']}/{f['id']}" for f in bundle.get(key, ())]
 
 
 @st.composite
@@ -361,13 +528,17 @@ def _dump(value: Any, fmt: str) -> str:
 
 
 def _source_text(bundle: dict[str, Any]) -> str:
-    """Every evidence span and quote of the bundle, so each one occurs in the text."""
+    """Every grounded span of the bundle (evidence, quotes, a provision's wording, a part's
+    evidence), so each one occurs in the text."""
     spans = []
     for key in FACT_KEYS:
         for fact in bundle.get(key, ()):
             spans.append(fact.get("evidence"))
             if key == "statements" and fact["mode"] != "paraphrase":
                 spans.append(fact.get("text"))
+            for part in ("actions", "relations", "provisions"):
+                for entry in fact.get(part, ()) if key == "agreements" else ():
+                    spans += [entry.get("evidence"), entry.get("wording")]
     return "\n\n".join(s for s in spans if s) + "\n"
 
 

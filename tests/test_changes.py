@@ -25,6 +25,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 UNTOUCHED = """\
+format: 2
 source:
   id: src-b
   outlet: Example Wire
@@ -37,7 +38,7 @@ extraction:
   review: accepted
 statements:
   - id: st-1
-    speaker: jane-doe
+    speakers: [jane-doe]
     mode: paraphrase
     text: Guns will be sent.
 """

@@ -30,6 +30,7 @@ USAGE = {
     "[--extracted-on YYYY-MM-DD] [--data DIR] [--force]",
     "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] "
     "[--facts-per-file M] [-q]",
+    "upgrade": "[-h] [--check] PATH [PATH ...]",
 }
 
 VALIDATE = {
@@ -281,6 +282,8 @@ def test_every_command_states_its_exit_status() -> None:
         "1 breaking change, 2 a side cannot be read.",
         "new": "0 written, 2 usage or internal error.",
         "synth": "0 written, 2 usage or internal error.",
+        "upgrade": "0 nothing left to upgrade, 1 with --check: a file would change; or a file "
+        "was skipped, 2 usage or internal error.",
     }
 
 
@@ -301,4 +304,5 @@ def test_shared_options_are_worded_alike() -> None:
     assert paths == {
         "validate": "files or folders to check (default: data)",
         "export": "files or folders to export (default: data)",
+        "upgrade": "files or folders to upgrade",
     }

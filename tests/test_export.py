@@ -181,7 +181,10 @@ def test_frictionless_validates_the_package(seed: tuple[ExportResult, Path]) -> 
     assert fields["mode"]["constraints"]["enum"] == ["direct_quote", "partial_quote", "paraphrase"]
     assert statements["schema"]["primaryKey"] == ["id"]
     fks = {fk["fields"][0]: fk["reference"] for fk in statements["schema"]["foreignKeys"]}
-    assert fks["speaker"] == {"resource": "actors", "fields": ["id"]}
+    assert fks["on_behalf_of"] == {"resource": "actors", "fields": ["id"]}
+    steps = next(r for r in package["resources"] if r["name"] == "agreement_relations")
+    fks = {fk["fields"][0]: fk["reference"] for fk in steps["schema"]["foreignKeys"]}
+    assert fks["agreement"] == {"resource": "agreements", "fields": ["id"]}
     actors = next(r for r in package["resources"] if r["name"] == "actors")
     self_refs = [fk for fk in actors["schema"]["foreignKeys"] if fk["fields"] == ["country"]]
     assert self_refs[0]["reference"] == {"resource": "", "fields": ["id"]}
@@ -193,7 +196,7 @@ def test_tampered_csv_fails_frictionless(seed: tuple[ExportResult, Path], tmp_pa
     copy = tmp_path / "copy"
     shutil.copytree(seed[1], copy)
     path = copy / "statements.csv"
-    path.write_bytes(path.read_bytes().replace(b"michael-carpenter", b"michael-carpentxr"))
+    path.write_bytes(path.read_bytes().replace(b"us-administration", b"us-administratixn"))
     report = frictionless_validate(str(copy / "datapackage.json"))
     assert not report.valid
     assert {"foreign-key", "hash-count"} <= {t for (t,) in report.flatten(["type"])}
@@ -263,7 +266,7 @@ def test_cli_export_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "dist"
     assert main(["export", str(DATA), "--out", str(out), "--format", "csv"]) == 0
     stdout = capsys.readouterr().out
-    assert f"exported 16 tables (csv) to {out}" in stdout
+    assert f"exported 23 tables (csv) to {out}" in stdout
     assert "  statements" in stdout and "7\n" in stdout
     assert (out / "datapackage.json").is_file() and not list(out.glob("*.parquet"))
 
@@ -281,7 +284,7 @@ def _broken_copy(tmp_path: Path) -> Path:
     bundle = next((data / "sources").rglob("*.yaml"))
     bundle.write_text(
         bundle.read_text(encoding="utf-8").replace(
-            "speaker: michael-carpenter", "speaker: michael-carpentr", 1
+            "speakers: [michael-carpenter]", "speakers: [michael-carpentr]", 1
         ),
         encoding="utf-8",
     )
@@ -456,6 +459,7 @@ OTHER: dict[str, Any] = {
     "actors": [{"id": "jane-doe", "kind": "person", "name": '=HYPERLINK("x")'}],
     "bundles": [
         {
+            "format": 2,
             "source": {
                 "id": "src-risky",
                 "outlet": "@outlet",
@@ -471,7 +475,7 @@ OTHER: dict[str, Any] = {
             "statements": [
                 {
                     "id": f"st-{i}",
-                    "speaker": "jane-doe",
+                    "speakers": ["jane-doe"],
                     "mode": "paraphrase",
                     "text": text,
                     "about": ["RUS"],
@@ -496,7 +500,7 @@ def test_formula_safe_neutralises_risky_cells(tmp_path: Path) -> None:
     assert sorted(r["text"] for r in exact_rows) == sorted(RISKY)  # default: exact values
     assert sorted(r["text"] for r in safe_rows) == sorted("'" + t for t in RISKY)
     assert sorted(r["note"] for r in safe_rows) == sorted("'" + t for t in RISKY)
-    assert {r["speaker"] for r in safe_rows} == {"jane-doe"}  # harmless cells stay as they are
+    assert {tuple(r["speakers"]) for r in safe_rows} == {("jane-doe",)}  # harmless cells stay
     sources = csv_writer.read_csv(
         safe / "sources.csv",
         next(

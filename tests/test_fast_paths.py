@@ -295,6 +295,7 @@ def test_an_integer_written_as_a_float_is_taken_as_the_exact_path_takes_it(
     data = tmp_path / "data"
     (data / "sources").mkdir(parents=True)
     bundle = {
+        "format": 2,
         "source": {"id": "s", "outlet": "o", "published_on": "2024", "language": "en"},
         "extraction": {
             "method": "manual",

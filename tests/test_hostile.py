@@ -194,12 +194,13 @@ def _write(rel: str, content: str | bytes) -> Build:
     return build
 
 
-_TEXT = 6  # the line of `text:` in the minimal bundle
+_TEXT = 7  # the line of `text:` in the minimal bundle
 _OUTSIDE = "/etc/passwd"
 _DEEP_JSON = '{"source": ' + "[" * 10_000 + "]" * 10_000 + "}\n"
 _LONG_STRING = '{"source": {"id": "' + "x" * 1_000_001 + '"}}\n'
 _EVENTS = json.dumps(
     {
+        "format": 2,
         "source": {"id": "src-many", "outlet": "X", "published_on": "2024", "language": "en"},
         "extraction": {"method": "manual", "by": "x", "extracted_on": "2024", "review": "accepted"},
         "events": [{"id": f"ev-{i}", "kind": "meeting"} for i in range(10_001)],

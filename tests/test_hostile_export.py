@@ -101,6 +101,7 @@ def _risky_dataset(i: int = 0, values: list[str] = RISKY) -> dict[str, Any]:
         ],
         "bundles": [
             {
+                "format": 2,
                 "source": {
                     "id": f"src-risky-{i}",
                     "outlet": r[5],
@@ -117,7 +118,7 @@ def _risky_dataset(i: int = 0, values: list[str] = RISKY) -> dict[str, Any]:
                 "statements": [
                     {
                         "id": "st-1",
-                        "speaker": "jane-doe",
+                        "speakers": ["jane-doe"],
                         "speaker_role": r[8],
                         "mode": "paraphrase",
                         "text": r[9],
@@ -131,7 +132,9 @@ def _risky_dataset(i: int = 0, values: list[str] = RISKY) -> dict[str, Any]:
                         "title": r[11],
                         "kind": "treaty",
                         "status": "signed",
-                        "place": {"name": r[12], "country": "UKR"},
+                        "actions": [
+                            {"action": "signature", "place": {"name": r[12], "country": "UKR"}}
+                        ],
                         "parties": [{"actor": "USA", "role": "party"}],
                     }
                 ],
@@ -210,6 +213,7 @@ def _big_dataset(tmp_path: Path, tag: str, bundles: int, statements: int) -> Pat
         "actors": [{"id": "jane-doe", "kind": "person", "name": f"Jane {tag}"}],
         "bundles": [
             {
+                "format": 2,
                 "source": {
                     "id": f"src-{tag}-{b}",
                     "outlet": f"Wire {tag}",
@@ -225,7 +229,7 @@ def _big_dataset(tmp_path: Path, tag: str, bundles: int, statements: int) -> Pat
                 "statements": [
                     {
                         "id": f"st-{s}",
-                        "speaker": "jane-doe",
+                        "speakers": ["jane-doe"],
                         "mode": "paraphrase",
                         "text": f"statement {s} of bundle {b} " + "words " * 20,
                         "about": ["RUS", "UKR"],

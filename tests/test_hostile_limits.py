@@ -41,6 +41,7 @@ def _unresolved(bundles: int, events: int) -> str:
     return "".join(
         json.dumps(
             {
+                "format": 2,
                 "source": {
                     "id": f"src-{b}",
                     "outlet": "X",

@@ -30,6 +30,7 @@ OTHER: dict[str, Any] = {
     "actors": [{"id": "jane-doe", "kind": "person", "name": "Jane Doe"}],
     "bundles": [
         {
+            "format": 2,
             "source": {
                 "id": "src-other",
                 "outlet": "Other Wire",
@@ -45,7 +46,7 @@ OTHER: dict[str, Any] = {
             "statements": [
                 {
                     "id": f"st-{i}",
-                    "speaker": "jane-doe",
+                    "speakers": ["jane-doe"],
                     "mode": "paraphrase",
                     "text": f"Statement number {i}.",
                     "about": ["RUS"],

@@ -40,10 +40,10 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 MUTATIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
-    ("R301", _set(("statements", 0, "speaker"), f"{TOKEN}-actor")),
+    ("R301", _set(("statements", 0, "speakers"), [f"{TOKEN}-actor"])),
     ("R301", _set(("supplies", 0, "supplier"), f"{TOKEN}-actor")),
     ("R301", _set(("agreements", 0, "parties", 1, "actor"), f"{TOKEN}-actor")),
-    ("R302", _set(("supplies", 0, "asserted_by"), f"{TOKEN}-st")),
+    ("R302", _set(("supplies", 0, "asserted_by"), [f"{TOKEN}-st"])),
     ("V401", _set(("supplies", 0, "items", 0, "category"), TOKEN)),
     ("V401", _set(("events", 0, "kind"), TOKEN)),
     ("V401", _set(("agreements", 0, "status"), TOKEN)),

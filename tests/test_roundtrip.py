@@ -78,13 +78,12 @@ def released(dataset: dict[str, Any]) -> dict[str, Any]:
             kept = []
             for fact in bundle.get(key, ()):
                 review = fact.get("review", extraction["review"])
-                asserted = fact.get("asserted_by")
-                if asserted is not None and "/" not in asserted:
-                    asserted = f"{sid}/{asserted}"
+                cited = [*fact.get("asserted_by", ()), *filter(None, [fact.get("statement")])]
+                cited = [ref if "/" in ref else f"{sid}/{ref}" for ref in cited]
                 if (
                     review == "rejected"
                     or (review == "unreviewed" and extraction["method"] in MACHINE)
-                    or asserted in dropped
+                    or any(ref in dropped for ref in cited)
                 ):
                     dropped.add(f"{sid}/{fact['id']}")
                 else:
@@ -92,10 +91,18 @@ def released(dataset: dict[str, Any]) -> dict[str, Any]:
             if key in bundle:
                 bundle[key] = kept
     for bundle in out["bundles"]:
+        sid = bundle["source"]["id"]
         for key in FACT_KEYS:
             for fact in bundle.get(key, ()):
                 if fact.get("same_as") in dropped:
                     del fact["same_as"]
+                if "relations" in fact:  # a relation to a dropped agreement goes too
+                    fact["relations"] = [
+                        r
+                        for r in fact["relations"]
+                        if (r["agreement"] if "/" in r["agreement"] else f"{sid}/{r['agreement']}")
+                        not in dropped
+                    ]
     return out
 
 
@@ -104,6 +111,22 @@ def _offsets(text: str | None, evidence: str | None) -> tuple[int | None, int | 
         return None, None
     start = text.index(evidence)
     return start, start + len(evidence)
+
+
+def _dataset_wide(table: Table, record: dict[str, Any], sid: str) -> Row:
+    """Local references to statements, agreements and facts become dataset-wide."""
+    out: Row = {}
+    for col in table.columns:
+        value = _get(record, col.path) if col.path else None
+        if col.ref not in ("statement", "agreement", "fact") or value is None:
+            continue
+        if col.path[-1] == "same_as":
+            continue
+        if isinstance(value, list):
+            out[col.name] = [v if "/" in v else f"{sid}/{v}" for v in value]
+        else:
+            out[col.name] = value if "/" in value else f"{sid}/{value}"
+    return out
 
 
 def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
@@ -138,10 +161,7 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
                 derived["evidence_start"], derived["evidence_end"] = _offsets(
                     texts[sid], fact.get("evidence")
                 )
-                for col in table.columns:  # statement references become dataset-wide
-                    ref = fact.get(col.path[0]) if col.path else None
-                    if col.ref == "statement" and ref is not None and "/" not in ref:
-                        derived[col.name] = f"{sid}/{ref}"
+                derived.update(_dataset_wide(table, fact, sid))
                 out[table.name].append(_row(table, fact, derived))
                 for part in (t for t in model.tables.values() if t.parent == table.name):
                     for position, entry in enumerate(fact.get(part.record_path[0], ()), 1):
@@ -149,6 +169,7 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
                             part.columns[0].name: fid,
                             "source_id": sid,
                             "position": position,
+                            **_dataset_wide(part, entry, sid),
                         }
                         out[part.name].append(_row(part, entry, derived))
     actors = model.tables["actors"]
@@ -179,8 +200,11 @@ def _states(dataset: dict[str, Any]) -> set[str]:
         if isinstance(value, dict):
             for key, item in value.items():
                 if key in (
-                    "speaker",
+                    "speakers",
                     "on_behalf_of",
+                    "party",
+                    "sender",
+                    "host",
                     "actor",
                     "supplier",
                     "recipient",
@@ -189,7 +213,7 @@ def _states(dataset: dict[str, Any]) -> set[str]:
                     "country",
                     "about",
                     "participants",
-                ):
+                ) or (key == "by" and isinstance(item, list)):  # a response's, not extraction's
                     items = item if isinstance(item, list) else [item]
                     found.update(v for v in items if v.isupper())
                 else:

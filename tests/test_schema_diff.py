@@ -51,7 +51,7 @@ def remove_said_on(schemas: Path) -> None:
     edit_bundle(schemas, change)
 
 
-def add_event_kind(schemas: Path, version: str | None = "1.1.0") -> None:
+def add_event_kind(schemas: Path, version: str | None = "1.2.0") -> None:
     path = schemas / "vocabularies" / "event_kinds.yaml"
     text = path.read_text(encoding="utf-8")
     entry = (
@@ -60,7 +60,7 @@ def add_event_kind(schemas: Path, version: str | None = "1.1.0") -> None:
     )
     text = text.replace("codes:\n", entry, 1)
     if version is not None:
-        text = text.replace('version: "1.0.0"', f'version: "{version}"', 1)
+        text = text.replace('version: "1.1.0"', f'version: "{version}"', 1)
     path.write_text(text, encoding="utf-8")
 
 
@@ -90,7 +90,7 @@ def test_removed_column_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFix
 def test_added_code_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old, new = copy(tmp_path, "old"), copy(tmp_path, "new")
     add_event_kind(new)
-    set_version(new, "1.1.0")
+    set_version(new, "2.1.0")
     code, out = gate(old, new, capsys)
     assert code == 0
     assert "compatible  event_kinds: code 'ceasefire' added" in out
@@ -103,7 +103,7 @@ def test_breaking_change_with_major_raised_passes(
 ) -> None:
     old, new = copy(tmp_path, "old"), copy(tmp_path, "new")
     remove_said_on(new)
-    set_version(new, "2.0.0")
+    set_version(new, "3.0.0")
     code, out = gate(old, new, capsys)
     assert code == 0
     assert "ok: 2 breaking changes allowed: the major version was raised" in out
@@ -259,7 +259,7 @@ def test_git_refs(
     git("commit", "-q", "-m", "base")
     git("checkout", "-q", "-b", "compatible")
     add_event_kind(schemas)
-    set_version(schemas, "1.1.0")
+    set_version(schemas, "2.1.0")
     git("commit", "-q", "-am", "add a code")
     git("checkout", "-q", "-b", "breaking")
     remove_said_on(schemas)
@@ -269,3 +269,18 @@ def test_git_refs(
     assert main(["schema", "diff", "compatible", "."]) == 1  # a ref against the work tree
     out = capsys.readouterr().out
     assert "code 'ceasefire' added" in out and "said_on: column removed" in out
+
+
+def test_format_2_is_a_major_change_from_format_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """The schemas of format 1 (kept in tests/data/v1) against today's: breaking changes,
+    allowed because the major version went from 1 to 2."""
+    v1 = Path(__file__).resolve().parent / "data" / "v1"
+    assert main(["schema", "diff", str(v1), str(SCHEMAS)]) == 0
+    out = capsys.readouterr().out
+    assert "1.0.0" in out and "2.0.0" in out
+    assert "breaking    statements.speaker: column removed" in out
+    assert "breaking    agreements.signed_on: column removed" in out
+    assert "breaking    supplies.asserted_by: type changed from string to string_list" in out
+    assert "compatible  agreement_steps: table added" in out
+    assert "compatible  responses: table added" in out
+    assert "the major version was raised (1.0.0 -> 2.0.0)" in out

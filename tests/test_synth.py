@@ -12,6 +12,7 @@ from toolkit.checker import validate
 from toolkit.cli.main import main
 from toolkit.export import export
 from toolkit.synth import BREAKS, expected_path, synthesize, synthesize_yaml
+from toolkit.synth.generator import KINDS
 
 
 def _expected(path: Path) -> set[tuple[int, str, str]]:
@@ -33,20 +34,16 @@ def test_every_fact_kind_every_script_and_machine_provenance(tmp_path: Path) -> 
     out = tmp_path / "bundles.jsonl"
     synthesize(out, 1500, seed=2)
     bundles = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    kinds = {
-        k
-        for b in bundles
-        for k in ("statements", "agreements", "supplies", "alignments", "events")
-        if b.get(k)
-    }
-    assert kinds == {"statements", "agreements", "supplies", "alignments", "events"}
+    kinds = {k for b in bundles for k in KINDS if b.get(k)}
+    assert kinds == set(KINDS)
+    assert all(b["format"] == 2 for b in bundles)
     text = out.read_text(encoding="utf-8")
     assert any("\u0400" <= c <= "\u04ff" for c in text)  # Cyrillic
     assert any("\uac00" <= c <= "\ud7a3" for c in text)  # Hangul
     for bundle in bundles:
         assert bundle["extraction"]["method"] == "model" and bundle["extraction"]["model"]
         assert bundle["extraction"]["review"] == "accepted"
-        for key in ("statements", "agreements", "supplies", "alignments", "events"):
+        for key in KINDS:
             for fact in bundle.get(key, ()):
                 assert fact["evidence"] and 0 <= fact["confidence"] <= 1
         source = bundle["source"]
@@ -71,7 +68,7 @@ def test_same_arguments_same_bytes(tmp_path: Path) -> None:
     assert a.read_bytes() != c.read_bytes()
 
 
-FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+FACT_KEYS = KINDS
 
 
 def test_split_output_holds_the_same_bundles_and_breaks_are_found_per_file(
@@ -133,9 +130,7 @@ def test_the_export_carries_every_fact(tmp_path: Path) -> None:
     synthesize(data / "bundles.jsonl", 800, seed=4)
     result = export([str(data)], tmp_path / "dist")
     assert result.written and not result.left_out
-    facts = sum(
-        result.tables[t] for t in ("statements", "agreements", "supplies", "alignments", "events")
-    )
+    facts = sum(result.tables[t] for t in KINDS)
     assert facts == 800
     statements = pl.read_parquet(tmp_path / "dist" / "statements.parquet")
     assert statements["evidence_start"].null_count() == 0  # every span grounds

@@ -154,6 +154,7 @@ def _load(
             streamed = entry.path.suffix.lower() == ".jsonl"  # only a stream can fail late
             start, mark = len(documents), builder.mark() if streamed else -1
             found: list[Problem] = []
+            old_format = False
             for batch in _batches(entry, limits, schema, opts.cache, lane):
                 if batch.fatal:  # the file failed as a whole: forget what it gave
                     documents.truncate(start)
@@ -169,6 +170,7 @@ def _load(
                     for doc, known in zip(batch.documents, plain, strict=True)
                 ]
                 valid = [not errors for errors in checked]
+                old_format = _set_aside_old_format(batch.documents, checked, old_format)
                 for errors in checked:
                     found += budget.admit(errors)
                 lines = batch.lines if batch.offsets else None
@@ -195,6 +197,20 @@ def _load(
             gc.enable()
     files = [entry.file for entry in entries]
     return _Loaded(documents, problems, builder.frames(), files, digests)
+
+
+def _set_aside_old_format(
+    documents: Sequence[Document], checked: list[list[Problem]], reported: bool
+) -> bool:
+    """A format-1 bundle (S109) gives no rows, so nothing else in it is checked; a file
+    reports S109 once (a JSONL file of old bundles is one fix, not one per line)."""
+    for i, errors in enumerate(checked):
+        if errors and errors[0].code == "S109":
+            documents[i].value = {}  # no rows (None would be decoded again from its line)
+            if reported:
+                checked[i] = []
+            reported = True
+    return reported
 
 
 def _lane_may_read(entry: FileEntry) -> bool:

@@ -23,20 +23,27 @@ MACHINE = ("model", "assisted")
 
 
 def _spans(ctx: CheckContext) -> pl.DataFrame:
-    """Every evidence span and every quote's words, with where they sit."""
+    """Every span the schema marks `x-grounded` (evidence, a provision's wording, …) and
+    every quote's words, with where they sit. Evidence is G601 (and gives the offsets
+    the export keeps); any other grounded field is G609."""
     parts = []
-    for table in ctx.model.fact_tables:
-        frame = ctx.table(table.name).filter(pl.col("evidence").is_not_null())
-        parts.append(
-            frame.select(
-                pl.lit(table.name).alias("table"),
-                pl.col(DOC),
-                pl.col(PTR),
-                (pl.col(PTR) + "/evidence").alias("pointer"),
-                pl.lit("G601").alias("code"),
-                pl.col("evidence").alias("span"),
+    for table in ctx.model.record_tables:
+        if table.kind not in ("fact", "part"):
+            continue
+        for col in table.columns:
+            if not col.grounded:
+                continue
+            frame = ctx.table(table.name).filter(pl.col(col.name).is_not_null())
+            parts.append(
+                frame.select(
+                    pl.lit(table.name).alias("table"),
+                    pl.col(DOC),
+                    pl.col(PTR),
+                    (pl.col(PTR) + "/" + "/".join(col.path)).alias("pointer"),
+                    pl.lit("G601" if col.name == "evidence" else "G609").alias("code"),
+                    pl.col(col.name).alias("span"),
+                )
             )
-        )
     quotes = ctx.table("statements").filter(
         pl.col("mode").is_in(["direct_quote", "partial_quote"]) & pl.col("text").is_not_null()
     )
@@ -185,7 +192,7 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     located = located.filter(pl.col("code") == "G601")
     ctx.cache[OFFSETS] = located.select("table", DOC, PTR, "evidence_start", "evidence_end")
     out: list[Failures] = []
-    for code in ("G601", "G602"):
+    for code in ("G601", "G602", "G609"):
         out += failures(
             code,
             misses.filter(pl.col("code") == code).select(
@@ -243,38 +250,56 @@ def check_machine_facts(ctx: CheckContext) -> list[Failures]:
 
 
 def check_attribution(ctx: CheckContext) -> list[Failures]:
-    """`asserted_by` names a statement of the fact's own source, whose speaker is known."""
+    """Each `asserted_by` item names a statement of the fact's own source, whose speaker
+    (an actor or a group) is known."""
     out: list[Failures] = []
-    anonymous = ctx.table("statements").filter(pl.col("speaker").is_null())["id"].drop_nulls()
+    statements = ctx.table("statements")
+    anonymous = statements.filter(
+        (pl.col("speakers").list.len().fill_null(0) == 0) & pl.col("speaker_group").is_null()
+    )["id"].drop_nulls()
     for table in ctx.model.fact_tables:
         frame = ctx.table(table.name)
         if "asserted_by" not in frame.columns:
             continue
-        elsewhere = frame.filter(
-            pl.col("asserted_by").is_not_null()
-            & pl.col("source_id").is_not_null()
-            & ~pl.col("asserted_by").str.starts_with(pl.col("source_id") + "/")
+        items = (
+            frame.filter(pl.col("asserted_by").list.len() > 0)
+            .select(
+                DOC,
+                PTR,
+                "source_id",
+                pl.col("asserted_by").alias("ref"),
+                pl.int_ranges(pl.col("asserted_by").list.len()).alias("_i"),
+            )
+            .explode("ref", "_i")
+            .filter(pl.col("ref").is_not_null())
+        )
+        pointer = (pl.col(PTR) + "/asserted_by/" + pl.col("_i").cast(pl.String)).alias("pointer")
+        elsewhere = items.filter(
+            pl.col("source_id").is_not_null()
+            & ~pl.col("ref").str.starts_with(pl.col("source_id") + "/")
         )
         out += failures(
             "G605",
             elsewhere.select(
                 pl.col(DOC).alias("_doc"),
-                (pl.col(PTR) + "/asserted_by").alias("pointer"),
-                pl.col("asserted_by").alias("ref"),
+                pointer,
+                "ref",
                 hint=pl.lit(
                     "a fact is asserted by a statement of its own source; "
                     "link facts across sources with same_as"
                 ),
             ),
         )
-        unattributed = frame.filter(pl.col("asserted_by").is_in(anonymous.implode()))
+        unattributed = items.filter(pl.col("ref").is_in(anonymous.implode()))
         out += failures(
             "G608",
             unattributed.select(
                 pl.col(DOC).alias("_doc"),
-                (pl.col(PTR) + "/asserted_by").alias("pointer"),
-                pl.col("asserted_by").alias("ref"),
-                hint=pl.lit("give the statement a speaker, or leave asserted_by out"),
+                pointer,
+                "ref",
+                hint=pl.lit(
+                    "give the statement speakers or a speaker_group, or leave it out of asserted_by"
+                ),
             ),
         )
     return out
@@ -327,7 +352,7 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
     out = _duplicates(
         ctx,
         statements,
-        [pl.col("speaker"), normalize_expr(pl.col("text"))],
+        [pl.col("speakers").list.sort().list.join(","), normalize_expr(pl.col("text"))],
         "quote by the same speaker",
     )
     items = (

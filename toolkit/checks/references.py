@@ -149,4 +149,46 @@ def check_same_as(ctx: CheckContext) -> list[Failures]:
     return out
 
 
-CHECKS = (check_actors, check_countries, check_statements, check_same_as)
+def _facts_of(ctx: CheckContext, ref: str, code: str, known: pl.Series) -> list[Failures]:
+    """References of kind `ref` (local ids made dataset-wide) that name no known fact."""
+    definition = "agreementRef" if ref == "agreement" else "factRef"
+    refs = [
+        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), definition))
+        for frame, col in ctx.columns(ref)
+        if col.name != "same_as"
+    ]
+    if not refs:
+        return []
+    missing = pl.concat(refs)
+    by_source = _by_source(known, missing["value"])
+
+    def hint(value: str) -> str | None:
+        same_source = by_source.get(value.rsplit("/", 1)[0] + "/", [])
+        return did_you_mean(value, same_source) or (
+            "a fact of another source is named '<source id>/<local id>'"
+            if not same_source
+            else f"ids of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source[:12])}"
+        )
+
+    return failures(code, with_hints(missing, hint).rename({"value": "ref"}))
+
+
+def check_agreements(ctx: CheckContext) -> list[Failures]:
+    """R307: a relation names an agreement of this bundle or of any other."""
+    return _facts_of(ctx, "agreement", "R307", ctx.table("agreements")["id"].drop_nulls())
+
+
+def check_facts(ctx: CheckContext) -> list[Failures]:
+    """R308: a response's `to` and an event's `about` name a fact, of any kind, anywhere."""
+    known = pl.concat([ctx.table(t.name)["id"].drop_nulls() for t in ctx.model.fact_tables])
+    return _facts_of(ctx, "fact", "R308", known)
+
+
+CHECKS = (
+    check_actors,
+    check_countries,
+    check_statements,
+    check_same_as,
+    check_agreements,
+    check_facts,
+)

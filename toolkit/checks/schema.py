@@ -66,6 +66,32 @@ def _expected_types(types: Sequence[str]) -> str:
     return " or ".join(names.get(t, t) for t in types)
 
 
+FORMAT = 2  # the bundle format this version reads (the schema's `format` const)
+
+
+def is_format_1(value: Any) -> bool:
+    """A bundle of format 1: no `format` marker, and the source or extraction every format-1
+    bundle has (an object with neither is no bundle at all: the schema says what it lacks)."""
+    return (
+        type(value) is dict
+        and "format" not in value
+        and ("source" in value or "extraction" in value)
+    )
+
+
+def old_format(doc: Document) -> Problem:
+    """S109: a bundle without the format marker is format 1; nothing else in it is checked,
+    since every later problem would be an artefact of the old layout."""
+    return make_problem(
+        doc,
+        "S109",
+        "",
+        found=1,
+        current=FORMAT,
+        hint=f"run 'factkit upgrade {doc.file}'",
+    )
+
+
 class SchemaChecker:
     """Compiled validators for bundles and actors; build once per run."""
 
@@ -98,6 +124,8 @@ class SchemaChecker:
         """The record's problems; with `limit`, at most that many (errors are produced
         lazily, so a record of a million unknown keys costs no more than `limit`)."""
         validator = self.validators[doc.role]
+        if doc.role == "bundle" and is_format_1(doc.value):
+            return [old_format(doc)]
         if validator.is_valid(doc.value):
             return self._integral_floats(doc, set())[:limit]
         found: list[Problem] = []

@@ -118,14 +118,15 @@ def os_errors(action: str, error: type[FactkitError] = FactkitError) -> Iterator
         raise error(f"{action}: {exc.strerror or exc}") from exc
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write `text` as UTF-8 to `path` so readers see the old file or the new, never half.
+def write_atomic(path: str | os.PathLike[str], text: str | bytes) -> None:
+    """Write `text` (as UTF-8, or bytes as they are) to `path` so readers see the old
+    file or the new, never half.
 
     The bytes go to a temporary file in the same folder, are synced, then renamed
     over the target. Failures surface as FactkitError (exit 2) naming the path.
     """
     target = Path(path)
-    data = text.encode("utf-8", "backslashreplace")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
     with os_errors(f"cannot write {os.fspath(path)}"):
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:

@@ -27,6 +27,7 @@ from toolkit.cli import (
     schema_cmd,
     silence_stdout,
     synth_cmd,
+    upgrade_cmd,
     validate_cmd,
     version,
 )
@@ -57,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
     schema_cmd,
     new_cmd,
     synth_cmd,
+    upgrade_cmd,
 )
 
 

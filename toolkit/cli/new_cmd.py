@@ -37,26 +37,29 @@ EXAMPLES = """\
 # its leading '# ', then fill it in; the other sections work the same way.
 statements: []
 # - id: st-1                          # unique among all facts of this bundle
-#   speaker: USA                      # an actor id from data/actors/ or an ISO 3166-1 alpha-3 code
+#   speakers: [USA]                   # actor ids from data/actors/ or ISO 3166-1 alpha-3 codes
 #   mode: paraphrase                  # direct_quote, partial_quote or paraphrase
 #   text: The words as the source gives them.
 #   said_on: "YYYY-MM-DD"             # leave out any date the source does not give
+#   said_on_basis: stated             # stated, dateline or relative (then said_on_words)
 #   topics: [diplomacy]               # codes from schemas/vocabularies/statement_topics.yaml
 #   evidence: The sentence of the article this fact rests on.
 
-# Agreements and their parties.
+# Agreements, their parties and the steps of their life (signature, ratification, ...).
 agreements: []
 # - id: ag-1
 #   title: Agreement on defence cooperation
 #   kind: treaty                      # schemas/vocabularies/agreement_kinds.yaml
-#   status: signed                    # schemas/vocabularies/agreement_statuses.yaml
-#   signed_on: "YYYY-MM-DD"
-#   provisions: [defense]             # schemas/vocabularies/agreement_provisions.yaml
+#   status: signed                    # agreement_statuses; leave out when the source gives none
 #   parties:
 #     - actor: USA
 #       role: party                   # party, signatory, guarantor or observer
 #     - actor: UKR
 #       role: party
+#   actions:                          # schemas/vocabularies/agreement_actions.yaml
+#     - {action: signature, date: "YYYY-MM-DD", place: {name: Kyiv, country: UKR}}
+#   provisions:                       # schemas/vocabularies/agreement_provisions.yaml
+#     - {code: defense, article: "4"}
 
 # Supplies of goods between actors, affirmed or denied.
 supplies: []
@@ -69,7 +72,18 @@ supplies: []
 #       quantity: {value: 1000, approximate: true}
 #   polarity: affirmed                # affirmed or denied
 #   status: reported                  # reported, planned, ordered or delivered
-#   asserted_by: st-1                 # the statement that reports it, if any
+#   asserted_by: [st-1]               # the statements that report it, if any
+#   # sourcing: alleged               # alleged or disputed, only where the source says so
+
+# Personnel sent from one state to another.
+deployments: []
+# - id: dp-1
+#   sender: USA
+#   host: UKR
+#   personnel: military_instructors   # schemas/vocabularies/personnel_kinds.yaml
+#   size: {value: 100, approximate: true}
+#   polarity: affirmed                # affirmed or denied
+#   status: reported                  # reported, planned, deployed or withdrawn
 
 # Coalitions and groupings with their members.
 alignments: []
@@ -80,13 +94,21 @@ alignments: []
 #     - {actor: UKR, degree: full}
 #   size: {value: 50, approximate: true}
 
-# Meetings, visits, summits, signings.
+# Meetings, visits, summits, signings, votes, accusations and denials.
 events: []
 # - id: ev-1
 #   kind: meeting                     # schemas/vocabularies/event_kinds.yaml
 #   date: "YYYY-MM-DD"
 #   place: {name: Kyiv, country: UKR}
 #   participants: [USA, UKR]
+#   about: [ag-1]                     # the facts the event concerns, if any
+
+# Answers to a fact: confirmed, denied, neither_confirmed_nor_denied, ...
+responses: []
+# - id: rs-1
+#   to: sp-1                          # the fact answered (any bundle: '<source id>/sp-1')
+#   by: [UKR]                         # or by_group: the group in the source's words
+#   response: neither_confirmed_nor_denied
 """
 
 
@@ -252,6 +274,7 @@ def scaffold(
         "# Written by `factkit new`. Fill in what the source reports, delete the sections you",
         "# do not need, then run `make validate` (or `factkit validate data`).",
         "# Every field is described in docs/codebook.md.",
+        "format: 2",
         "",
         "source:",
         f"  id: {source_id}",

@@ -57,6 +57,11 @@ def _allowed(col: Column, table: Table, model: Model) -> str:
         return f"{_code(fk.target)} of {_link(fk.table)}"
     if col.kind == "string_list" and col.ref in ("actor", "country"):
         return f"{_code('id')}s of {_link('actors')}"
+    if col.kind == "string_list" and col.ref == "statement":
+        return f"{_code('id')}s of {_link('statements')} (dataset-wide)"
+    if col.ref == "fact":
+        ids = "ids" if col.kind == "string_list" else "id"
+        return f"dataset-wide {ids} of facts of any table"
     values = allowed_values(col, model)
     if values:
         return ", ".join(_code(v) for v in values)

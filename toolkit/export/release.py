@@ -3,8 +3,10 @@
 Left out, always: facts whose review is `rejected`. Left out by default: facts extracted
 by a model (`model` or `assisted`) that nobody has reviewed yet; `include_unreviewed`
 keeps them, and the `review` column marks them. A fact asserted by a statement that was
-left out goes too, so no row points at a missing statement; a `same_as` link to a fact
-that was left out is cleared. Parts (parties, items, members) follow their fact. The
+left out (any of its `asserted_by`, or a response's `statement`) goes too, so no row
+points at a missing statement; a `same_as` link to a fact
+that was left out is cleared, and a relation to an agreement that was left out is left out
+(the export's foreign keys hold). Parts (parties, items, members, …) follow their fact. The
 counts, per table and reason, go into the export summary.
 """
 
@@ -22,6 +24,7 @@ REJECTED = "rejected"
 UNREVIEWED = "unreviewed machine extraction"
 ORPHANED = "asserted by a statement left out"
 UNLINKED = "same_as link to a fact left out, cleared"
+DANGLING = "relation to an agreement left out"
 
 
 @dataclass(slots=True)
@@ -53,14 +56,19 @@ def release(model: Model, frames: Frames, *, include_unreviewed: bool = False) -
         t.name: tables[t.name].with_columns(_reason(include_unreviewed)) for t in model.fact_tables
     }
     gone_statements = reasoned["statements"].filter(pl.col("_reason").is_not_null())["id"]
+    gone_ids = gone_statements.implode()
     for table in model.fact_tables:
         frame = reasoned[table.name]
-        if "asserted_by" in frame.columns:
+        cited = [
+            pl.col(c.name).list.eval(pl.element().is_in(gone_ids)).list.any()
+            if c.kind == "string_list"
+            else pl.col(c.name).is_in(gone_ids)
+            for c in table.columns
+            if c.ref == "statement" and c.path and c.path[-1] != "same_as"
+        ]
+        if cited:
             frame = frame.with_columns(
-                pl.when(
-                    pl.col("_reason").is_null()
-                    & pl.col("asserted_by").is_in(gone_statements.implode())
-                )
+                pl.when(pl.col("_reason").is_null() & pl.any_horizontal(cited).fill_null(False))
                 .then(pl.lit(ORPHANED))
                 .otherwise(pl.col("_reason"))
                 .alias("_reason")
@@ -96,9 +104,17 @@ def release(model: Model, frames: Frames, *, include_unreviewed: bool = False) -
         for part in model.tables.values():
             if part.parent == table.name:
                 parent_id = part.columns[0].name
-                tables[part.name] = tables[part.name].join(
+                rows = tables[part.name].join(
                     kept.select(pl.col("id").alias(parent_id)), on=parent_id, how="semi"
                 )
+                for col in part.columns:  # a part naming another fact: it must be exported
+                    if col.ref != "agreement" or not col.path:
+                        continue
+                    dangling = pl.col(col.name).is_in(gone.implode()).fill_null(False)
+                    if n := rows.filter(dangling).height:
+                        left_out.setdefault(part.name, {})[DANGLING] = n
+                        rows = rows.filter(~dangling)
+                tables[part.name] = rows
     policy = (
         "all facts except rejected ones"
         if include_unreviewed

@@ -78,24 +78,79 @@ def finish(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(table_schema(table).keys())
 
 
-def _qualified(name: str) -> pl.Expr:
-    ref, sid = pl.col(name), pl.col("source_id")
+# References that may name a fact of the same bundle by its local id ('st-4'): the tables
+# hold them dataset-wide ('<source id>/st-4'), so one join resolves local and remote alike.
+QUALIFIED_REFS = ("statement", "agreement", "fact")
+
+
+def qualified_columns(table: Table) -> list[Column]:
+    """Columns whose local references are made dataset-wide (`same_as` is always so)."""
+    return [
+        c
+        for c in table.columns
+        if c.ref in QUALIFIED_REFS and raw_dtype(c) is not None and c.path[-1:] != ("same_as",)
+    ]
+
+
+def qualify(source_id: str | None, ref: Any) -> Any:
+    """A reference as a dataset-wide id ('<source>/<local>'), value by value."""
+    if type(ref) is not str or "/" in ref or source_id is None:
+        return ref
+    return f"{source_id}/{ref}"
+
+
+def _qualified_expr(ref: pl.Expr, sid: pl.Expr) -> pl.Expr:
     local = ref.is_not_null() & sid.is_not_null() & ~ref.str.contains("/", literal=True)
-    return pl.when(local).then(pl.concat_str([sid, pl.lit("/"), ref])).otherwise(ref).alias(name)
+    return pl.when(local).then(pl.concat_str([sid, pl.lit("/"), ref])).otherwise(ref)
+
+
+def with_qualified_refs(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """Local references of a fact or part table made dataset-wide (see QUALIFIED_REFS)."""
+    cols = qualified_columns(table)
+    scalar = [c for c in cols if c.kind != "string_list"]
+    lists = [c for c in cols if c.kind == "string_list"]
+    if scalar:
+        frame = frame.with_columns(
+            _qualified_expr(pl.col(c.name), pl.col("source_id")).alias(c.name) for c in scalar
+        )
+    for col in lists:
+        frame = _qualify_list(frame, col.name)
+    return frame
+
+
+def _qualify_list(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """A list column's local items prefixed by their row's source id (explode, fix, regroup)."""
+    if frame.is_empty() or frame[name].null_count() == frame.height:
+        return frame
+    row = "__row"
+    items = (
+        frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), "source_id", name)
+        .filter(pl.col(name).list.len() > 0)
+        .explode(name)
+        .select(row, _qualified_expr(pl.col(name), pl.col("source_id")).alias(name))
+        .group_by(row, maintain_order=True)
+        .agg(name)
+    )
+    fixed = (
+        pl.DataFrame({row: pl.int_range(frame.height, dtype=pl.UInt32, eager=True)})
+        .join(items, on=row, how="left", maintain_order="left")
+        .get_column(name)
+    )
+    keep = frame[name].is_null() | (frame[name].list.len() == 0)
+    return frame.with_columns(
+        pl.when(pl.Series(keep)).then(pl.col(name)).otherwise(fixed).alias(name)
+    )
 
 
 def identified(facts: pl.DataFrame, table: Table, key: str) -> pl.DataFrame:
     """Fact rows with their dataset-wide id, effective review, pointer and dataset-wide
-    statement references; shared by the per-document and the polars-native paths."""
+    references; shared by the per-document and the polars-native paths."""
     facts = facts.with_columns(
         pl.concat_str([pl.col("source_id"), pl.lit("/"), pl.col("local_id")]).alias("id"),
         pl.col("_own_review").fill_null(pl.col("_review")).alias("review"),
         (pl.lit(f"/{key}/") + pl.col("_i").cast(pl.String)).alias(PTR),
     )
-    refs = [c.name for c in table.columns if c.ref == "statement" and raw_dtype(c)]
-    if refs:
-        facts = facts.with_columns(_qualified(name) for name in refs)
-    return facts
+    return with_qualified_refs(facts, table)
 
 
 def bundle_file(doc: Document) -> str:

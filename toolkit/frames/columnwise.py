@@ -25,6 +25,7 @@ from toolkit.frames.base import (
     identified,
     raw_dtype,
     value_at,
+    with_qualified_refs,
 )
 from toolkit.model.model import Model
 from toolkit.model.tables import Column, Table
@@ -196,5 +197,5 @@ def _bundles_columnwise(
                     + (pl.col("position") - 1).cast(pl.String)
                 ).alias(PTR)
             )
-            out[part.name] = finish(part, rows)
+            out[part.name] = finish(part, with_qualified_refs(rows, part))
     return out

@@ -12,7 +12,16 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.frames.base import DOC, PTR, Frames, raw_dtype, table_schema, value_at
+from toolkit.frames.base import (
+    DOC,
+    PTR,
+    Frames,
+    qualified_columns,
+    qualify,
+    raw_dtype,
+    table_schema,
+    value_at,
+)
 from toolkit.model.model import Model
 from toolkit.model.tables import Kind, Table
 from toolkit.parsers.base import Document
@@ -76,11 +85,15 @@ class _Sink:
         return pl.DataFrame(self.data, schema=table_schema(self.table))
 
 
-def _qualify(source_id: str | None, ref: Any) -> Any:
-    """A statement reference as a dataset-wide id ('<source>/<local>')."""
-    if type(ref) is not str or "/" in ref or source_id is None:
-        return ref
-    return f"{source_id}/{ref}"
+def _qualify_last(sink: _Sink, names: list[str], sid: str | None) -> None:
+    """Make the local references of the row just added dataset-wide."""
+    for name in names:
+        col = sink.data[name]
+        value = col[-1]
+        if type(value) is list:
+            col[-1] = [qualify(sid, v) for v in value]
+        else:
+            col[-1] = qualify(sid, value)
 
 
 def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index: int) -> None:
@@ -103,8 +116,9 @@ def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index:
         if type(records) is not list:
             continue
         sink = sinks[table.name]
-        statement_refs = [c.name for c in table.columns if c.ref == "statement"]
+        refs = [c.name for c in qualified_columns(table)]
         parts = [t for t in model.tables.values() if t.parent == table.name]
+        part_refs = {p.name: [c.name for c in qualified_columns(p)] for p in parts}
         for i, rec in enumerate(records):
             if type(rec) is not dict:
                 continue
@@ -122,9 +136,7 @@ def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index:
                     **provenance,
                 },
             )
-            for name in statement_refs:
-                col = sink.data[name]
-                col[-1] = _qualify(sid, col[-1])
+            _qualify_last(sink, refs, sid)
             for part in parts:
                 pkey = part.record_path[0]
                 entries = rec.get(pkey)
@@ -144,6 +156,7 @@ def _flatten_bundle(model: Model, sinks: dict[str, _Sink], doc: Document, index:
                                 "position": j + 1,
                             },
                         )
+                        _qualify_last(psink, part_refs[part.name], sid)
 
 
 def exact(

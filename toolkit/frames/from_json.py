@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.frames.base import DOC, PTR, finish, identified, raw_dtype
+from toolkit.frames.base import DOC, PTR, finish, identified, raw_dtype, with_qualified_refs
 from toolkit.model.model import Model
 
 
@@ -141,5 +141,5 @@ def polars_bundles(
                 (pl.col("_j") + 1).cast(pl.Int64).alias("position"),
                 (pl.col("_parent") + pl.lit(f"/{pkey}/") + pl.col("_j").cast(pl.String)).alias(PTR),
             )
-            out[part.name] = finish(part, rows)
+            out[part.name] = finish(part, with_qualified_refs(rows, part))
     return out

@@ -3,7 +3,8 @@
 The schemas carry a few annotation keywords that JSON Schema itself lacks:
 `x-table`/`x-row` (an array of objects becomes a table, its items are rows),
 `x-prefix` (an object merged into another table's columns), `x-date`,
-`x-vocabulary` and `x-ref`. Everything downstream (flattening, checks, Arrow
+`x-vocabulary`, `x-ref` and `x-grounded` (the source's verbatim words, which the
+grounding checks find in its text copy). Everything downstream (flattening, checks, Arrow
 types, the Data Package, the codebook) reads the `Table`/`Column` objects built here.
 """
 
@@ -42,9 +43,10 @@ class Column:
     required: bool = False
     values: tuple[str, ...] = ()  # allowed values of an enum column
     vocabulary: str | None = None
-    ref: str | None = None  # actor | statement | agreement | country | language
+    ref: str | None = None  # actor | statement | agreement | fact | country | language | …
     example: Any = None
     computed: bool = False  # filled after the checks (e.g. grounding offsets), not read from input
+    grounded: bool = False  # `x-grounded`: verbatim words of the source, found in its text copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +193,10 @@ def _columns(
             col = Column(name=name, kind="date", **common)
             out += [col, precision_column(col)]
         elif typ in ("string", "integer", "number", "boolean"):
-            out.append(Column(name=name, kind=typ, ref=prop.get("x-ref"), **common))
+            grounded = bool(prop.get("x-grounded"))
+            out.append(
+                Column(name=name, kind=typ, ref=prop.get("x-ref"), grounded=grounded, **common)
+            )
         else:
             raise SchemaError(f"field {name} has no table type")
     return out

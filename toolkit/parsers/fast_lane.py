@@ -36,7 +36,15 @@ from toolkit.parsers.json_parser import NOT_COMPACT, compact_value
 from toolkit.parsers.locate import nesting_depth
 from toolkit.parsers.numbers import IntegerPlan, non_integers
 
-FACT_KEYS = ("statements", "agreements", "supplies", "alignments", "events")
+FACT_KEYS = (
+    "statements",
+    "agreements",
+    "supplies",
+    "deployments",
+    "alignments",
+    "events",
+    "responses",
+)
 LANE_BYTES = 16 << 20  # below this a file is read before the worker has started
 # seconds without a byte of an answer before the worker is given up (its blocks are read
 # the ordinary way): far more than a block takes, even on a loaded machine

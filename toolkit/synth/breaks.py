@@ -49,8 +49,8 @@ class Breaker:
         statements = value["statements"]
         if kind == "unknown-actor":
             i = rng.randrange(len(statements))
-            statements[i]["speaker"] = f"unregistered-person-{rng.randrange(10**6)}"
-            return kind, "R301", f"/statements/{i}/speaker"
+            statements[i]["speakers"][0] = f"unregistered-person-{rng.randrange(10**6)}"
+            return kind, "R301", f"/statements/{i}/speakers/0"
         if kind == "bad-vocabulary-code":
             i = rng.randrange(len(statements))
             code = statements[i]["topics"][0]
@@ -99,8 +99,8 @@ class Breaker:
             return kind, "C501", f"/supplies/{i}/recipient"
         if kind == "unknown-statement":
             i = rng.randrange(len(value["supplies"]))
-            value["supplies"][i]["asserted_by"] = "st-99"
-            return kind, "R302", f"/supplies/{i}/asserted_by"
+            value["supplies"][i]["asserted_by"] = ["st-99"]
+            return kind, "R302", f"/supplies/{i}/asserted_by/0"
         if kind == "duplicate-fact-id":
             i = rng.randrange(len(value["events"]))
             value["events"][i]["id"] = "st-1"

@@ -31,10 +31,11 @@ MODEL_NAME = "newsfacts-extractor-7b-2025.01"
 PIPELINE = "factkit synth"
 
 # Kinds of fact and how often a bundle has each (statements dominate news extraction).
-KINDS = ("statements", "agreements", "supplies", "alignments", "events")
-_KIND_WEIGHTS = (40, 10, 20, 10, 20)
+KINDS = ("statements", "agreements", "supplies", "deployments", "alignments", "events", "responses")
+_KIND_WEIGHTS = (40, 10, 18, 4, 10, 14, 4)
 _PREFIX = {"statements": "st", "agreements": "ag", "supplies": "sp", "alignments": "al"}
-_PREFIX["events"] = "ev"
+_PREFIX.update(events="ev", deployments="dp", responses="rs")
+_RESPONSES = ("confirmed", "denied", "neither_confirmed_nor_denied", "declined_to_comment")
 
 _UNITS = ("units", "tonnes", "shells", "sets", "batches")
 _STATUSES = ("reported", "planned", "ordered", "delivered")
@@ -66,6 +67,7 @@ class Bundle:
     """One source being drawn: its facts so far and the sentences its text will hold."""
 
     __slots__ = (
+        "facts",
         "lang",
         "previous_statement",
         "published",
@@ -85,6 +87,7 @@ class Bundle:
         self.previous_statement = previous
         self.shard = shard
         self.sentences: list[str] = []
+        self.facts: list[str] = []  # local ids so far, which a response may answer
         self.statements: list[str] = []
         self.value: dict[str, Any] = {}
 
@@ -104,6 +107,7 @@ class Generator:
         self.provisions = vocab["agreement_provisions"].code_list
         self.categories = vocab["supply_categories"].code_list
         self.event_kinds = vocab["event_kinds"].code_list
+        self.personnel = vocab["personnel_kinds"].code_list
         self.states = sorted(c.alpha_3 for c in pycountry.countries)
         self.subsets, self.combinations = _supply_combinations(self.states, self.categories)
         # a bijection k -> (k * A + B) mod M spreads supply k over the combinations
@@ -153,7 +157,7 @@ class Generator:
             evidence = PARAPHRASE_FRAMES[lang].format(n=name, q=said)
         else:
             evidence = rng.choice(QUOTE_FRAMES[lang]).format(n=name, q=said)
-        fact: dict[str, Any] = {"id": local, "speaker": speaker.id}
+        fact: dict[str, Any] = {"id": local, "speakers": [speaker.id]}
         if rng.random() < 0.3:
             fact["speaker_role"] = self.words(lang, 2, 4)
         if rng.random() < 0.4:
@@ -185,13 +189,27 @@ class Generator:
         fact: dict[str, Any] = {"id": local, "title": title}
         fact["kind"] = rng.choice(self.agreement_kinds)
         fact["status"] = status
+        # the steps in their order: entry into force on or after the signature
+        signed = b.published - rng.randint(0, 400)
+        actions: list[dict[str, Any]] = []
         if status in _PAST_SIGNED and rng.random() < 0.6:
-            fact["signed_on"] = self._past(b.published)
+            actions.append(
+                {"action": "signature", "date": iso_date(signed, rng.choice((4, 7, 10)))}
+            )
         if status in _PAST_IN_FORCE and rng.random() < 0.4:
-            fact["in_force_on"] = self._past(b.published)
+            day = rng.randint(signed, b.published)
+            actions.append(
+                {"action": "entry_into_force", "date": iso_date(day, rng.choice((7, 10)))}
+            )
         if rng.random() < 0.5:
-            fact["place"] = {"name": self.words(lang, 1, 2).title(), "country": bound[0]}
-        fact["provisions"] = rng.sample(self.provisions, rng.randint(1, 2))
+            place = {"name": self.words(lang, 1, 2).title(), "country": bound[0]}
+            if actions and actions[0]["action"] == "signature":
+                actions[0]["place"] = place
+        if actions:
+            fact["actions"] = actions
+        fact["provisions"] = [
+            {"code": code} for code in rng.sample(self.provisions, rng.randint(1, 2))
+        ]
         fact["parties"] = parties
         evidence = f"{title}: {self.words(lang, 6, 12)}."
         self._ground(b, fact, evidence)
@@ -233,7 +251,7 @@ class Generator:
             "status": rng.choice(_STATUSES),
         }
         if b.statements and rng.random() < 0.5:
-            fact["asserted_by"] = rng.choice(b.statements)
+            fact["asserted_by"] = [rng.choice(b.statements)]
         evidence = f"{supplier} \u2192 {recipient}: {self.words(lang, 8, 14)}."
         self._ground(b, fact, evidence)
         return fact
@@ -260,7 +278,7 @@ class Generator:
             low = 1 if approximate else len(members)
             fact["size"] = {"value": rng.randint(low, 60), "approximate": approximate}
         if b.statements and rng.random() < 0.5:
-            fact["asserted_by"] = rng.choice(b.statements)
+            fact["asserted_by"] = [rng.choice(b.statements)]
         evidence = f"{grouping.names[SCRIPT[lang]]}: {self.words(lang, 8, 14)}."
         self._ground(b, fact, evidence)
         return fact
@@ -277,6 +295,41 @@ class Generator:
         fact["participants"] = self._refs(1, 4)
         evidence = self.sentence(lang, 10, 18)
         self._ground(b, fact, evidence)
+        return fact
+
+    def deployment(self, b: Bundle, local: str) -> dict[str, Any]:
+        rng = self.rng
+        lang = b.lang
+        sender, host = rng.sample(self.states, 2)
+        fact: dict[str, Any] = {"id": local, "sender": sender, "host": host}
+        fact["personnel"] = rng.choice(self.personnel)
+        if rng.random() < 0.5:
+            fact["size"] = {"value": rng.randint(10, 20_000), "approximate": rng.random() < 0.5}
+        if rng.random() < 0.4:
+            fact["purpose"] = self.words(lang, 2, 5)
+        fact["status"] = rng.choice(("reported", "planned", "deployed", "withdrawn"))
+        fact["polarity"] = "affirmed" if rng.random() < 0.85 else "denied"
+        if rng.random() < 0.5:
+            fact["date"] = self._past(b.published)
+        if b.statements and rng.random() < 0.5:
+            fact["asserted_by"] = [rng.choice(b.statements)]
+        if rng.random() < 0.3:
+            fact["sourcing"] = "alleged"
+        evidence = f"{sender} \u2192 {host}: {self.words(lang, 8, 14)}."
+        self._ground(b, fact, evidence)
+        return fact
+
+    def response(self, b: Bundle, local: str) -> dict[str, Any]:
+        """An answer to an earlier fact of the bundle (a statement at least comes first)."""
+        rng = self.rng
+        fact: dict[str, Any] = {"id": local, "to": rng.choice(b.facts)}
+        fact["by"] = [self._state()]
+        fact["response"] = rng.choice(_RESPONSES)
+        if b.statements and rng.random() < 0.3:
+            fact["statement"] = rng.choice(b.statements)
+        if rng.random() < 0.5:
+            fact["date"] = self._past(b.published)
+        self._ground(b, fact, self.sentence(b.lang, 8, 14))
         return fact
 
     def _state(self) -> str:
@@ -303,6 +356,8 @@ class Generator:
             "supplies": self.supply,
             "alignments": self.alignment,
             "events": self.event,
+            "deployments": self.deployment,
+            "responses": self.response,
         }
         for kind in kinds:  # statements first: the other facts may cite them
             counters[kind] += 1
@@ -310,10 +365,12 @@ class Generator:
             fact = makers[kind](b, local)
             if kind == "statements":
                 b.statements.append(local)
+            b.facts.append(local)
             sections.setdefault(kind, []).append(fact)
             if rng.random() < 0.3:
                 b.sentences.append(self.sentence(lang))
         b.value = {
+            "format": 2,
             "source": {
                 "id": source_id,
                 "title": title[:-1],
