@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.hints import grounding_hint
 from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import closest_passage, normalize_expr, original_span
@@ -107,8 +108,8 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     located = located.filter(pl.col("code") == "G601")
     ctx.cache[OFFSETS] = located.select("table", DOC, PTR, "evidence_start", "evidence_end")
     misses = rest.filter(pl.col("_norm").is_null())
-    hints = [
-        f"closest passage: '{closest_passage(t, s)}'"
+    hints = [  # the whole aligned passage (context: every word), which the hint cuts
+        grounding_hint(s, closest_passage(t, s, context=len(s)))
         for t, s in misses.select("source_text", "span").iter_rows()
     ]
     misses = misses.with_columns(pl.Series("hint", hints, pl.String))
