@@ -153,6 +153,11 @@ def _table_section(table: Table, model: Model, examples: Examples | None) -> lis
     return [*lines, "", *_keys(table), "", *_column_rows(table, model, examples), ""]
 
 
+def _synonyms(code: Mapping[str, Any]) -> str:
+    words = code.get("synonyms") or []
+    return f" Synonyms: {', '.join(words)}." if words else ""
+
+
 def _vocabulary_section(vocab: Vocabulary, table: Table, model: Model) -> list[str]:
     closed = (
         "Closed: a value outside these codes is an error."
@@ -185,7 +190,7 @@ def _vocabulary_section(vocab: Vocabulary, table: Table, model: Model) -> list[s
             _code(code["code"]),
             _cell(code["label"]),
             _code(code["parent"]) if code.get("parent") else "",
-            _cell(code["description"]),
+            _cell(code["description"] + _synonyms(code)),
             *(_cell(code.get(name)) for name in extra),
         ]
         lines.append("| " + " | ".join(cells) + " |")
