@@ -21,7 +21,7 @@ USAGE = {
     "[--no-cache] [-o FILE] [--changed-since REF] [PATH ...]",
     "export": "[-h] [--out DIR] [--format FORMATS] [--formula-safe] [--include-unreviewed] [-q] "
     "[--no-cache] [--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
-    "codebook": "[-h] [-o FILE]",
+    "codebook": "[-h] [-o FILE] [--data DIR]",
     "schema": "[-h] [--actor] ACTION ...",
     "schema diff": "[-h] [--format {text,json}] OLD NEW",
     "new": "[-h] --id SOURCE_ID --outlet NAME --published YYYY-MM-DD [--language CODE] "
@@ -132,9 +132,10 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
         },
     ),
     (["export", "-q"], {**EXPORT, "quiet": True}),
-    (["codebook"], {"out": None}),
-    (["codebook", "-o", "c.md"], {"out": "c.md"}),
-    (["codebook", "--out", "c.md"], {"out": "c.md"}),
+    (["codebook"], {"out": None, "data": None}),
+    (["codebook", "-o", "c.md"], {"out": "c.md", "data": None}),
+    (["codebook", "--out", "c.md"], {"out": "c.md", "data": None}),
+    (["codebook", "--data", "d"], {"out": None, "data": "d"}),
     (["schema"], {"actor": False, "schema_action": None}),
     (["schema", "--actor"], {"actor": True, "schema_action": None}),
     (

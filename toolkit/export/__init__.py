@@ -1,4 +1,5 @@
-"""Export a valid dataset as typed tables: Parquet, CSV and a Frictionless datapackage.json.
+"""Export a valid dataset as typed tables: Parquet, CSV and a Frictionless datapackage.json,
+and on request a SQLite database with Datasette metadata (`toolkit.export.sqlite`).
 
 `export()` validates first and writes nothing unless the data is valid; the
 caller decides what to print and which exit code follows. Writing goes through
@@ -22,13 +23,14 @@ import polars as pl
 
 from toolkit.checker import Run
 from toolkit.errors import UsageError
-from toolkit.export import atomic, csv_writer, datapackage, parquet, release, typed
+from toolkit.export import atomic, csv_writer, datapackage, parquet, release, sqlite, typed
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report
 
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "sqlite")
+DEFAULT_FORMATS = ("parquet", "csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,8 @@ def _write_tables(
     formula_safe: bool,
 ) -> tuple[str, ...]:
     """Each table's Parquet file, then its CSV file as soon as it is encoded; then the Data
-    Package descriptor. Returns the files written: Parquet, CSV, descriptor."""
+    Package descriptor; then the SQLite database and its Datasette metadata. Returns the
+    files written, in that order."""
     parquet_files: list[str] = []
     csv_files: list[datapackage.CsvFile] = []
     for name, frame in tables.items():
@@ -192,24 +195,30 @@ def _write_tables(
             digest = hashlib.sha256(data).hexdigest()
             csv_files.append(datapackage.CsvFile(name, f"{name}.csv", len(data), digest))
             del data  # before the next table's bytes are made
-    if "csv" not in chosen:
-        return tuple(parquet_files)
-    package = datapackage.descriptor(
-        model,
-        csv_files,
-        formula_safe=formula_safe,
-        toolkit_version=_toolkit_version(),
-        input_sha256=input_hash,
-    )
-    staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
-    return (*parquet_files, *(f.path for f in csv_files), datapackage.FILE_NAME)
+    written = [*parquet_files, *(f.path for f in csv_files)]
+    if "csv" in chosen:
+        package = datapackage.descriptor(
+            model,
+            csv_files,
+            formula_safe=formula_safe,
+            toolkit_version=_toolkit_version(),
+            input_sha256=input_hash,
+        )
+        staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
+        written.append(datapackage.FILE_NAME)
+    if "sqlite" in chosen:
+        staging.write_bytes(sqlite.DATABASE, sqlite.database(model, tables))
+        meta = sqlite.metadata(model, tables, toolkit_version=_toolkit_version())
+        staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
+        written += [sqlite.DATABASE, sqlite.METADATA]
+    return tuple(written)
 
 
 def export(
     paths: Sequence[str | os.PathLike[str]] = ("data",),
     out: str | os.PathLike[str] = "dist",
     *,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     formula_safe: bool = False,
     include_unreviewed: bool = False,
 ) -> ExportResult:
@@ -268,4 +277,4 @@ def export(
     )
 
 
-__all__ = ["FORMATS", "ExportResult", "export"]
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "ExportResult", "export"]

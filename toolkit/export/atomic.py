@@ -31,8 +31,8 @@ from toolkit.errors import ExportError, UsageError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-_EXPORT_SUFFIXES = (".parquet", ".csv")
-_EXPORT_NAMES = ("datapackage.json",)
+_EXPORT_SUFFIXES = (".parquet", ".csv", ".sqlite")
+_EXPORT_NAMES = ("datapackage.json", "metadata.json")
 
 
 class Staging:
