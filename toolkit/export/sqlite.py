@@ -59,7 +59,9 @@ def _create(table: Table, frame: pl.DataFrame) -> str:
     columns = [f"{_quote(n)} {_sql_type(t)}" for n, t in frame.schema.items()]
     primary = ", ".join(_quote(k) for k in table.primary_key)
     columns.append(f"PRIMARY KEY ({primary})")
-    keys = [(fk.column, fk.table, fk.target) for fk in table.foreign_keys]
+    keys: list[tuple[str, str | None, str]] = [
+        (fk.column, fk.table, fk.target) for fk in table.foreign_keys
+    ]
     # a coded column joins its vocabulary's table, so a browser shows the code's label
     keys += [(c.name, c.vocabulary, "code") for c in table.columns if c.kind == "vocabulary"]
     for column, target, key in dict.fromkeys(keys):
