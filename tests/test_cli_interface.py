@@ -29,6 +29,7 @@ USAGE = {
     "[--extracted-on YYYY-MM-DD] [--data DIR] [--force]",
     "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] "
     "[--facts-per-file M] [-q]",
+    "review": "[-h] --base REF [--format {text,markdown}] [-o FILE] [PATH ...]",
 }
 
 VALIDATE = {
@@ -279,6 +280,7 @@ def test_every_command_states_its_exit_status() -> None:
         "1 breaking change, 2 a side cannot be read.",
         "new": "0 written, 2 usage or internal error.",
         "synth": "0 written, 2 usage or internal error.",
+        "review": "0 written, 2 usage or internal error.",
     }
 
 
@@ -299,4 +301,5 @@ def test_shared_options_are_worded_alike() -> None:
     assert paths == {
         "validate": "files or folders to check (default: data)",
         "export": "files or folders to export (default: data)",
+        "review": "files or folders to review (default: data)",
     }
