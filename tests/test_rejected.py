@@ -33,3 +33,18 @@ def test_another_mistake_of_the_same_record_is_still_reported(tmp_path: Path) ->
     # the statement's `about` is rejected, and it has no speaker: both are reported
     codes = _codes(tmp_path, "speaker: [jane-doe, USA]", "about: RUS")
     assert codes.count("S103") == 1 and "C507" in codes and "G608" in codes
+
+
+def test_a_rejected_text_path_is_not_also_a_path_outside(tmp_path: Path) -> None:
+    # a list where the text copy's path is expected: its S103 (beside the case's own
+    # rejected speaker), and no X701 about what stands in for the path
+    data = tmp_path / "data"
+    shutil.copytree(CASE / "data", data)
+    bundle = data / "sources" / "src-a.yaml"
+    text = bundle.read_text(encoding="utf-8")
+    bundle.write_text(text.replace("  text: ../texts/src-a.txt", "  text: [../texts/src-a.txt]"))
+    problems = validate([str(data)]).problems
+    assert sorted((p.code, p.pointer) for p in problems) == [
+        ("S103", "/source/text"),
+        ("S103", "/statements/0/speaker"),
+    ]

@@ -135,6 +135,7 @@ class _Loaded:
     files: list[str]
     digests: dict[str, str]
     rejected: pl.DataFrame  # (_doc, pointer) of every schema error: see checks.rejected
+    stand_ins: pl.DataFrame  # (_doc, pointer) of the rejected values given a stand-in
 
 
 def _file_size(entry: FileEntry) -> int:
@@ -221,8 +222,8 @@ def _load(
     files = [entry.file for entry in entries]
     tables = builder.frames()
     marks = rejected_frame(rejected)
-    mark_rejected(model, tables, marks)
-    return _Loaded(documents, problems, tables, files, digests, marks)
+    stand_ins = mark_rejected(model, tables, marks)
+    return _Loaded(documents, problems, tables, files, digests, marks, stand_ins)
 
 
 def _lane_may_read(entry: FileEntry) -> bool:
@@ -310,7 +311,8 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     for check in (check_dates, *(c for family in FAMILIES for c in family.CHECKS)):
         clock = time.perf_counter()
         for fails in check(ctx):
-            problems += budget.render(without_follow_ons(fails, loaded.rejected), ctx)
+            fails = without_follow_ons(fails, loaded.rejected, loaded.stand_ins)
+            problems += budget.render(fails, ctx)
         timings[check.__name__] = time.perf_counter() - clock
     clock = time.perf_counter()
     attach_offsets(model, frames, ctx.cache.get(OFFSETS))

@@ -9,7 +9,8 @@ This module is the one place that prevents it, for every check:
    dropped, so checks see that the contributor gave a value there;
 2. `without_follow_ons` drops the failure cases located at a rejected value or inside
    it: whatever a check finds wrong with the stand-in (or with a value of the right type
-   whose form the schema refused) is the schema error again.
+   whose form the schema refused) is the schema error again. Safety and identity
+   problems of a value of the right type stay: they say something the schema did not.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ def rejected_frame(found: list[tuple[int, str]]) -> pl.DataFrame:
     return pl.DataFrame({"_doc": list(docs), "pointer": list(pointers)}, schema=REJECTED_SCHEMA)
 
 
-def mark(model: Model, tables: dict[str, pl.DataFrame], rejected: pl.DataFrame) -> None:
+def mark(model: Model, tables: dict[str, pl.DataFrame], rejected: pl.DataFrame) -> pl.DataFrame:
     """Fill each text cell that a schema error points at, and that flattening left
-    empty, with a stand-in unique to the cell (so no two compare equal)."""
+    empty, with a stand-in unique to the cell (so no two compare equal); returns the
+    (_doc, pointer) of the cells filled."""
+    filled: list[pl.DataFrame] = [pl.DataFrame(schema=REJECTED_SCHEMA)]
     if rejected.is_empty():
-        return
+        return filled[0]
     docs = rejected["_doc"].unique()
     for table in [*model.record_tables, model.tables["actors"]]:
         frame = tables.get(table.name)
@@ -63,6 +66,7 @@ def mark(model: Model, tables: dict[str, pl.DataFrame], rejected: pl.DataFrame) 
             if not hit.is_empty():
                 updates.append((col, hit))
         for col, hit in updates:
+            filled.append(hit.select("_doc", "pointer"))
             stand_in = pl.lit(STAND_IN) + pl.col("pointer")
             value = stand_in if col.kind in _TEXT_KINDS else pl.concat_list(stand_in)
             patch = hit.select("_row", value.alias("_value"))
@@ -73,17 +77,22 @@ def mark(model: Model, tables: dict[str, pl.DataFrame], rejected: pl.DataFrame) 
                 .drop("_row", "_value")
             )
         tables[table.name] = frame
+    return pl.concat(filled)
 
 
-def without_follow_ons(fails: Failures, rejected: pl.DataFrame) -> Failures:
+def without_follow_ons(
+    fails: Failures, rejected: pl.DataFrame, stand_ins: pl.DataFrame
+) -> Failures:
     """The failure cases that are not at or inside a value the schema rejected.
 
-    Safety and identity problems are kept: an invisible character, a path out of the
-    data folder, an id that imitates another are concerns of their own, which a report
-    never hides behind a form error.
+    Safety and identity problems of a value of the right type are kept: an invisible
+    character, an id that imitates another are concerns of their own, which a report
+    never hides behind a form error. Only those about a stand-in are dropped.
     """
     frame = fails.frame
-    if rejected.is_empty() or frame.is_empty() or CODES[fails.code].family in _OWN:
+    if CODES[fails.code].family in _OWN:
+        rejected = stand_ins
+    if rejected.is_empty() or frame.is_empty():
         return fails
     at = (
         frame.with_row_index("_case")
