@@ -22,7 +22,7 @@ USAGE = {
     "export": "[-h] [--out DIR] [--format FORMATS] [--layout {files,partitioned}] "
     "[--formula-safe] [--include-unreviewed] [-q] "
     "[--no-cache] [--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
-    "codebook": "[-h] [-o FILE]",
+    "codebook": "[-h] [-o FILE] [--data DIR]",
     "schema": "[-h] [--actor] ACTION ...",
     "schema diff": "[-h] [--format {text,json}] OLD NEW",
     "new": "[-h] --id SOURCE_ID --outlet NAME --published YYYY-MM-DD [--language CODE] "
@@ -31,6 +31,7 @@ USAGE = {
     "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] "
     "[--facts-per-file M] [-q]",
     "upgrade": "[-h] [--check] PATH [PATH ...]",
+    "review": "[-h] --base REF [--format {text,markdown}] [-o FILE] [PATH ...]",
 }
 
 VALIDATE = {
@@ -136,9 +137,10 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
     ),
     (["export", "-q"], {**EXPORT, "quiet": True}),
     (["export", "--layout", "partitioned"], {**EXPORT, "layout": "partitioned"}),
-    (["codebook"], {"out": None}),
-    (["codebook", "-o", "c.md"], {"out": "c.md"}),
-    (["codebook", "--out", "c.md"], {"out": "c.md"}),
+    (["codebook"], {"out": None, "data": None}),
+    (["codebook", "-o", "c.md"], {"out": "c.md", "data": None}),
+    (["codebook", "--out", "c.md"], {"out": "c.md", "data": None}),
+    (["codebook", "--data", "d"], {"out": None, "data": "d"}),
     (["schema"], {"actor": False, "schema_action": None}),
     (["schema", "--actor"], {"actor": True, "schema_action": None}),
     (
@@ -284,6 +286,7 @@ def test_every_command_states_its_exit_status() -> None:
         "synth": "0 written, 2 usage or internal error.",
         "upgrade": "0 nothing left to upgrade, 1 with --check: a file would change; or a file "
         "was skipped, 2 usage or internal error.",
+        "review": "0 written, 2 usage or internal error.",
     }
 
 
@@ -305,4 +308,5 @@ def test_shared_options_are_worded_alike() -> None:
         "validate": "files or folders to check (default: data)",
         "export": "files or folders to export (default: data)",
         "upgrade": "files or folders to upgrade",
+        "review": "files or folders to review (default: data)",
     }

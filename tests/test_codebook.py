@@ -7,18 +7,55 @@ from pathlib import Path
 import pytest
 
 from toolkit.cli.main import main
-from toolkit.export.codebook import dtype_name, render
+from toolkit.export.codebook import dataset_examples, dtype_name, render
 from toolkit.export.typed import column_dtype
 from toolkit.model.model import load_model
 
-CODEBOOK = Path(__file__).resolve().parents[1] / "docs" / "codebook.md"
+ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = ROOT / "docs" / "codebook.md"
 
 
-def test_committed_codebook_is_current() -> None:
+@pytest.fixture(scope="module")
+def examples() -> dict[tuple[str, str], str]:
+    return dataset_examples([ROOT / "data"])
+
+
+def test_committed_codebook_is_current(examples: dict[tuple[str, str], str]) -> None:
     assert CODEBOOK.is_file(), "run `make docs` to generate docs/codebook.md"
-    assert CODEBOOK.read_text(encoding="utf-8") == render(load_model()), (
+    assert CODEBOOK.read_text(encoding="utf-8") == render(load_model(), examples), (
         "docs/codebook.md is stale: run `make docs` and commit the result"
     )
+
+
+def test_examples_are_the_first_values_of_the_shipped_dataset(
+    examples: dict[tuple[str, str], str], tmp_path: Path
+) -> None:
+    import json
+
+    import toolkit
+    from toolkit.export import export
+
+    out = tmp_path / "dist"
+    assert export([ROOT / "data"], out, formats=["parquet"], include_unreviewed=True).written
+    ds = toolkit.load(out)
+    for table in ("statements", "supply_items", "agreement_parties", "sources"):
+        frame = ds[table]
+        for column in frame.columns:
+            values = [v for v in frame[column].to_list() if v not in (None, [])]
+            if not values:
+                assert (table, column) not in examples
+                continue
+            shown = examples[(table, column)].removesuffix("…")
+            first = values[0]
+            text = first.isoformat() if hasattr(first, "isoformat") else first
+            if not isinstance(text, str):
+                text = json.dumps(text, ensure_ascii=False)
+            assert text.startswith(shown), (table, column, shown, text)
+    section = render(load_model(), examples).split("### supply_items")[1].split("### ")[0]
+    row = next(line for line in section.splitlines() if line.startswith("| `category` |"))
+    assert row.endswith(f"| `{examples[('supply_items', 'category')]}` |")
+    # a column the data never fills stays empty rather than inventing a value
+    assert ("statements", "said_on") not in examples
 
 
 def test_codebook_covers_every_table_column_and_code() -> None:
@@ -43,10 +80,12 @@ def test_codebook_is_a_pure_function_of_the_model() -> None:
 
 
 def test_cli_writes_and_prints_the_codebook(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    examples: dict[tuple[str, str], str],
 ) -> None:
     out = tmp_path / "codebook.md"
-    assert main(["codebook", "--out", str(out)]) == 0
-    assert out.read_text(encoding="utf-8") == render(load_model())
-    assert main(["codebook"]) == 0
-    assert capsys.readouterr().out == render(load_model())
+    assert main(["codebook", "--out", str(out), "--data", str(ROOT / "data")]) == 0
+    assert out.read_text(encoding="utf-8") == render(load_model(), examples)
+    assert main(["codebook", "--data", str(ROOT / "data")]) == 0
+    assert capsys.readouterr().out == render(load_model(), examples)

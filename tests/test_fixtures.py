@@ -1,7 +1,9 @@
 """Every fixture case, parametrised from the directory listing.
 
 `fixtures/valid/<case>/` must validate without errors; `fixtures/invalid/<case>/`
-states in `expected.yaml` each problem it must produce (code, file, line).
+states in `expected.yaml` each problem it must produce (code, file, line, and optionally
+`hint_contains`: words its hint must hold); with `only: true` the run may produce no
+other problem (one mistake, one report).
 """
 
 from __future__ import annotations
@@ -32,10 +34,21 @@ def test_valid_case(case: Path) -> None:
 def test_invalid_case(case: Path) -> None:
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
     report = validate([str(case / "data")])
-    found = {(p.code, os.path.relpath(p.file, case / "data"), p.line) for p in report.problems}
+    hints: dict[tuple[str, str, int | None], list[str]] = {}
+    for p in report.problems:
+        key = (p.code, os.path.relpath(p.file, case / "data"), p.line)
+        hints.setdefault(key, []).append(p.hint or "")
+    found = set(hints)
     for want in expected["problems"]:
         key = (want["code"], want["file"], want["line"])
         assert key in found, f"{case.name}: missing {key}; found {sorted(found)}"
+        if "hint_contains" in want:
+            assert any(want["hint_contains"] in h for h in hints[key]), (
+                f"{case.name}: no hint of {key} contains {want['hint_contains']!r}: {hints[key]}"
+            )
+    if expected.get("only"):
+        wanted = {(w["code"], w["file"], w["line"]) for w in expected["problems"]}
+        assert found == wanted, f"{case.name}: more problems than expected: {sorted(found)}"
     severities = {
         p.severity for p in report.problems if p.code in {w["code"] for w in expected["problems"]}
     }

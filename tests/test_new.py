@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -159,3 +160,61 @@ def test_commented_examples_are_valid_once_uncommented(data: Path) -> None:
     report = validate([str(data)])
     codes = {p.code for p in report.problems if p.severity == "error"}
     assert codes <= {"R301"}, [p.to_dict() for p in report.problems]
+
+
+def _uncommented_examples() -> dict[str, Any]:
+    """The scaffold's commented examples, as the bundle a contributor gets by copying them."""
+    from toolkit.cli.new_cmd import EXAMPLES
+
+    lines = []
+    for line in EXAMPLES.splitlines():
+        if re.fullmatch(r"[a-z]+: \[\]", line):
+            line = line[:-3]
+        elif line.startswith("# ") and (line[2:].startswith("- ") or line[2:].startswith("  ")):
+            line = line[2:]
+        lines.append(line)
+    value: dict[str, Any] = yaml.safe_load("\n".join(lines))
+    return value
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
+
+
+def test_example_codes_agree_with_the_vocabulary_definitions() -> None:
+    """Each coded example is one its vocabulary defines for what the example describes.
+
+    A supply item's category must be defined in terms of the item (its description names
+    a word of it), and no sentence of that definition may send such an item to another
+    code ("shells and rockets are ammunition" rules out 'artillery' for shells).
+    """
+    from toolkit.model.model import load_model
+
+    model = load_model()
+    vocab = model.vocabularies["supply_categories"]
+    codes = {c["code"]: c for c in vocab.codes}
+    examples = _uncommented_examples()
+    items = [item for supply in examples["supplies"] for item in supply["items"]]
+    assert items
+    for item in items:
+        chosen = codes[item["category"]]
+        words = _words(item["description"])
+        definition = f"{chosen['label']} {chosen['description']}"
+        assert words & _words(definition), (item, "is not what the code's definition covers")
+        for sentence in re.split(r"(?<=[.;])\s+", chosen["description"]):
+            sent_elsewhere = re.findall(r"\b(?:are|is)\s+([a-z_]+)\b", sentence)
+            others = [c for c in sent_elsewhere if c in codes and c != item["category"]]
+            assert not (others and words & _words(sentence)), (
+                f"{item['category']!r} says: {sentence!r}"
+            )
+    for name, field, section in (
+        ("statement_topics", "topics", "statements"),
+        ("agreement_kinds", "kind", "agreements"),
+        ("agreement_statuses", "status", "agreements"),
+        ("agreement_provisions", "provisions", "agreements"),
+        ("event_kinds", "kind", "events"),
+    ):
+        known = set(model.vocabularies[name].code_list)
+        for fact in examples[section]:
+            value = fact[field]
+            assert set(value if isinstance(value, list) else [value]) <= known, (name, value)

@@ -7,6 +7,7 @@ git refs of a repository built in tmp_path.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -60,7 +61,7 @@ def add_event_kind(schemas: Path, version: str | None = "1.2.0") -> None:
     )
     text = text.replace("codes:\n", entry, 1)
     if version is not None:
-        text = text.replace('version: "1.1.0"', f'version: "{version}"', 1)
+        text = re.sub(r'^version: "[^"]*"', f'version: "{version}"', text, count=1, flags=re.M)
     path.write_text(text, encoding="utf-8")
 
 

@@ -45,3 +45,50 @@ def test_closest_many_works_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(suggest, "_CELLS", 60)
     assert closest_many(values, registry, cutoff=70) == whole
     assert whole == {v: closest(v, registry, cutoff=70) for v in values}
+
+
+def test_code_hints_search_meaning_before_spelling() -> None:
+    from toolkit.checks.suggest import code_hint
+
+    codes = [
+        {"code": "suspended", "label": "Suspended", "description": "Operation suspended."},
+        {
+            "code": "terminated",
+            "label": "Terminated",
+            "description": "No longer in force: expired, annulled or superseded.",
+            "synonyms": ["void"],
+        },
+    ]
+    where = "agreement_statuses"
+    assert code_hint("Void", codes, where) == "did you mean 'terminated'? it covers 'Void'"
+    assert code_hint("suspnded", codes, where) == "did you mean 'suspended'?"
+    assert code_hint("superseded", codes, where) == (
+        "did you mean 'terminated'? its description mentions 'superseded'"
+    )
+    assert code_hint("troops", codes, where) == (
+        "nothing in agreement_statuses is close to 'troops'; codes: suspended, terminated"
+    )
+
+
+def test_a_synonym_names_one_code() -> None:
+    from pathlib import Path
+
+    from toolkit.errors import SchemaError
+    from toolkit.model.vocab import check_vocabulary
+
+    value = {
+        "name": "kinds",
+        "version": "1.0.0",
+        "title": "Kinds",
+        "description": "Kinds.",
+        "closed": True,
+        "codes": [
+            {"code": "a", "label": "A", "description": "A.", "parent": None, "synonyms": ["x"]},
+            {"code": "b", "label": "B", "description": "B.", "parent": None, "synonyms": ["X"]},
+        ],
+    }
+    with pytest.raises(SchemaError, match="synonym 'X' of 'b' is also 'a'"):
+        check_vocabulary(value, Path("kinds.yaml"))
+    value["codes"][1]["synonyms"] = ["a"]
+    with pytest.raises(SchemaError, match="synonym 'a' of 'b' is also 'a'"):
+        check_vocabulary(value, Path("kinds.yaml"))

@@ -110,6 +110,7 @@ def test_annotations_summary_and_gate() -> None:
     assert "FORMAT=github" in by_target["validate-changed"]["run"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in by_target["summary"]["run"]
     assert by_target["summary"]["if"] == "always()"
+    assert 'REVIEW="$BASE_REF"' in by_target["summary"]["run"]
     assert "pull_request" in by_target["validate-changed"]["if"]
     assert "pull_request" in by_target["schema-gate"]["if"]
     # The base ref reaches the scripts through the environment, never pasted into them.
@@ -137,6 +138,9 @@ def test_makefile_targets_expand_to_factkit_commands() -> None:
     assert "--format github --changed-since origin/dev" in changed
     summary = dry("summary", "FACTKIT_ARGS=--changed-since origin/dev")
     assert "--format markdown --changed-since origin/dev" in summary
+    reviewed = dry("summary", "REVIEW=origin/dev")
+    assert 'toolkit review data --base "origin/dev" --format markdown' in reviewed
+    assert "toolkit review data --base origin/dev --format text" in dry("review", "BASE=origin/dev")
     assert "toolkit schema diff origin/dev ." in dry("schema-gate", "BASE=origin/dev")
 
 

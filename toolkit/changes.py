@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -237,13 +237,13 @@ def _rebase(problem: Problem, mirror: str, root: str) -> Problem:
     )
 
 
-def baseline_report(changes: ChangeSet, paths: Sequence[str], validate: Validate) -> Report:
-    """Validate `paths` as they were at the base, with today's rules.
+@contextlib.contextmanager
+def at_base(changes: ChangeSet, paths: Sequence[str]) -> Iterator[tuple[list[str], Path]]:
+    """The base tree extracted into a temporary folder, the working folder moved to its
+    mirror of the current one; yields `paths` as spelt there (those that exist at the
+    base) and the folder the tree is in.
 
-    The base tree is extracted into a temporary folder and validated from the mirror
-    of the current working folder, so a problem is reported under the same file name
-    and with the same message as in the current run. Same rules on both sides: a
-    problem counts as caused by the change only when the data made it appear.
+    A run over those paths names files and words messages as a run on the current tree.
     """
     with tempfile.TemporaryDirectory(prefix="factkit-base-") as tmp:
         mirror = Path(os.path.realpath(tmp))
@@ -252,10 +252,22 @@ def baseline_report(changes: ChangeSet, paths: Sequence[str], validate: Validate
         work = mirror / cwd.relative_to(changes.root) if _inside(cwd, changes.root) else cwd
         work.mkdir(parents=True, exist_ok=True)
         args = _mirror_args(paths, changes.root, mirror, work)
+        with contextlib.chdir(work):
+            yield args, mirror
+
+
+def baseline_report(changes: ChangeSet, paths: Sequence[str], validate: Validate) -> Report:
+    """Validate `paths` as they were at the base, with today's rules.
+
+    The base tree is extracted into a temporary folder and validated from the mirror
+    of the current working folder, so a problem is reported under the same file name
+    and with the same message as in the current run. Same rules on both sides: a
+    problem counts as caused by the change only when the data made it appear.
+    """
+    with at_base(changes, paths) as (args, mirror):
         if not args:
             return Report()
-        with contextlib.chdir(work):
-            base = validate(args)
+        base = validate(args)
     problems = [_rebase(p, str(mirror), str(changes.root)) for p in base.problems]
     return dataclasses.replace(base, problems=problems)
 
@@ -288,7 +300,7 @@ def _own_rules() -> list[Path]:
     return [schema_dir(), Path(__file__).resolve().parent]
 
 
-def _anchor(paths: Sequence[str]) -> Path:
+def anchor(paths: Sequence[str]) -> Path:
     for arg in paths:
         if os.path.exists(arg):
             return Path(arg)
@@ -309,7 +321,7 @@ def restrict_to_changes(
         return dataclasses.replace(report, notices=[*report.notices, note])
 
     try:
-        changes = find_changes(_anchor(paths), ref)
+        changes = find_changes(anchor(paths), ref)
     except ChangesUnavailable as exc:
         return everything(str(exc))
     for folder in _own_rules():

@@ -17,6 +17,8 @@ from toolkit.checks import registry
 from toolkit.checks.base import CheckContext
 from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
+from toolkit.checks.rejected import VALUE, rejected_frame, without_follow_ons
+from toolkit.checks.rejected import mark as mark_rejected
 from toolkit.checks.schema import SchemaChecker
 from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.frames.base import DOC, PTR, Frames
@@ -114,6 +116,8 @@ class _Loaded:
     tables: dict[str, pl.DataFrame]
     files: list[str]
     digests: dict[str, str]
+    rejected: pl.DataFrame  # (_doc, pointer) of every schema error: see checks.rejected
+    stand_ins: pl.DataFrame  # (_doc, pointer) of the rejected values given a stand-in
 
 
 def _file_size(entry: FileEntry) -> int:
@@ -138,6 +142,7 @@ def _load(
     builder = FrameBuilder(model)
     schema = SchemaChecker(model)
     digests: dict[str, str] = {}
+    rejected: list[tuple[int, str]] = []
     sizes = [_file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
@@ -153,11 +158,13 @@ def _load(
         for entry, size in zip(entries, sizes, strict=True):
             streamed = entry.path.suffix.lower() == ".jsonl"  # only a stream can fail late
             start, mark = len(documents), builder.mark() if streamed else -1
+            rejected_at = len(rejected)
             found: list[Problem] = []
             old_format = False
             for batch in _batches(entry, limits, schema, opts.cache, lane):
                 if batch.fatal:  # the file failed as a whole: forget what it gave
                     documents.truncate(start)
+                    del rejected[rejected_at:]
                     builder.truncate(mark)
                     budget.forget(entry.file)
                     found = budget.admit(batch.problems)
@@ -171,8 +178,9 @@ def _load(
                 ]
                 valid = [not errors for errors in checked]
                 old_format = _set_aside_old_format(batch.documents, checked, old_format)
-                for errors in checked:
+                for i, errors in enumerate(checked):
                     found += budget.admit(errors)
+                    rejected += [(len(documents) + i, p.pointer) for p in errors if p.code in VALUE]
                 lines = batch.lines if batch.offsets else None
                 builder.add(batch.documents, len(documents), valid, lines, plain)
                 if batch.offsets:
@@ -196,7 +204,10 @@ def _load(
         if enabled:
             gc.enable()
     files = [entry.file for entry in entries]
-    return _Loaded(documents, problems, builder.frames(), files, digests)
+    tables = builder.frames()
+    marks = rejected_frame(rejected)
+    stand_ins = mark_rejected(model, tables, marks)
+    return _Loaded(documents, problems, tables, files, digests, marks, stand_ins)
 
 
 def _set_aside_old_format(
@@ -298,6 +309,7 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     for check in registry.checks():
         clock = time.perf_counter()
         for fails in check(ctx):
+            fails = without_follow_ons(fails, loaded.rejected, loaded.stand_ins)
             problems += budget.render(fails, ctx)
         timings[check.__name__] = time.perf_counter() - clock
     clock = time.perf_counter()

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.hints import grounding_hint
 from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import NormalText, normalize, normalize_expr
@@ -144,8 +145,9 @@ def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, 
                 starts[row], ends[row] = where
             elif budget > 0:
                 budget -= 1
-                passage = index.closest(spans[row])
-                hints[row] = f"closest passage: '{passage}'" if passage else _NOTHING_CLOSE
+                # the whole aligned passage (context: every word), which the hint cuts
+                passage = index.closest(spans[row], context=len(spans[row]))
+                hints[row] = grounding_hint(spans[row], passage) if passage else _NOTHING_CLOSE
             else:
                 hints[row] = _UNSEARCHED
     rest = rest.with_columns(

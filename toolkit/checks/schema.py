@@ -13,7 +13,7 @@ import jsonschema_rs
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, make_problem
-from toolkit.checks.suggest import did_you_mean, non_ascii_hint
+from toolkit.checks.suggest import code_hint, did_you_mean, non_ascii_hint
 from toolkit.frames.base import DOC, PTR
 from toolkit.frames.from_json import integer_paths
 from toolkit.model.dates import first_day
@@ -197,6 +197,9 @@ class SchemaChecker:
             ]
         if kind == "enum":
             options = [str(o) for o in detail["options"]]
+            synonyms = self._node(doc.role, path).get("x-synonyms", {})
+            codes = [{"code": o, "synonyms": synonyms.get(o, [])} for o in options]
+            field = str(err.instance_path[-1]) if err.instance_path else "this field"
             return [
                 make_problem(
                     doc,
@@ -204,7 +207,7 @@ class SchemaChecker:
                     pointer,
                     value=value,
                     allowed=", ".join(options),
-                    hint=did_you_mean(str(value), options),
+                    hint=code_hint(str(value), codes, f"the values of '{field}'"),
                 )
             ]
         if kind == "pattern":

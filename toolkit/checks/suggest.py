@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -59,3 +61,45 @@ def non_ascii_hint(value: str) -> str | None:
         f"'{ch}' U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}" for ch in dict.fromkeys(odd)
     )
     return f"contains {names}; ids use ASCII letters, digits and hyphens only"
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SPELLING = 80.0  # WRatio of a misspelling ('artilery' 94); unrelated words score 60–75
+
+
+def _words_of(text: str) -> set[str]:
+    words = set(_WORD.findall(text.lower()))
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 4}
+
+
+def code_hint(value: str, codes: Sequence[Mapping[str, Any]], where: str) -> str:
+    """What a wrong code was probably meant to be, searched by meaning and by spelling.
+
+    In order: a code whose `synonyms` hold the value; a code or label spelt like it; codes
+    whose description uses its words ('superseded' → terminated, which says "superseded");
+    else that nothing is close, so a hint never sends a contributor to an unrelated code
+    ('troops' is no supply category, whatever its letters share with 'machine_tools').
+    """
+    key = " ".join(_WORD.findall(value.lower()))
+    for entry in codes:
+        if key in {" ".join(_WORD.findall(s.lower())) for s in entry.get("synonyms") or ()}:
+            return f"did you mean '{entry['code']}'? it covers '{value}'"
+    names = {entry["code"]: entry["code"] for entry in codes}
+    names.update({str(e.get("label") or e["code"]).lower(): e["code"] for e in codes})
+    spelt = closest(key.replace(" ", "_"), list(names), cutoff=_SPELLING) or closest(
+        key, list(names), cutoff=_SPELLING
+    )
+    if spelt and names[spelt] != value:
+        return f"did you mean '{names[spelt]}'?"
+    wanted = {w for w in _words_of(key) if len(w) > 3}
+    if wanted:
+        found = [e["code"] for e in codes if wanted <= _words_of(str(e.get("description", "")))]
+        if found:
+            listed = " or ".join(f"'{c}'" for c in found[:3])
+            whose = "its description mentions" if len(found) == 1 else "their descriptions mention"
+            return f"did you mean {listed}? {whose} '{value}'"
+    every = [str(e["code"]) for e in codes]
+    listing = (
+        f"codes: {', '.join(every)}" if len(every) <= 12 else "see the codebook (docs/codebook.md)"
+    )
+    return f"nothing in {where} is close to '{value}'; {listing}"

@@ -8,17 +8,7 @@ import polars as pl
 import pycountry
 
 from toolkit.checks.base import CheckContext, Failures, failures, values_of, with_hints
-from toolkit.checks.suggest import did_you_mean
-
-
-def _vocab_hint(codes: dict[str, str], value: str) -> str | None:
-    """Match against codes and labels, answer with a code."""
-    by_label = {**{label.lower(): code for code, label in codes.items()}, **{c: c for c in codes}}
-    hint = did_you_mean(value.lower().replace(" ", "_"), by_label)
-    if hint:
-        match = hint.split("'")[1]
-        return f"did you mean '{by_label[match]}'?"
-    return f"codes: {', '.join(codes)}" if len(codes) <= 12 else None
+from toolkit.checks.suggest import code_hint, did_you_mean
 
 
 def check_codes(ctx: CheckContext) -> list[Failures]:
@@ -34,8 +24,8 @@ def check_codes(ctx: CheckContext) -> list[Failures]:
             known = pl.Series("value", vocab.code_list, pl.String).to_frame()
             bad = values_of(frame, col, partial(_not_in, known))
             if bad.height:
-                labels = {c["code"]: c["label"] for c in vocab.codes}
-                bad = with_hints(bad, partial(_vocab_hint, labels))
+                hint = partial(code_hint, codes=vocab.codes, where=vocab.name)
+                bad = with_hints(bad, hint)
                 out += failures("V401", bad.with_columns(pl.lit(vocab.name).alias("vocabulary")))
     return out
 

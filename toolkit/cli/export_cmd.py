@@ -41,7 +41,7 @@ def register(subparsers: Subparsers) -> None:
     parser = add_command(
         subparsers,
         NAME,
-        help="validate, then write the data as typed tables (Parquet, CSV)",
+        help="validate, then write the data as typed tables (Parquet, CSV, SQLite)",
         description=(
             "Validate bundles and actors and, when there are no errors, write one file per "
             "table and format into DIR, replacing the previous export as a whole. Nothing is "
@@ -59,7 +59,8 @@ def register(subparsers: Subparsers) -> None:
         type=_formats,
         default=DEFAULT_FORMATS,
         metavar="FORMATS",
-        help="comma-separated output formats: parquet, csv (default: parquet,csv)",
+        help="comma-separated output formats: parquet, csv, sqlite (a SQLite database with "
+        "full-text search and Datasette metadata) (default: parquet,csv)",
     )
     parser.add_argument(
         "--layout",

@@ -24,6 +24,7 @@ from toolkit.cli import (
     codebook_cmd,
     export_cmd,
     new_cmd,
+    review_cmd,
     schema_cmd,
     silence_stdout,
     synth_cmd,
@@ -57,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
     codebook_cmd,
     schema_cmd,
     new_cmd,
+    review_cmd,
     synth_cmd,
     upgrade_cmd,
 )

@@ -67,7 +67,7 @@ supplies: []
 #   supplier: USA
 #   recipient: UKR
 #   items:
-#     - category: artillery           # schemas/vocabularies/supply_categories.yaml
+#     - category: ammunition          # schemas/vocabularies/supply_categories.yaml
 #       description: 155 mm shells
 #       quantity: {value: 1000, approximate: true}
 #   polarity: affirmed                # affirmed or denied

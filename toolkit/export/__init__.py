@@ -1,4 +1,5 @@
-"""Export a valid dataset as typed tables: Parquet, CSV and a Frictionless datapackage.json.
+"""Export a valid dataset as typed tables: Parquet, CSV and a Frictionless datapackage.json,
+and on request a SQLite database with Datasette metadata (`toolkit.export.sqlite`).
 
 `export()` validates first and writes nothing unless the data is valid; the
 caller decides what to print and which exit code follows. Writing goes through
@@ -22,13 +23,23 @@ import polars as pl
 
 from toolkit.checker import Run
 from toolkit.errors import UsageError
-from toolkit.export import atomic, csv_writer, datapackage, parquet, partitioned, release, typed
+from toolkit.export import (
+    atomic,
+    csv_writer,
+    datapackage,
+    parquet,
+    partitioned,
+    release,
+    sqlite,
+    typed,
+)
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report
 
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "sqlite")
+DEFAULT_FORMATS = ("parquet", "csv")
 LAYOUTS = partitioned.LAYOUTS
 # How a table's CSV is cut into files: table name, rows → (file name, rows) per file.
 Split = Callable[[str, pl.DataFrame], list[tuple[str, pl.DataFrame]]]
@@ -205,8 +216,8 @@ def _write_tables(
     years: dict[str, pl.Series],
 ) -> tuple[str, ...]:
     """Each table's Parquet file (or, for a table in `years`, its partitioned dataset), then
-    its CSV file(s) as soon as they are encoded; then the Data Package descriptor. Returns
-    the files written: Parquet, CSV, descriptor."""
+    its CSV file(s) as soon as they are encoded; then the Data Package descriptor; then the
+    SQLite database and its Datasette metadata. Returns the files written, in that order."""
     parquet_files: list[str] = []
     csv_files: list[datapackage.CsvFile] = []
     csv_paths: list[str] = []
@@ -231,24 +242,30 @@ def _write_tables(
                 size, digest = len(data), hashlib.sha256(data).hexdigest()
             csv_files.append(datapackage.CsvFile(name, paths, size, digest))
             del parts, data  # before the next table's bytes are made
-    if "csv" not in chosen:
-        return tuple(parquet_files)
-    package = datapackage.descriptor(
-        model,
-        csv_files,
-        formula_safe=formula_safe,
-        toolkit_version=_toolkit_version(),
-        input_sha256=input_hash,
-    )
-    staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
-    return (*parquet_files, *csv_paths, datapackage.FILE_NAME)
+    written = [*parquet_files, *csv_paths]
+    if "csv" in chosen:
+        package = datapackage.descriptor(
+            model,
+            csv_files,
+            formula_safe=formula_safe,
+            toolkit_version=_toolkit_version(),
+            input_sha256=input_hash,
+        )
+        staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
+        written.append(datapackage.FILE_NAME)
+    if "sqlite" in chosen:
+        staging.write_bytes(sqlite.DATABASE, sqlite.database(model, tables))
+        meta = sqlite.metadata(model, tables, toolkit_version=_toolkit_version())
+        staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
+        written += [sqlite.DATABASE, sqlite.METADATA]
+    return tuple(written)
 
 
 def export(
     paths: Sequence[str | os.PathLike[str]] = ("data",),
     out: str | os.PathLike[str] = "dist",
     *,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     formula_safe: bool = False,
     include_unreviewed: bool = False,
     layout: str = "files",
@@ -326,4 +343,4 @@ def export(
     )
 
 
-__all__ = ["FORMATS", "LAYOUTS", "ExportResult", "export"]
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "LAYOUTS", "ExportResult", "export"]

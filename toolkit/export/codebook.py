@@ -1,15 +1,20 @@
-"""The codebook: every exported table, column and code, rendered from the model alone.
+"""The codebook: every exported table, column and code, rendered from the model.
 
 It is generated, never written by hand, so it cannot disagree with the exports:
 column types come from the same function that types the tables, and the
-vocabulary sections from the same vocabulary files the checks use. A pure
-function of the model (no data, no clock), so a test can regenerate it and fail
-when the committed docs/codebook.md is stale.
+vocabulary sections from the same vocabulary files the checks use. The Example
+column shows real values: the first non-null value of each column of the shipped
+dataset's export (tables in primary-key order), so an example is never one the
+checks would reject. A pure function of the model and those examples (no clock),
+so a test can regenerate it and fail when the committed docs/codebook.md is stale.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -68,13 +73,61 @@ def _allowed(col: Column, table: Table, model: Model) -> str:
     return _REF_NOTES.get(col.ref or "", "")
 
 
-def _column_rows(table: Table, model: Model) -> list[str]:
+Examples = Mapping[tuple[str, str], str]
+_EXAMPLE_LENGTH = 60  # characters of an example shown before it is cut with '…'
+
+
+def _example_text(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= _EXAMPLE_LENGTH else text[: _EXAMPLE_LENGTH - 1] + "…"
+
+
+def examples_from(tables: Mapping[str, pl.DataFrame]) -> dict[tuple[str, str], str]:
+    """(table, column) → the first non-null value of the column as text; lists count only
+    when they are not empty. The tables come sorted by primary key, so this is stable."""
+    out: dict[tuple[str, str], str] = {}
+    for name, frame in tables.items():
+        for column in frame.columns:
+            series = frame[column].drop_nulls()
+            if isinstance(series.dtype, pl.List):
+                series = series.filter(series.list.len() > 0)
+            if series.len():
+                out[(name, column)] = _example_text(series.head(1).to_list()[0])
+    return out
+
+
+def dataset_examples(paths: Sequence[str | os.PathLike[str]]) -> dict[tuple[str, str], str]:
+    """The examples of the dataset under `paths`, from the tables an export writes.
+
+    Raises UsageError when the data has errors: examples come from valid data only.
+    """
+    from toolkit import checker
+    from toolkit.errors import UsageError
+    from toolkit.export import release, typed
+
+    run = checker.run([os.fspath(p) for p in paths])
+    if not run.report.ok:
+        raise UsageError(
+            f"the data the examples come from has {run.report.errors} errors; "
+            "run `factkit validate` on it first"
+        )
+    frames = release.release(run.model, run.frames, include_unreviewed=True).frames
+    return examples_from(typed.typed_tables(run.model, frames))
+
+
+def _column_rows(table: Table, model: Model, examples: Examples | None) -> list[str]:
     rows = [
         "| Column | Type | Required | Meaning | Allowed values | Example |",
         "|---|---|---|---|---|---|",
     ]
     for col in table.columns:
-        example = _code(_cell(col.example)) if col.example is not None else ""
+        found = (examples or {}).get((table.name, col.name))
+        if found is None and col.example is not None:  # the schema's own, where data has none
+            found = _example_text(col.example)
+        example = _code(_cell(found)) if found is not None else ""
         rows.append(
             f"| {_code(col.name)} | {dtype_name(column_dtype(col, model))} "
             f"| {'yes' if col.required else 'no'} | {_cell(col.description)} "
@@ -94,7 +147,7 @@ def _keys(table: Table) -> list[str]:
     return lines
 
 
-def _table_section(table: Table, model: Model) -> list[str]:
+def _table_section(table: Table, model: Model, examples: Examples | None) -> list[str]:
     lines = [f"### {table.name}", "", f"{_cell(table.description)} One row per {table.row}."]
     if table.name == "actors":
         lines[-1] += (
@@ -102,7 +155,12 @@ def _table_section(table: Table, model: Model) -> list[str]:
             " (origin `iso3166`, kind `state`, named as ISO 3166-1 names it), so every actor"
             " reference joins."
         )
-    return [*lines, "", *_keys(table), "", *_column_rows(table, model), ""]
+    return [*lines, "", *_keys(table), "", *_column_rows(table, model, examples), ""]
+
+
+def _synonyms(code: Mapping[str, Any]) -> str:
+    words = code.get("synonyms") or []
+    return f" Synonyms: {', '.join(words)}." if words else ""
 
 
 def _vocabulary_section(vocab: Vocabulary, table: Table, model: Model) -> list[str]:
@@ -137,7 +195,7 @@ def _vocabulary_section(vocab: Vocabulary, table: Table, model: Model) -> list[s
             _code(code["code"]),
             _cell(code["label"]),
             _code(code["parent"]) if code.get("parent") else "",
-            _cell(code["description"]),
+            _cell(code["description"] + _synonyms(code)),
             *(_cell(code.get(name)) for name in extra),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -185,8 +243,9 @@ FILE_FORMATS = """\
 """
 
 
-def render(model: Model) -> str:
-    """The whole codebook as Markdown."""
+def render(model: Model, examples: Examples | None = None) -> str:
+    """The whole codebook as Markdown; `examples` from `dataset_examples` fill the Example
+    column (else the schema's `examples`, where a field has one)."""
     data_tables = [t for t in model.tables.values() if t.kind != "vocabulary"]
     vocab_tables = [t for t in model.tables.values() if t.kind == "vocabulary"]
     lines = [
@@ -205,7 +264,7 @@ def render(model: Model) -> str:
         "",
     ]
     for table in data_tables:
-        lines += _table_section(table, model)
+        lines += _table_section(table, model, examples)
     lines += [
         "## Vocabularies",
         "",

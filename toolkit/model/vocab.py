@@ -101,11 +101,12 @@ def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None)
         if code in seen:
             raise SchemaError(f"vocabulary {name}: code {code!r} twice")
         seen.add(code)
-        extra = set(entry) - {"code", "label", "description", "parent"}
+        extra = set(entry) - {"code", "label", "description", "parent", "synonyms"}
         if extra - set(fields) or set(fields) - set(entry):
             raise SchemaError(
                 f"vocabulary {name}: code {code!r} fields differ from {sorted(fields)}"
             )
+    _check_synonyms(name, codes)
     parents = {c["code"]: c.get("parent") for c in codes}
     for code in parents:
         chain: list[str] = []
@@ -126,6 +127,20 @@ def check_vocabulary(value: Any, path: Path, meta: dict[str, Any] | None = None)
         fields=fields,
         codes=tuple(codes),
     )
+
+
+def _check_synonyms(name: str, codes: list[dict[str, Any]]) -> None:
+    """A synonym names one code: it is no code itself and belongs to no other code."""
+    owner: dict[str, str] = {c["code"]: c["code"] for c in codes}
+    for entry in codes:
+        for synonym in entry.get("synonyms") or ():
+            key = synonym.lower()
+            if key in owner:
+                raise SchemaError(
+                    f"vocabulary {name}: synonym {synonym!r} of {entry['code']!r} "
+                    f"is also {owner[key]!r}"
+                )
+            owner[key] = entry["code"]
 
 
 def load_vocabularies(
