@@ -39,6 +39,7 @@ from toolkit.parsers.decode import read_bytes
 from toolkit.parsers.fast_lane import FastLane, count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
+from toolkit.resolve import checks as resolution
 from toolkit.result import Report
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ FAMILIES = (
     consistency,
     texts,
     grounding,
+    resolution,
     safety,
     limits,
 )
