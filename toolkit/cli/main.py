@@ -27,6 +27,7 @@ from toolkit.cli import (
     synth_cmd,
     validate_cmd,
     version,
+    xref_cmd,
 )
 from toolkit.cli.options import exit_status
 from toolkit.errors import FactkitError, UsageError
@@ -55,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     schema_cmd,
     new_cmd,
     synth_cmd,
+    xref_cmd,
 )
 
 

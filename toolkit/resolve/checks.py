@@ -17,6 +17,7 @@ from toolkit.frames.base import DOC
 from toolkit.resolve.candidates import ordered
 from toolkit.resolve.cluster import cluster_ids
 from toolkit.resolve.disagree import disagreements
+from toolkit.resolve.judgements import VERDICTS
 
 CLUSTERS = "resolve.clusters"
 
@@ -103,7 +104,7 @@ def check_judgement_conflicts(ctx: CheckContext) -> list[Failures]:
     if judged is None:
         return []
     pairs = ordered(judged.filter(pl.col("left").is_not_null() & pl.col("right").is_not_null()))
-    pairs = pairs.filter(pl.col("judgement").is_not_null()).sort(DOC, "line")
+    pairs = pairs.filter(pl.col("judgement").is_in(VERDICTS)).sort(DOC, "line")
     first = pairs.group_by("left", "right", "judgement").agg(
         pl.col("_at").first().alias("_first"), pl.col(DOC).first().alias("_first_doc")
     )
