@@ -29,6 +29,7 @@ USAGE = {
     "[--extracted-on YYYY-MM-DD] [--data DIR] [--force]",
     "synth": "[-h] --facts N --out FILE.jsonl [--seed S] [--invalid-rate R] "
     "[--facts-per-file M] [-q]",
+    "xref": "[-h] [--out FILE] [--review] [--by NAME] [--min-score S] [--limit N] [-q] [DATA]",
 }
 
 VALIDATE = {

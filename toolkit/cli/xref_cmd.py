@@ -50,7 +50,9 @@ def register(subparsers: Subparsers) -> None:
         ),
         exits=exit_status("done", "the data has errors"),
     )
-    parser.add_argument("data", nargs="?", default="data", help="the data folder (default: data)")
+    parser.add_argument(
+        "data", nargs="?", default="data", metavar="DATA", help="the data folder (default: data)"
+    )
     parser.add_argument("--out", metavar="FILE", help="write every candidate as a JSON line")
     parser.add_argument("--review", action="store_true", help="judge the candidates one by one")
     parser.add_argument(
