@@ -279,6 +279,7 @@ def test_every_command_states_its_exit_status() -> None:
         "1 breaking change, 2 a side cannot be read.",
         "new": "0 written, 2 usage or internal error.",
         "synth": "0 written, 2 usage or internal error.",
+        "xref": "0 done, 1 the data has errors, 2 usage or internal error.",
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-MAX_BLOCK = 60  # records sharing one key; larger blocks are dropped
+MAX_BLOCK = 30  # records sharing one key; larger blocks are dropped
 MIN_TOKEN = 2  # shorter name tokens are no keys
 
 

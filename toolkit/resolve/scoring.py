@@ -18,46 +18,73 @@ WEIGHTS = {"name": 0.55, "parties": 0.25, "date": 0.1, "place": 0.1}
 KIND_PENALTY = 0.5  # two records of different kinds (a person and an organisation)
 
 
+CHUNK = 250_000  # name-variant pairs scored at a time: bounds the token cross product
+
+
 def _name_scores(pairs: pl.DataFrame, profiles: pl.DataFrame, strict: set[str]) -> pl.DataFrame:
     """The best name similarity of each pair over its name variants.
 
     Token by token (a soft Monge-Elkan measure): each token of one name is matched to the
-    most similar token of the other (rapidfuzz's ratio, every token pair of every
-    candidate in one `cpdist` call). For titles (`strict` false) the shorter name's
-    tokens must be found and the longer name's extra words cost a little ("comprehensive
-    partnership" is in "comprehensive strategic partnership"); for people and other
-    actors every token of both names must be found ("Kim Jong Un" is "Kim Jong-un", not
-    "Kim Yo-jong")."""
-    names = profiles.select("id", "names")
+    most similar token of the other (rapidfuzz's ratio). For titles (`strict` false) the
+    shorter name's tokens must be found and the longer name's extra words cost a little
+    ("comprehensive partnership" is in "comprehensive strategic partnership"); for people
+    and other actors every token of both names must be found ("Kim Jong Un" is "Kim
+    Jong-un", not "Kim Yo-jong"). Tokens are numbered once, so the cross product of two
+    names is integers, and each distinct pair of tokens is scored once, by `cpdist` in C++.
+    """
+    exploded = profiles.select("id", pl.col("names").alias("_name")).explode("_name")
+    exploded = exploded.filter(pl.col("_name").is_not_null() & (pl.col("_name") != ""))
+    vocabulary = (
+        exploded.select(pl.col("_name").str.split(" ").explode().alias("token"))
+        .unique()
+        .sort("token")
+        .with_row_index("_tok")
+    )
+    words = vocabulary["token"].to_list()
+    numbered = (
+        exploded.with_row_index("_n")
+        .with_columns(pl.col("_name").str.split(" ").alias("token"))
+        .explode("token")
+        .join(vocabulary, on="token")
+        .group_by("_n", "id")
+        .agg(pl.col("_tok"))
+        .drop("_n")
+    )
     variants = (
         pairs.select("left", "right", "table")
-        .join(names.rename({"id": "left", "names": "_ln"}), on="left")
-        .join(names.rename({"id": "right", "names": "_rn"}), on="right")
-        .explode("_ln")
-        .explode("_rn")
-        .filter(
-            pl.col("_ln").is_not_null()
-            & pl.col("_rn").is_not_null()
-            & (pl.col("_ln") != "")
-            & (pl.col("_rn") != "")
-        )
+        .join(numbered.rename({"id": "left", "_tok": "_lt"}), on="left")
+        .join(numbered.rename({"id": "right", "_tok": "_rt"}), on="right")
         .with_row_index("_v")
+        .with_columns(pl.col("_lt").list.unique(), pl.col("_rt").list.unique())
     )
-    empty = pairs.select("left", "right").with_columns(pl.lit(None, pl.Float64).alias("name"))
-    if variants.is_empty():
-        return empty
-    tokens = variants.select(
-        "_v",
-        pl.col("_ln").str.split(" ").alias("_lt"),
-        pl.col("_rn").str.split(" ").alias("_rt"),
-    )
-    cross = tokens.explode("_lt").explode("_rt")
+    found: list[pl.DataFrame] = []
+    for start in range(0, variants.height, CHUNK):
+        found.append(_variant_scores(variants.slice(start, CHUNK), words, strict))
+    if not found:
+        return pairs.select("left", "right").with_columns(pl.lit(None, pl.Float64).alias("name"))
+    best = pl.concat(found).group_by("left", "right").agg(pl.col("name").max())
+    return pairs.select("left", "right").join(best, on=["left", "right"], how="left")
+
+
+def _variant_scores(variants: pl.DataFrame, words: list[str], strict: set[str]) -> pl.DataFrame:
+    cross = variants.select("_v", "_lt", "_rt").explode("_lt").explode("_rt")
+    distinct = cross.select("_lt", "_rt").unique()
     sim = process.cpdist(
-        cross["_lt"].to_list(), cross["_rt"].to_list(), scorer=fuzz.ratio, workers=-1
+        [words[i] for i in distinct["_lt"].to_list()],
+        [words[i] for i in distinct["_rt"].to_list()],
+        scorer=fuzz.ratio,
+        workers=-1,
     )
-    cross = cross.with_columns((pl.Series(sim, dtype=pl.Float64) / 100).alias("_s"))
-    left_best = cross.group_by("_v", "_lt").agg(pl.col("_s").max())
-    right_best = cross.group_by("_v", "_rt").agg(pl.col("_s").max())
+    distinct = distinct.with_columns((pl.Series(sim, dtype=pl.Float64) / 100).alias("_s"))
+    cross = cross.join(distinct, on=["_lt", "_rt"])
+    # one 64-bit key per (variant, token): grouping on it is cheaper than on two columns
+    shift = pl.col("_v").cast(pl.UInt64) * (1 << 32)
+    cross = cross.with_columns(
+        (shift + pl.col("_lt").cast(pl.UInt64)).alias("_lk"),
+        (shift + pl.col("_rt").cast(pl.UInt64)).alias("_rk"),
+    )
+    left_best = cross.group_by("_lk").agg(pl.col("_v").first(), pl.col("_s").max())
+    right_best = cross.group_by("_rk").agg(pl.col("_v").first(), pl.col("_s").max())
     sides = (
         left_best.group_by("_v")
         .agg(pl.col("_s").mean().alias("_lm"), pl.col("_s").min().alias("_lmin"))
@@ -73,16 +100,15 @@ def _name_scores(pairs: pl.DataFrame, profiles: pl.DataFrame, strict: set[str]) 
     every = pl.min_horizontal("_lmin", "_rmin")  # the worst-matched token of either name
     title = covered * (0.7 + 0.3 * extra)
     actor = pl.when(every < 0.5).then(every).otherwise((pl.col("_lm") + pl.col("_rm")) / 2)
-    best = (
+    return (
         variants.select("_v", "left", "right", "table")
         .join(sides, on="_v")
-        .with_columns(
-            pl.when(pl.col("table").is_in(list(strict))).then(actor).otherwise(title).alias("name")
+        .select(
+            "left",
+            "right",
+            pl.when(pl.col("table").is_in(list(strict))).then(actor).otherwise(title).alias("name"),
         )
-        .group_by("left", "right")
-        .agg(pl.col("name").max())
     )
-    return pairs.select("left", "right").join(best, on=["left", "right"], how="left")
 
 
 def _compatible(a: pl.Expr, b: pl.Expr) -> pl.Expr:
