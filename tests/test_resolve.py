@@ -243,3 +243,18 @@ def test_a_kind_is_one_entry() -> None:
     run = checker.run([str(TREATY)])
     tables = set(profiles(model, run.frames.tables)["table"].unique().to_list())
     assert tables == {"agreements", "events", "actors"}
+
+
+def test_a_same_judgement_settles_a_possible_duplicate(tmp_path: Path) -> None:
+    """G606 asks for a link; a 'same' judgement is one, as same_as is."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "invalid" / "duplicate-across-bundles" / "data", data)
+    before = {p.pointer for p in validate([str(data)]).problems if p.code == "G606"}
+    assert "/supplies/0" in before
+    (data / "judgements").mkdir()
+    append_judgements(
+        data / "judgements" / "ana.jsonl",
+        [Judgement("src-a/sp-1", "src-b/sp-1", "same", "ana", "2026-12-07T06:00:00Z")],
+    )
+    after = {p.pointer for p in validate([str(data)]).problems if p.code == "G606"}
+    assert after == before - {"/supplies/0"}

@@ -16,6 +16,7 @@ from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import closest_passage, normalize_expr, original_span
+from toolkit.resolve.checks import clusters as resolution_clusters
 
 OFFSETS = "evidence_offsets"
 MACHINE = ("model", "assisted")
@@ -211,7 +212,8 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
 def _duplicates(
     ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what: str
 ) -> list[Failures]:
-    """Facts from different sources sharing a key, unless linked with same_as."""
+    """Facts from different sources sharing a key, unless one cluster already holds both
+    (a same_as link, a chain of them, or a 'same' judgement)."""
     keyed = (
         frame.with_columns(pl.concat_str(key, separator="\x1f").alias("_key"))
         .filter(pl.col("_key").is_not_null())
@@ -227,9 +229,17 @@ def _duplicates(
             pl.col("source_id").first().alias("_first_src"),
         )
     )
-    later = keyed.join(first, on="_key").filter(
-        (pl.col("source_id") != pl.col("_first_src"))
-        & (pl.col("same_as").is_null() | (pl.col("same_as") != pl.col("_first_id")))
+    later = keyed.join(first, on="_key").filter(pl.col("source_id") != pl.col("_first_src"))
+    # linked already, by same_as or a 'same' judgement (one mechanism: the clusters)
+    cluster = resolution_clusters(ctx).select("id", "cluster_id")
+    later = (
+        later.join(cluster, on="id", how="left")
+        .join(
+            cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
+            on="_first_id",
+            how="left",
+        )
+        .filter(pl.col("cluster_id").is_null() | (pl.col("cluster_id") != pl.col("_first_cluster")))
     )
     if later.is_empty():
         return []
