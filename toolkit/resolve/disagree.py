@@ -66,9 +66,13 @@ def disagreements(
     out: list[pl.DataFrame] = []
     if multi.is_empty():
         return pl.DataFrame(schema=SCHEMA)
-    prof = profiles(model, tables).join(multi, on="id", how="semi")
-    for kind in active(model, tables):
-        frame = tables[kind.table].join(multi, on="id", how="semi")
+    kinds = active(model, tables)
+    subset = dict(tables)  # only members of clusters of two or more are looked at
+    for kind in kinds:
+        subset[kind.table] = tables[kind.table].join(multi, on="id", how="semi")
+    prof = profiles(model, subset)
+    for kind in kinds:
+        frame = subset[kind.table]
         if frame.is_empty():
             continue
         for field in kind.compared:
