@@ -64,7 +64,6 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
             pl.col("left").alias("ref"),
         ),
     )
-    known = records["id"].to_list()
     for side in ("left", "right"):
         missing = judged.filter(pl.col(side).is_not_null()).join(
             records, left_on=side, right_on="id", how="anti"
@@ -75,6 +74,7 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
             pl.col(side).alias("value"),
         )
         if missing.height:
+            known = records["id"].to_list()
             missing = with_hints(missing, partial(did_you_mean, choices=known))
         out += failures("R311", missing.rename({"value": "ref"}))
     kinds = (
