@@ -255,7 +255,11 @@ def _duplicates(
             pl.col(PTR).alias("pointer"),
             pl.lit(what).alias("what"),
             pl.Series("other", others, pl.String),
-            pl.format("if it is the same fact, set same_as: {}", pl.col("_first_id")).alias("hint"),
+            pl.format(
+                "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref"
+                " --review)",
+                pl.col("_first_id"),
+            ).alias("hint"),
         ),
     )
 
