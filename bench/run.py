@@ -202,6 +202,15 @@ def bench_size(work: Path, facts: int, runs: int, naive_runs: int, invalid: bool
     )
     results.append(
         repeat(
+            "factkit xref",
+            facts,
+            toolkit("xref", str(folder), "--out", str(out / "candidates.jsonl"), "--quiet"),
+            runs,
+            note="validates, then blocks and scores",
+        )
+    )
+    results.append(
+        repeat(
             "floor (polars only)",
             facts,
             [PYTHON, str(BENCH / "baselines.py"), "floor", str(bundles), str(out / "floor")],

@@ -504,18 +504,45 @@ def _link_same_as(draw: Any, all_bundles: list[dict[str, Any]]) -> None:
             earlier += [f"{bundle['source']['id']}/{f['id']}" for f in bundle.get(key, ())]
 
 
+def _judgements(draw: Any, all_bundles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """'unsure' judgements between facts of one kind from two sources: they join nothing,
+    so the dataset stays valid, and every judgement field is drawn."""
+    out: list[dict[str, Any]] = []
+    for key in FACT_KEYS:
+        ids = [
+            (b["source"]["id"], f"{b['source']['id']}/{f['id']}")
+            for b in all_bundles
+            for f in b.get(key, ())
+        ]
+        pairs = [(a, b) for sa, a in ids for sb, b in ids if sa < sb]
+        if pairs and draw(st.booleans()):
+            left, right = draw(st.sampled_from(pairs))
+            judgement: dict[str, Any] = {
+                "left": left,
+                "right": right,
+                "judgement": "unsure",
+                "by": draw(texts()),
+                "decided_at": draw(st.dates(_DAY0, _DAY1)).isoformat() + "T12:00:00Z",
+            }
+            _put(judgement, "score", _maybe(draw, st.floats(0, 1, allow_nan=False)))
+            _put(judgement, "note", _maybe(draw, texts()))
+            out.append(judgement)
+    return out
+
+
 @st.composite
 def datasets(
     draw: Any, max_bundles: int = 3, max_facts: int = 3, max_actors: int = 4
 ) -> dict[str, Any]:
-    """A valid dataset: `{"bundles": [bundle, ...], "actors": [actor, ...]}`."""
+    """A valid dataset: `{"bundles": [...], "actors": [...], "judgements": [...]}`."""
     registry = draw(st.lists(actors(), max_size=max_actors, unique_by=lambda a: a["id"]))
     states = draw(st.lists(st.sampled_from(ISO3), min_size=2, max_size=5, unique=True))
     refs = [a["id"] for a in registry] + states
     source_ids = draw(st.lists(slugs("src"), min_size=1, max_size=max_bundles, unique=True))
     all_bundles = [draw(bundles(sid, refs, max_facts)) for sid in source_ids]
     _link_same_as(draw, all_bundles)
-    return {"bundles": all_bundles, "actors": registry}
+    judged = _judgements(draw, all_bundles)
+    return {"bundles": all_bundles, "actors": registry, "judgements": judged}
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -563,6 +590,16 @@ def write_dataset(tmp_path: Path, dataset: dict[str, Any], fmt: str = "yaml") ->
         for bundle in dataset["bundles"]:
             path = root / "sources" / f"{bundle['source']['id']}.{ext}"
             path.write_text(_dump(bundle, fmt), encoding="utf-8")
+    judged = dataset.get("judgements", [])
+    if judged:
+        (root / "judgements").mkdir()
+    if fmt == "jsonl" and judged:
+        lines = "".join(_dump(j, fmt) for j in judged)
+        (root / "judgements" / "judgements.jsonl").write_text(lines, encoding="utf-8")
+    else:
+        for number, judgement in enumerate(judged, start=1):
+            path = root / "judgements" / f"j{number}.{ext}"
+            path.write_text(_dump(judgement, fmt), encoding="utf-8")
     for bundle in dataset["bundles"]:
         if "text" in bundle["source"]:
             text_path = root / "sources" / bundle["source"]["text"]

@@ -32,6 +32,7 @@ USAGE = {
     "[--facts-per-file M] [-q]",
     "upgrade": "[-h] [--check] PATH [PATH ...]",
     "review": "[-h] --base REF [--format {text,markdown}] [-o FILE] [PATH ...]",
+    "xref": "[-h] [--out FILE] [--review] [--by NAME] [--min-score S] [--limit N] [-q] [DATA]",
 }
 
 VALIDATE = {
@@ -287,6 +288,7 @@ def test_every_command_states_its_exit_status() -> None:
         "upgrade": "0 nothing left to upgrade, 1 with --check: a file would change; or a file "
         "was skipped, 2 usage or internal error.",
         "review": "0 written, 2 usage or internal error.",
+        "xref": "0 done, 1 the data has errors, 2 usage or internal error.",
     }
 
 

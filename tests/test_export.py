@@ -288,7 +288,7 @@ def test_cli_export_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "dist"
     assert main(["export", str(DATA), "--out", str(out), "--format", "csv"]) == 0
     stdout = capsys.readouterr().out
-    assert f"exported 23 tables (csv) to {out}" in stdout
+    assert f"exported 26 tables (csv) to {out}" in stdout
     assert "  statements" in stdout and "7\n" in stdout
     assert (out / "datapackage.json").is_file() and not list(out.glob("*.parquet"))
 

@@ -98,6 +98,8 @@ def test_strategies_exercise_every_stored_column() -> None:
             walk(bundle, ())
         for actor in dataset["actors"]:
             walk(actor, ("actor",))
+        for judgement in dataset["judgements"]:
+            walk(judgement, ("judgement",))
     missing = []
     for table in model.tables.values():
         if table.kind == "vocabulary":
@@ -105,7 +107,9 @@ def test_strategies_exercise_every_stored_column() -> None:
         for col in table.columns:
             if not col.path:
                 continue
-            prefix: tuple[str, ...] = ("actor",) if table.kind == "actor" else table.record_path
+            prefix: tuple[str, ...] = (
+                (table.kind,) if table.kind in ("actor", "judgement") else table.record_path
+            )
             if table.kind == "part":
                 parent = model.tables[table.parent or ""]
                 prefix = (*parent.record_path, *table.record_path)

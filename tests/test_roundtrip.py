@@ -136,7 +136,14 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
         b["source"]["id"]: _source_text(b) if "text" in b["source"] else None
         for b in dataset["bundles"]
     }
-    dataset = released(dataset)
+    full, dataset = dataset, released(dataset)
+    kept = {
+        f"{b['source']['id']}/{f['id']}": (key, b["source"]["id"])
+        for b in dataset["bundles"]
+        for key in FACT_KEYS
+        for f in b.get(key, ())
+    }
+    cluster = _cluster_ids(full, [*kept, *(a["id"] for a in dataset["actors"])])
     out: dict[str, list[Row]] = {
         t.name: [] for t in model.tables.values() if t.kind in RECORD_KINDS
     }
@@ -157,6 +164,7 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
                     "review": fact.get("review", extraction["review"]),
                     "extraction_method": extraction["method"],
                     "extraction_model": extraction.get("model"),
+                    "cluster_id": cluster[fid],
                 }
                 derived["evidence_start"], derived["evidence_end"] = _offsets(
                     texts[sid], fact.get("evidence")
@@ -173,7 +181,10 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
                         }
                         out[part.name].append(_row(part, entry, derived))
     actors = model.tables["actors"]
-    out["actors"] = [_row(actors, a, {"origin": "registry"}) for a in dataset["actors"]]
+    out["actors"] = [
+        _row(actors, a, {"origin": "registry", "cluster_id": cluster[a["id"]]})
+        for a in dataset["actors"]
+    ]
     for code in sorted(_states(dataset)):
         name = ISO_NAMES[code]
         out["actors"].append(
@@ -186,10 +197,69 @@ def expected_tables(dataset: dict[str, Any], fmt: str) -> dict[str, list[Row]]:
                     "name": name,
                     "country": code,
                     "origin": "iso3166",
+                    "cluster_id": code,
                 },
             )
         )
+    judged = model.tables["judgements"]
+    out["judgements"] = [
+        _row(
+            judged,
+            j,
+            {
+                "file": "judgements/judgements.jsonl"
+                if fmt == "jsonl"
+                else f"judgements/j{n}.{ext}",
+                "line": n if fmt == "jsonl" else 1,
+            },
+        )
+        for n, j in enumerate(full.get("judgements", []), start=1)
+    ]
+    sizes: dict[str, int] = {}
+    for member in cluster.values():
+        sizes[member] = sizes.get(member, 0) + 1
+    out["clusters"] = [
+        {
+            "cluster_id": cluster[rid],
+            "id": rid,
+            "table": kept[rid][0] if rid in kept else "actors",
+            "source_id": kept[rid][1] if rid in kept else None,
+            "members": sizes[cluster[rid]],
+        }
+        for rid in cluster
+    ]
     return out
+
+
+def _cluster_ids(dataset: dict[str, Any], kept: list[str]) -> dict[str, str]:
+    """Each exported record's cluster, by a plain union-find over every same_as link and
+    'same' judgement of the whole dataset (left-out facts still connect); a cluster is
+    named after its smallest exported member."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    for bundle in dataset["bundles"]:
+        for key in FACT_KEYS:
+            for fact in bundle.get(key, ()):
+                if fact.get("same_as"):
+                    union(f"{bundle['source']['id']}/{fact['id']}", fact["same_as"])
+    for judgement in dataset.get("judgements", []):
+        if judgement["judgement"] == "same":
+            union(judgement["left"], judgement["right"])
+    smallest: dict[str, str] = {}
+    for rid in kept:
+        root = find(rid)
+        smallest[root] = min(smallest.get(root, rid), rid)
+    return {rid: smallest[find(rid)] for rid in kept}
 
 
 def _states(dataset: dict[str, Any]) -> set[str]:

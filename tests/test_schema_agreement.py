@@ -31,7 +31,12 @@ def _documents() -> list[tuple[str, str, Any]]:
 
 def _schemas() -> dict[str, dict[str, Any]]:
     model = load_model()
-    return {"bundle": model.bundle_schema, "actor": model.actor_schema}
+    assert model.judgement_schema is not None
+    return {
+        "bundle": model.bundle_schema,
+        "actor": model.actor_schema,
+        "judgement": model.judgement_schema,
+    }
 
 
 def _keyword_errors(role: str, value: Any) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:

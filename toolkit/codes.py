@@ -125,6 +125,10 @@ _ALL = [
        "actor '{id}' is stored in a file named '{name}'"),
     _c("I205", "near-duplicate-id", "identity", "error", "Ids differ only in case or form",
        "id '{id}' differs from '{other}' only in case, Unicode form or look-alike letters"),
+    _c("I206", "self-judgement", "identity", "error", "Record judged against itself",
+       "'{ref}' is judged against itself"),
+    _c("I207", "repeated-judgement", "identity", "warning", "Pair judged again",
+       "this pair is also judged {judgement} at {other}"),
     # references: every reference resolves, across files
     _c("R301", "unknown-actor", "references", "error", "Unknown actor",
        "actor '{ref}' is neither in the registry nor an ISO 3166-1 alpha-3 code"),
@@ -142,6 +146,11 @@ _ALL = [
        "agreement '{ref}' does not exist"),
     _c("R308", "unknown-fact", "references", "error", "Unknown fact",
        "fact '{ref}' does not exist"),
+    _c("R311", "unknown-judged-record", "references", "error", "Judgement names nothing",
+       "'{ref}' is no fact or registry actor in the dataset"),
+    _c("R312", "judged-across-kinds", "references", "error", "Records of two kinds judged",
+       "'{left}' is {left_row} but '{right}' is {right_row}: only records of one kind "
+       "can be the same"),
     _c("V401", "unknown-code", "vocabularies", "error", "Not in vocabulary",
        "'{value}' is not a code of vocabulary '{vocabulary}'"),
     _c("V402", "unknown-language", "vocabularies", "error", "Unknown language",
@@ -177,6 +186,13 @@ _ALL = [
        "status '{status}' contradicts the recorded {action} action"),
     _c("C514", "weekday-mismatch", "consistency", "error", "Weekday does not match the date",
        "'{words}' names a {named}, but {value} is a {weekday}"),
+    _c("C530", "conflicting-judgements", "consistency", "error", "Pair judged both ways",
+       "this pair is judged {judgement} here but {other_judgement} at {other}"),
+    _c("C531", "different-in-one-cluster", "consistency", "error", "Different, yet one cluster",
+       "'{left}' and '{right}' are judged different, but same_as links and 'same' judgements "
+       "join them in cluster {cluster}"),
+    _c("C532", "cluster-disagreement", "consistency", "warning", "Reports disagree",
+       "{field} is {value} here but {other_value} at {other} (the same {row}: cluster {cluster})"),
     # grounding: facts tied to the words they came from
     _c("G601", "evidence-not-in-text", "grounding", "error", "Evidence not in text",
        "evidence does not occur in the source text"),

@@ -18,6 +18,7 @@ from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import NormalText, normalize, normalize_expr
 from toolkit.passages import HINT_BUDGET, PassageIndex
+from toolkit.resolve.checks import clusters as resolution_clusters
 
 OFFSETS = "evidence_offsets"
 MACHINE = ("model", "assisted")
@@ -310,7 +311,8 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
 def _duplicates(
     ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what: str
 ) -> list[Failures]:
-    """Facts from different sources sharing a key, unless linked with same_as."""
+    """Facts from different sources sharing a key, unless one cluster already holds both
+    (a same_as link, a chain of them, or a 'same' judgement)."""
     keyed = (
         frame.with_columns(pl.concat_str(key, separator="\x1f").alias("_key"))
         .filter(pl.col("_key").is_not_null())
@@ -326,9 +328,17 @@ def _duplicates(
             pl.col("source_id").first().alias("_first_src"),
         )
     )
-    later = keyed.join(first, on="_key").filter(
-        (pl.col("source_id") != pl.col("_first_src"))
-        & (pl.col("same_as").is_null() | (pl.col("same_as") != pl.col("_first_id")))
+    later = keyed.join(first, on="_key").filter(pl.col("source_id") != pl.col("_first_src"))
+    # linked already, by same_as or a 'same' judgement (one mechanism: the clusters)
+    cluster = resolution_clusters(ctx).select("id", "cluster_id")
+    later = (
+        later.join(cluster, on="id", how="left")
+        .join(
+            cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
+            on="_first_id",
+            how="left",
+        )
+        .filter(pl.col("cluster_id").is_null() | (pl.col("cluster_id") != pl.col("_first_cluster")))
     )
     if later.is_empty():
         return []
@@ -344,7 +354,11 @@ def _duplicates(
             pl.col(PTR).alias("pointer"),
             pl.lit(what).alias("what"),
             pl.Series("other", others, pl.String),
-            pl.format("if it is the same fact, set same_as: {}", pl.col("_first_id")).alias("hint"),
+            pl.format(
+                "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref"
+                " --review)",
+                pl.col("_first_id"),
+            ).alias("hint"),
         ),
     )
 

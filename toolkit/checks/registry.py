@@ -25,6 +25,7 @@ from toolkit.checks import (
     vocabularies,
 )
 from toolkit.checks.base import CheckContext, Failures
+from toolkit.resolve import checks as resolution
 
 Check = Callable[[CheckContext], list[Failures]]
 
@@ -38,6 +39,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     links,
     texts,
     grounding,
+    resolution,
     safety,
     limits,
 )
@@ -74,6 +76,10 @@ EMITS: dict[Check, tuple[str, ...]] = {
     grounding.check_machine_facts: ("G603", "G604", "G607"),
     grounding.check_attribution: ("G605", "G608"),
     grounding.check_duplicates: ("G606",),
+    resolution.check_judged_records: ("I206", "R311", "R312"),
+    resolution.check_judgement_conflicts: ("I207", "C530"),
+    resolution.check_different_in_cluster: ("C531",),
+    resolution.check_disagreements: ("C532",),
     safety.check_invisible: ("X704",),
     limits.check_facts_per_bundle: ("L004",),
 }

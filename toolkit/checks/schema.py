@@ -97,6 +97,8 @@ class SchemaChecker:
 
     def __init__(self, model: Model) -> None:
         self.schemas = {"bundle": model.bundle_schema, "actor": model.actor_schema}
+        if model.judgement_schema is not None:
+            self.schemas["judgement"] = model.judgement_schema
         self.validators = {
             role: jsonschema_rs.validator_for(schema) for role, schema in self.schemas.items()
         }

@@ -31,6 +31,7 @@ from toolkit.cli import (
     upgrade_cmd,
     validate_cmd,
     version,
+    xref_cmd,
 )
 from toolkit.cli.options import exit_status
 from toolkit.errors import FactkitError, UsageError
@@ -61,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     review_cmd,
     synth_cmd,
     upgrade_cmd,
+    xref_cmd,
 )
 
 

@@ -36,6 +36,7 @@ from toolkit.export import (
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
+from toolkit.resolve.export import annotate
 from toolkit.result import Report
 
 FORMATS = ("parquet", "csv", "sqlite")
@@ -294,12 +295,13 @@ def export(
     progress = checker.current_options().progress
     progress.begin("exporting")
     chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
-    tables = typed.typed_tables(model, chosen_facts.frames)
+    resolved = annotate(model, run.frames.tables, chosen_facts.frames)
+    tables = typed.typed_tables(model, resolved)
     input_hash = parquet.input_sha256(_inputs(entries, run))
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
     common[f"{parquet.PREFIX}release"] = chosen_facts.policy
     report, left_out = run.report, chosen_facts.left_out
-    del run, chosen_facts  # let the check tables go: only the typed ones are written
+    del run, chosen_facts, resolved  # let the check tables go: only the typed ones are written
     years: dict[str, pl.Series] = {}
     if layout == "partitioned":
         of_source = partitioned.source_years(tables["sources"])

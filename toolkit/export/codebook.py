@@ -114,7 +114,10 @@ def dataset_examples(paths: Sequence[str | os.PathLike[str]]) -> dict[tuple[str,
             f"the data the examples come from has {run.report.errors} errors; "
             "run `factkit validate` on it first"
         )
-    frames = release.release(run.model, run.frames, include_unreviewed=True).frames
+    from toolkit.resolve.export import annotate
+
+    released = release.release(run.model, run.frames, include_unreviewed=True).frames
+    frames = annotate(run.model, run.frames.tables, released)  # as the export does
     return examples_from(typed.typed_tables(run.model, frames))
 
 

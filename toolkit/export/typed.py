@@ -141,6 +141,8 @@ def _state_rows(codes: Iterable[str], table: Table, model: Model) -> pl.DataFram
     data["name"] = [names[code] for code in codes]
     data["country"] = codes
     data["origin"] = [ISO_ORIGIN] * len(codes)
+    if "cluster_id" in data:  # a state is its own cluster
+        data["cluster_id"] = codes
     return pl.DataFrame(data, schema=table_schema(table, model))
 
 

@@ -71,7 +71,7 @@ class FrameBuilder:
 
     def __init__(self, model: Model, *, threads: bool = True) -> None:
         self.model = model
-        self.tables = [t for t in model.tables.values() if t.kind != "vocabulary"]
+        self.tables = [t for t in model.tables.values() if t.kind not in ("vocabulary", "derived")]
         self._batches: list[dict[str, pl.DataFrame] | _Pending] = []
         self._buffer: list[Document] = []
         self._integers = integer_paths(model)

@@ -105,7 +105,8 @@ def columnwise(
 ) -> dict[str, pl.DataFrame]:
     out: dict[str, pl.DataFrame] = {}
     actors = [(i, d.value) for i, d in zip(indices, documents, strict=True) if d.role == "actor"]
-    bundles = [(i, d) for i, d in zip(indices, documents, strict=True) if d.role != "actor"]
+    bundles = [(i, d) for i, d in zip(indices, documents, strict=True) if d.role == "bundle"]
+    judged = [(i, d) for i, d in zip(indices, documents, strict=True) if d.role == "judgement"]
     table = model.tables["actors"]
     values = [v for _, v in actors]
     if any(type(v) is not dict for v in values):
@@ -119,8 +120,27 @@ def columnwise(
             pl.lit("", pl.String).alias(PTR),
         ),
     )
+    if "judgements" in model.tables:
+        out["judgements"] = _judgements(model.tables["judgements"], judged)
     out.update(_bundles_columnwise(model, bundles))
     return out
+
+
+def _judgements(table: Table, judged: list[tuple[int, Document]]) -> pl.DataFrame:
+    """Judgement records, each with the file and line it was read from."""
+    values = [d.value for _, d in judged]
+    if any(type(v) is not dict for v in values):
+        raise Unexpected("judgement")
+    frame = pl.DataFrame(_stored(table, values), schema_overrides=None)
+    return finish(
+        table,
+        frame.with_columns(
+            pl.Series("file", [bundle_file(d) for _, d in judged], pl.String),
+            pl.Series("line", [d.line for _, d in judged], pl.Int64),
+            pl.Series(DOC, [i for i, _ in judged], pl.UInt32),
+            pl.lit("", pl.String).alias(PTR),
+        ),
+    )
 
 
 def _bundles_columnwise(

@@ -16,6 +16,7 @@ from toolkit.frames.base import (
     DOC,
     PTR,
     Frames,
+    bundle_file,
     qualified_columns,
     qualify,
     raw_dtype,
@@ -163,12 +164,18 @@ def exact(
     model: Model, documents: Sequence[Document], indices: Sequence[int]
 ) -> dict[str, pl.DataFrame]:
     """Flatten value by value, taking each value only if its type is right (any input)."""
-    sinks = {t.name: _Sink(t) for t in model.tables.values() if t.kind != "vocabulary"}
+    sinks = {
+        t.name: _Sink(t) for t in model.tables.values() if t.kind not in ("vocabulary", "derived")
+    }
     actors = sinks["actors"]
     for index, doc in zip(indices, documents, strict=True):
         if doc.role == "actor":
             if type(doc.value) is dict:
                 actors.add(doc.value, index, "", {"origin": "registry"})
+        elif doc.role == "judgement":
+            if type(doc.value) is dict and "judgements" in sinks:
+                where = {"file": bundle_file(doc), "line": doc.line}
+                sinks["judgements"].add(doc.value, index, "", where)
         else:
             _flatten_bundle(model, sinks, doc, index)
     return {name: s.frame() for name, s in sinks.items()}

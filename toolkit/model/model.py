@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import SchemaError
+from toolkit.model.resolution import RESOLUTION_TABLES
 from toolkit.model.schemas import (
     ACTOR_SCHEMA,
     BUNDLE_SCHEMA,
+    JUDGEMENT_SCHEMA,
     VOCABULARY_SCHEMA,
     read_schema,
     schema_dir,
     schema_version,
 )
-from toolkit.model.tables import ForeignKey, Table, actor_table, bundle_tables
+from toolkit.model.tables import ForeignKey, Table, actor_table, bundle_tables, judgement_table
 from toolkit.model.vocab import Vocabulary, load_vocabularies
 
 # What a reference names, mapped to the table and column it joins.
@@ -41,6 +43,8 @@ class Model:
     actor_schema: dict[str, Any]
     vocabularies: dict[str, Vocabulary]
     tables: dict[str, Table]
+    # None for a schemas folder from before judgements existed (`schema diff` reads old ones)
+    judgement_schema: dict[str, Any] | None = None
 
     @property
     def fact_tables(self) -> list[Table]:
@@ -91,7 +95,12 @@ def load_model_at(schemas: Path) -> Model:
     meta = read_schema(schemas / VOCABULARY_SCHEMA)
     vocabularies = load_vocabularies(schemas / "vocabularies", meta)
     tables: dict[str, Table] = {}
-    for table in [*bundle_tables(bundle), actor_table(actor)]:
+    judgement_path = schemas / JUDGEMENT_SCHEMA
+    judgement = read_schema(judgement_path) if judgement_path.is_file() else None
+    own = [*bundle_tables(bundle), actor_table(actor)]
+    if judgement is not None:
+        own += [judgement_table(judgement), *RESOLUTION_TABLES]
+    for table in own:
         tables[table.name] = table
     for vocab in vocabularies.values():
         if vocab.name in tables:
@@ -108,4 +117,5 @@ def load_model_at(schemas: Path) -> Model:
         actor_schema=actor,
         vocabularies=vocabularies,
         tables=tables,
+        judgement_schema=judgement,
     )

@@ -13,6 +13,7 @@ from toolkit.errors import SchemaError
 BUNDLE_SCHEMA = "bundle.schema.json"
 ACTOR_SCHEMA = "actor.schema.json"
 VOCABULARY_SCHEMA = "vocabulary.schema.json"
+JUDGEMENT_SCHEMA = "judgement.schema.json"
 
 
 def schema_dir() -> Path:

@@ -28,7 +28,7 @@ Kind = Literal[
     "string_list",
     "vocabulary_list",
 ]
-TableKind = Literal["source", "fact", "part", "actor", "vocabulary"]
+TableKind = Literal["source", "fact", "part", "actor", "vocabulary", "judgement", "derived"]
 
 PRECISIONS = ("day", "month", "year")
 PROVENANCE = ("extraction_method", "extraction_model")
@@ -128,6 +128,26 @@ ORIGIN = _derived(
 )
 
 
+CLUSTER_ID = _derived(
+    "cluster_id",
+    "string",
+    "The record's cluster: the smallest dataset-wide id among the exported records that "
+    "same_as links and 'same' judgements join (its own id when nothing does). Count distinct "
+    "cluster_id to count each thing once; the clusters table lists every report of it.",
+    required=True,
+    computed=True,
+)
+JUDGEMENT_FILE = _derived(
+    "file", "string", "Path of the judgement's file, relative to the data folder.", required=True
+)
+JUDGEMENT_LINE = _derived(
+    "line",
+    "integer",
+    "Line of the judgement in its file (1 for a YAML or JSON file, the line of a JSONL file).",
+    required=True,
+)
+
+
 def precision_column(date_col: Column) -> Column:
     return Column(
         name=f"{date_col.name}_precision",
@@ -219,7 +239,7 @@ def _fact_columns(cols: list[Column], provenance: list[Column]) -> list[Column]:
         tail[1:1] = [EVIDENCE_START, EVIDENCE_END]
     by_name.pop("review", None)
     own = list(by_name.values())
-    return [DATASET_ID, SOURCE_ID, local, *own, *tail, EFFECTIVE_REVIEW, *provenance]
+    return [DATASET_ID, SOURCE_ID, local, *own, *tail, EFFECTIVE_REVIEW, *provenance, CLUSTER_ID]
 
 
 def _part_table(
@@ -310,6 +330,21 @@ def actor_table(schema: dict[str, Any]) -> Table:
         row=schema["x-row"],
         kind="actor",
         description=schema["description"],
-        columns=(*cols, ORIGIN),
+        columns=(*cols, ORIGIN, CLUSTER_ID),
         primary_key=("id",),
+    )
+
+
+def judgement_table(schema: dict[str, Any]) -> Table:
+    """One row per judgement record, located by its file and line (a pair may be judged
+    more than once; the checks say when that is a contradiction)."""
+    children: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []
+    cols = _columns(schema, schema, "", (), True, children)
+    return Table(
+        name=schema["x-table"],
+        row=schema["x-row"],
+        kind="judgement",
+        description=schema["description"],
+        columns=(*cols, JUDGEMENT_FILE, JUDGEMENT_LINE),
+        primary_key=("file", "line"),
     )

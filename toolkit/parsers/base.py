@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol
 
 from toolkit.problems import Problem
 
-Role = Literal["bundle", "actor"]
+Role = Literal["bundle", "actor", "judgement"]
 
 
 class Locator(Protocol):

@@ -18,6 +18,7 @@ from toolkit.problems import Problem
 
 SUFFIXES = frozenset({".yaml", ".yml", ".json", ".jsonl"})
 ACTORS = "actors"
+JUDGEMENTS = "judgements"  # resolution judgements: one per YAML file or JSONL line
 SKIPPED_DIRS = frozenset({"texts"})  # text copies of articles, read by grounding only
 
 
@@ -31,6 +32,15 @@ class FileEntry:
 
 def _inside(real: str, root_real: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _role_in(name: str, outer: Role) -> Role:
+    """The role of the files under a folder named `name` inside a folder of role `outer`."""
+    if name == ACTORS:
+        return "actor"
+    if name == JUDGEMENTS:
+        return "judgement"
+    return outer
 
 
 def _suffix(name: str) -> str:
@@ -60,7 +70,7 @@ class _Collector:
             self.entries[index] = entry
 
     def walk(
-        self, root: str, folder: str, actor: bool, visited: set[str], real_folder: str = ""
+        self, root: str, folder: str, role: Role, visited: set[str], real_folder: str = ""
     ) -> None:
         """Depth-first in name order; `folder` is the display path of a folder under root
         (and `real_folder` its real path, when the caller knows it)."""
@@ -99,14 +109,14 @@ class _Collector:
                 if real in visited:  # a link back up the tree would loop for ever
                     continue
                 visited.add(real)
-                self.walk(root, shown, actor or name == ACTORS, visited, real)
+                self.walk(root, shown, _role_in(name, role), visited, real)
             elif _suffix(name) in SUFFIXES:
-                self.add(shown, "actor" if actor else "bundle", root_path, link, real)
+                self.add(shown, role, root_path, link, real)
 
     def folder(self, arg: str) -> None:
         real = os.path.realpath(arg)
-        actor = os.path.basename(os.path.normpath(real)) == ACTORS
-        self.walk(arg, arg, actor, {real})
+        role = _role_in(os.path.basename(os.path.normpath(real)), "bundle")
+        self.walk(arg, arg, role, {real})
 
     def file(self, arg: str) -> None:
         if _suffix(arg) not in SUFFIXES:
@@ -129,7 +139,9 @@ class _Collector:
             self.problems.append(Problem.of("X705", arg, path=arg))
             return
         relative = os.path.relpath(absolute, root_abs)
-        role: Role = "actor" if ACTORS in Path(relative).parts[:-1] else "bundle"
+        role: Role = "bundle"
+        for part in Path(relative).parts[:-1]:
+            role = _role_in(part, role)
         self.add(arg, role, root, os.path.islink(arg))
         actors = os.path.join(root_abs, ACTORS)
         if os.path.isdir(actors):
@@ -137,7 +149,7 @@ class _Collector:
             if os.path.islink(actors) and not _inside(os.path.realpath(actors), root_real):
                 self.problems.append(Problem.of("X705", shown, path=shown))
             else:
-                self.walk(root, shown, True, {os.path.realpath(actors)})
+                self.walk(root, shown, "actor", {os.path.realpath(actors)})
 
 
 def discover(paths: Sequence[str]) -> tuple[list[FileEntry], list[Problem]]:

@@ -1,0 +1,260 @@
+"""Entity resolution: blocking, scoring, judgements as data, clusters and disagreements."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from toolkit import checker
+from toolkit.checker import validate
+from toolkit.cli.main import main
+from toolkit.export import export
+from toolkit.model.model import load_model
+from toolkit.resolve import Judgement, append_judgements, candidates
+from toolkit.resolve.blocking import block
+from toolkit.resolve.cluster import components
+from toolkit.resolve.kinds import profiles
+from toolkit.resolve.normalise import normalise
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TREATY = FIXTURES / "valid" / "treaty-reports" / "data"
+DISAGREEMENT = FIXTURES / "invalid" / "cluster-disagreement"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """The treaty fixture without its judgements: nothing decided yet."""
+    target = tmp_path / "data"
+    shutil.copytree(TREATY, target)
+    shutil.rmtree(target / "judgements")
+    return target
+
+
+def _normalised(*names: str) -> list[str]:
+    frame = pl.DataFrame({"n": list(names)}).select(normalise(pl.col("n")))
+    return frame["n"].to_list()
+
+
+def test_spellings_of_one_name_normalise_alike() -> None:
+    assert len(set(_normalised("Kim Jong-un", "KIM Jong Un", "Kim  Jong‐un", "Kim Jong Un"))) == 1
+    treaty = _normalised(
+        "Treaty on Comprehensive Strategic Partnership",
+        "agreement on a comprehensive strategic partnership",
+        "Comprehensive Strategic Partnership Pact",
+    )
+    assert len(set(treaty)) == 1
+
+
+def test_blocking_never_produces_all_pairs() -> None:
+    """Two hundred agreements between the same parties with the same words in their titles:
+    the shared keys are too common to block on, so far fewer than all pairs are compared."""
+    n = 200
+    frame = pl.DataFrame(
+        {
+            "id": [f"src-{i}/ag-1" for i in range(n)],
+            "table": ["agreements"] * n,
+            "source_id": [f"src-{i}" for i in range(n)],
+            "kind": ["treaty"] * n,
+            "names": [[f"defence cooperation t{i // 4}"] for i in range(n)],
+            "parties": [["PRK", "RUS"]] * n,
+            "date": [f"{2000 + i % 20}" for i in range(n)],
+            "place": [None] * n,
+        }
+    )
+    pairs = block(frame, max_block=20)
+    assert 0 < pairs.height < n * (n - 1) // 2 // 10
+    assert pairs.filter(pl.col("left") >= pl.col("right")).is_empty()
+    # the records sharing a rare title token are all paired
+    assert pairs.filter((pl.col("left") == "src-0/ag-1") & (pl.col("right") == "src-1/ag-1")).height
+
+
+def test_variant_titles_of_one_treaty_score_above_unrelated_ones(data: Path) -> None:
+    run = checker.run([str(data)])
+    found = candidates(run.model, run.frames.tables, min_score=0.0)
+    score = {(r["left"], r["right"]): r["score"] for r in found.iter_rows(named=True)}
+    same = [
+        score[("kcna-2024-06-20/ag-1", "tass-2024-06-20/ag-1")],
+        score[("kcna-2024-06-20/ag-1", "yonhap-2024-11-12/ag-1")],
+    ]
+    unrelated = score[("archive-2000-02-10/ag-1", "kcna-2024-06-20/ag-1")]
+    assert min(same) > 0.9 > 0.6 > unrelated
+
+
+def test_kim_spellings_pair_as_one_actor_and_no_false_pair_on_top(data: Path) -> None:
+    run = checker.run([str(data)])
+    found = candidates(run.model, run.frames.tables)  # the default threshold
+    pairs = {(r["left"], r["right"]) for r in found.iter_rows(named=True)}
+    assert ("kim-jong-un", "kim-jong-un-dprk") in pairs
+    assert not {p for p in pairs if "kim-yo-jong" in p or "archive-2000-02-10/ag-1" in p}
+    assert found.filter(pl.col("table") == "actors").height == 1
+
+
+def test_judged_pairs_and_joined_clusters_are_not_proposed_again() -> None:
+    run = checker.run([str(TREATY)])
+    found = candidates(run.model, run.frames.tables)
+    pairs = {(r["left"], r["right"]) for r in found.iter_rows(named=True)}
+    assert ("kcna-2024-06-20/ag-1", "tass-2024-06-20/ag-1") not in pairs  # judged same
+    assert ("kim-jong-un", "kim-jong-un-dprk") not in pairs
+    assert ("kcna-2024-06-20/ev-1", "tass-2024-06-20/ev-1") not in pairs  # judged unsure
+    # one proposal per pair of clusters: yonhap against the kcna/tass cluster once
+    assert sum("yonhap-2024-11-12/ag-1" in p for p in pairs) == 1
+
+
+def test_components_join_chains_in_both_directions() -> None:
+    nodes = pl.Series(["a", "b", "c", "d", "e", "f"])
+    links = pl.DataFrame({"left": ["c", "b", "e", "x"], "right": ["b", "a", "d", "f"]})
+    found = dict(components(nodes, links).iter_rows())
+    assert found == {"a": "a", "b": "a", "c": "a", "d": "d", "e": "d", "f": "f"}
+
+
+def test_clusters_come_from_same_as_and_judgements_alike(tmp_path: Path) -> None:
+    """A same_as link and a 'same' judgement are one mechanism: a chain through both is
+    one cluster, and the export counts the treaty once and lists every report of it."""
+    data = tmp_path / "data"
+    shutil.copytree(TREATY, data)
+    path = data / "sources" / "yonhap-2024-11-12.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    status: ratified\n", "    status: ratified\n    same_as: tass-2024-06-20/ag-1\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    report = validate([str(data)])
+    assert report.errors == 0, [p.to_dict() for p in report.problems]
+    assert {p.code for p in report.problems} == {"C532"}  # signed here, ratified there
+    result = export([str(data)], tmp_path / "dist")
+    assert result.written
+    agreements = pl.read_parquet(tmp_path / "dist" / "agreements.parquet")
+    clusters = pl.read_parquet(tmp_path / "dist" / "clusters.parquet")
+    assert agreements["cluster_id"].n_unique() == 2  # the 2024 treaty once, the 2000 one
+    reports = clusters.filter(pl.col("cluster_id") == "kcna-2024-06-20/ag-1")
+    assert sorted(reports["source_id"].to_list()) == [
+        "kcna-2024-06-20",
+        "tass-2024-06-20",
+        "yonhap-2024-11-12",
+    ]
+    assert set(reports["members"].to_list()) == {3}
+    actors = pl.read_parquet(tmp_path / "dist" / "actors.parquet")
+    kim = actors.filter(pl.col("id").str.starts_with("kim-jong-un"))
+    assert kim["cluster_id"].to_list() == ["kim-jong-un", "kim-jong-un"]
+    disagreements = pl.read_parquet(tmp_path / "dist" / "disagreements.parquet")
+    status = disagreements.filter(pl.col("field") == "status")
+    assert sorted(status["value"].to_list()) == ["ratified", "signed", "signed"]
+
+
+def test_judgements_round_trip_through_files_and_are_validated(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(TREATY, data)
+    shutil.rmtree(data / "judgements")
+    made = [
+        Judgement("kim-jong-un", "kim-jong-un-dprk", "same", "ana", "2026-12-07T06:00:00Z", 1.0),
+        Judgement(
+            "archive-2000-02-10/ag-1",
+            "kcna-2024-06-20/ag-1",
+            "different",
+            "ana",
+            "2026-12-07T06:01:00Z",
+            note="the 2000 treaty",
+        ),
+    ]
+    target = data / "judgements" / "ana.jsonl"
+    append_judgements(target, made[:1])
+    append_judgements(target, made[1:])
+    run = checker.run([str(data)])
+    assert run.report.ok and not run.report.problems
+    table = run.frames.tables["judgements"].sort("line")
+    assert table.select("left", "right", "judgement", "by", "decided_at").rows() == [
+        (j.left, j.right, j.judgement, j.by, j.decided_at) for j in made
+    ]
+    assert table["note"].to_list() == [None, "the 2000 treaty"]
+    assert table["file"].to_list() == ["judgements/ana.jsonl"] * 2
+    # a broken judgement is located like any other record
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write('{"left": "kim-jong-un", "right": "kim-jong-un-dprk", "judgement": "no",')
+        handle.write(' "by": "ana", "decided_at": "today"}\n')
+    problems = validate([str(data)]).problems
+    located = {(p.code, Path(p.file).name, p.line, p.pointer) for p in problems}
+    assert ("S104", "ana.jsonl", 3, "/judgement") in located
+    assert ("S105", "ana.jsonl", 3, "/decided_at") in located
+
+
+def test_disagreement_warns_at_both_reports() -> None:
+    report = validate([str(DISAGREEMENT / "data")])
+    assert report.errors == 0
+    warnings = [p for p in report.problems if p.code == "C532"]
+    where = {(Path(p.file).name, p.line) for p in warnings}
+    assert where == {
+        ("kcna-2024-06-20.yaml", 15),
+        ("kcna-2024-06-20.yaml", 16),
+        ("yonhap-2024-11-12.yaml", 15),
+        ("yonhap-2024-11-12.yaml", 16),
+    }
+    kcna = next(p for p in warnings if "kcna" in p.file and p.line == 16)
+    assert "'2024-06-19' here but '2024-06-20'" in kcna.message
+    assert "yonhap-2024-11-12.yaml:16" in kcna.message
+
+
+def test_compatible_date_precisions_are_no_disagreement() -> None:
+    """kcna says 2024-06-19, tass 2024-06: the fixture judges them the same, silently."""
+    report = validate([str(TREATY)])
+    assert not report.problems
+
+
+def test_review_on_stdin_writes_judgements(
+    data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("s\ns\nwhat\nd\nq\n"))
+    assert main(["xref", str(data), "--review", "--by", "Ana Reviewer"]) == 0
+    out = capsys.readouterr().out
+    assert "Treaty on Comprehensive Strategic Partnership" in out
+    assert "please answer" in out
+    written = [
+        yaml.safe_load(line)
+        for line in (data / "judgements" / "ana-reviewer.jsonl").read_text().splitlines()
+    ]
+    assert [(j["left"], j["right"], j["judgement"]) for j in written] == [
+        ("kcna-2024-06-20/ag-1", "tass-2024-06-20/ag-1", "same"),
+        ("kim-jong-un", "kim-jong-un-dprk", "same"),
+        ("kcna-2024-06-20/ag-1", "yonhap-2024-11-12/ag-1", "different"),
+    ]
+    assert all(j["by"] == "Ana Reviewer" for j in written)
+    assert validate([str(data)]).ok
+
+
+def test_xref_out_writes_candidates(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "candidates.jsonl"
+    assert main(["xref", str(data), "--out", str(out), "-q"]) == 0
+    rows = [yaml.safe_load(line) for line in out.read_text().splitlines()]
+    assert rows[0]["score"] >= rows[-1]["score"]
+    assert {"left", "right", "table", "name", "parties", "date", "place", "score"} <= set(rows[0])
+
+
+def test_xref_on_invalid_data_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["xref", str(FIXTURES / "invalid" / "judgement-errors" / "data")]) == 1
+    assert "errors" in capsys.readouterr().err
+
+
+def test_a_kind_is_one_entry() -> None:
+    """Format 2's deployments resolve once the table exists; today's model has none."""
+    model = load_model()
+    run = checker.run([str(TREATY)])
+    tables = set(profiles(model, run.frames.tables)["table"].unique().to_list())
+    assert tables == {"agreements", "events", "actors"}
+
+
+def test_a_same_judgement_settles_a_possible_duplicate(tmp_path: Path) -> None:
+    """G606 asks for a link; a 'same' judgement is one, as same_as is."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "invalid" / "duplicate-across-bundles" / "data", data)
+    before = {p.pointer for p in validate([str(data)]).problems if p.code == "G606"}
+    assert "/supplies/0" in before
+    (data / "judgements").mkdir()
+    append_judgements(
+        data / "judgements" / "ana.jsonl",
+        [Judgement("src-a/sp-1", "src-b/sp-1", "same", "ana", "2026-12-07T06:00:00Z")],
+    )
+    after = {p.pointer for p in validate([str(data)]).problems if p.code == "G606"}
+    assert after == before - {"/supplies/0"}
