@@ -1,8 +1,12 @@
-# factkit: every target creates .venv on first use and installs the project into it.
+# factkit: every target creates .venv on first use and installs into it only what it needs.
+# Exporting and validating need the project alone; tests, linters and the docs add their tools.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# One stamp per layer, so adding the dev tools later leaves the base install as it is.
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
+DOCS   := $(VENV)/.installed-docs
 DATA   ?= data
 OUT    ?= dist
 FORMAT ?= text
@@ -11,6 +15,8 @@ BASE   ?= origin/main
 FACTKIT_ARGS ?=
 # A git ref: `make summary REVIEW=origin/main` adds the facts changed since it (factkit review).
 REVIEW ?=
+# mkdocs-material prints a banner about MkDocs 2 on every build; the build itself is what counts.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help validate validate-changed summary review schema-gate export test lint typecheck docs bench bench-large clean
 
@@ -24,14 +30,23 @@ help:
 	@echo "make test       run the test suite"
 	@echo "make lint       ruff check and format check"
 	@echo "make typecheck  mypy on toolkit/"
-	@echo "make docs       regenerate docs/codebook.md"
+	@echo "make docs       regenerate docs/codebook.md and docs/codes.md, build the site in site/"
 	@echo "make bench      benchmark 100k and 1M facts (bench/README.md); bench-large: 10M"
 
+# The base: the project and its runtime dependencies, no extra.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# Test runner, linters, type checker, notebook kernel, and the docs tools (a test builds the site).
+$(DEV): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	touch $(DEV)
+
+$(DOCS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS)
 
 validate: $(STAMP)
 	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) $(FACTKIT_ARGS)
@@ -54,25 +69,27 @@ schema-gate: $(STAMP)
 export: $(STAMP)
 	$(BIN)/python -m toolkit export $(DATA) --out $(OUT)
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check toolkit tests bench
 	$(BIN)/ruff format --check toolkit tests bench
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy toolkit
 
-docs: $(STAMP)
+docs: $(DOCS)
 	$(BIN)/python -m toolkit codebook --out docs/codebook.md
+	$(BIN)/python -m toolkit.codes_page docs/codes.md
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # Benchmarks (bench/README.md): synthetic data in .bench/, medians of 3 runs, under ~30 min.
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/run.py
 
-bench-large: $(STAMP)
+bench-large: $(DEV)
 	$(BIN)/python bench/run.py --large
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) site .pytest_cache .mypy_cache .ruff_cache

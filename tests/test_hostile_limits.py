@@ -229,8 +229,8 @@ def test_fifo_bundle_named_on_the_command_line_does_not_block(tmp_path: Path) ->
 
 
 def test_resource_limits_are_those_documented() -> None:
-    """The README names every limit with its code and default value."""
-    notes = (ROOT / "README.md").read_text(encoding="utf-8")
+    """docs/limits.md names every limit with its code and default value."""
+    notes = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     documented = {
         "max_file_bytes": "L001",
         "max_jsonl_bytes": "L001",

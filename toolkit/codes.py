@@ -1,7 +1,7 @@
 """The catalogue of problem codes: stable code, rule name, family, severity, template.
 
-Codes never change meaning once released; the README table is generated from
-this catalogue and a test keeps the two in step.
+Codes never change meaning once released; the table in docs/codes.md is generated
+from this catalogue (toolkit/codes_page.py) and a test keeps the two in step.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class Limits:
     Data comes from strangers (factkit is their pull request's CI check), so every
     input dimension that costs time or memory has a bound that is checked before the
     cost is paid: the size of a file before it is read, a line before it is decoded,
-    the depth before a value is built. The README's limits table lists them.
+    the depth before a value is built. docs/limits.md lists them.
     """
 
     # L001, checked before reading. A YAML or JSON file holds one record; what parsing it
