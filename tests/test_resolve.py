@@ -122,6 +122,11 @@ def test_clusters_come_from_same_as_and_judgements_alike(tmp_path: Path) -> None
         "    status: ratified\n", "    status: ratified\n    same_as: tass-2024-06-20/ag-1\n"
     )
     path.write_text(text, encoding="utf-8")
+    # tass says 'ratified' on the day kcna says 'signed': a status is compared between
+    # reports of one day, so this disagrees and yonhap's 'ratified' in November does not
+    tass = data / "sources" / "tass-2024-06-20.yaml"
+    text = tass.read_text(encoding="utf-8").replace("status: signed", "status: ratified")
+    tass.write_text(text, encoding="utf-8")
     report = validate([str(data)])
     assert report.errors == 0, [p.to_dict() for p in report.problems]
     assert {p.code for p in report.problems} == {"C532"}  # signed here, ratified there
@@ -141,8 +146,11 @@ def test_clusters_come_from_same_as_and_judgements_alike(tmp_path: Path) -> None
     kim = actors.filter(pl.col("id").str.starts_with("kim-jong-un"))
     assert kim["cluster_id"].to_list() == ["kim-jong-un", "kim-jong-un"]
     disagreements = pl.read_parquet(tmp_path / "dist" / "disagreements.parquet")
-    status = disagreements.filter(pl.col("field") == "status")
-    assert sorted(status["value"].to_list()) == ["ratified", "signed", "signed"]
+    status = disagreements.filter(pl.col("field") == "status").sort("id")
+    assert status.select("id", "value").rows() == [
+        ("kcna-2024-06-20/ag-1", "signed"),
+        ("tass-2024-06-20/ag-1", "ratified"),
+    ]
 
 
 def test_judgements_round_trip_through_files_and_are_validated(tmp_path: Path) -> None:
@@ -186,15 +194,11 @@ def test_disagreement_warns_at_both_reports() -> None:
     assert report.errors == 0
     warnings = [p for p in report.problems if p.code == "C532"]
     where = {(Path(p.file).name, p.line) for p in warnings}
-    assert where == {
-        ("kcna-2024-06-20.yaml", 15),
-        ("kcna-2024-06-20.yaml", 16),
-        ("yonhap-2024-11-12.yaml", 15),
-        ("yonhap-2024-11-12.yaml", 16),
-    }
-    kcna = next(p for p in warnings if "kcna" in p.file and p.line == 16)
-    assert "'2024-06-19' here but '2024-06-20'" in kcna.message
-    assert "yonhap-2024-11-12.yaml:16" in kcna.message
+    # the signature dates (line 17); the statuses (line 16) are reports of different days
+    assert where == {("kcna-2024-06-20.yaml", 17), ("yonhap-2024-11-12.yaml", 17)}
+    kcna = next(p for p in warnings if "kcna" in p.file and p.line == 17)
+    assert "signature date is '2024-06-19' here but '2024-06-20'" in kcna.message
+    assert "yonhap-2024-11-12.yaml:17" in kcna.message
 
 
 def test_compatible_date_precisions_are_no_disagreement() -> None:
@@ -258,3 +262,72 @@ def test_a_same_judgement_settles_a_possible_duplicate(tmp_path: Path) -> None:
     )
     after = {p.pointer for p in validate([str(data)]).problems if p.code == "G606"}
     assert after == before - {"/supplies/0"}
+
+
+def test_steps_are_compared_per_action_party_and_actor(tmp_path: Path) -> None:
+    """The shipped treaty's reports give the Duma's vote (October) and the Federation
+    Council's (November) as two chamber_approval steps of Russia: two steps, no
+    disagreement. Moving one report's Duma vote to September is one."""
+    root = Path(__file__).resolve().parents[1] / "data"
+    assert not [p for p in validate([str(root)]).problems if p.code == "C532"]
+    data = tmp_path / "data"
+    shutil.copytree(root, data)
+    path = data / "sources" / "2024" / "businesslive-reuters-2024-11-10-putin-signs.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count('date: "2024-10"\n') == 1
+    path.write_text(text.replace('date: "2024-10"\n', 'date: "2024-09"\n'), encoding="utf-8")
+    warnings = [p for p in validate([str(data)]).problems if p.code == "C532"]
+    assert {(Path(p.file).name, p.line) for p in warnings} == {
+        ("businesslive-reuters-2024-11-10-putin-signs.yaml", 96),
+        ("dailymail-reuters-2024-10-24-duma-vote.yaml", 74),
+    }
+    assert all(
+        p.message.startswith("chamber_approval date of RUS by russia-state-duma is ")
+        for p in warnings
+    )
+
+
+def test_the_datasets_treaty_reports_are_proposed_as_one_agreement(tmp_path: Path) -> None:
+    """The shipped dataset with its `same_as` links taken out: xref joins every report of
+    the 2024 treaty into one agreement, and no proposal above the threshold pairs records
+    that are not the same thing (the 2000 and 1961 treaties, China's and the DPRK's
+    supplies)."""
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data", data)
+    linked: set[str] = set()
+    for path in (data / "sources").rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line.strip().startswith("same_as:"):
+                linked.add(line.split(":", 1)[1].strip())
+        kept = [ln for ln in text.splitlines(keepends=True) if "same_as:" not in ln]
+        path.write_text("".join(kept), encoding="utf-8")
+    run = checker.run([str(data)])
+    assert run.report.errors == 0, [p.to_dict() for p in run.report.problems]
+    found = candidates(run.model, run.frames.tables)
+    treaty = "censor-2024-06-20-russia-coalition/ag-1"
+    assert treaty in linked
+    agreements = run.frames.tables["agreements"]
+    titles = dict(zip(agreements["id"], agreements["title"], strict=True))
+    reports = {
+        i
+        for i, title in titles.items()
+        if title and "partnership" in title.lower() and "1961" not in title
+    }
+    pairs = found.filter(pl.col("table") == "agreements").select("left", "right").rows()
+    joined = components(
+        pl.Series(sorted(reports)), pl.DataFrame(pairs, schema=["left", "right"], orient="row")
+    )
+    assert joined["component"].n_unique() == 1, joined
+    assert len(reports) >= 8
+    for left, right in pairs:  # no pair across different treaties
+        assert (left in reports) == (right in reports), (left, right)
+    flows = found.filter(pl.col("table") == "supplies").select("left", "right").rows()
+    supplier = dict(
+        zip(
+            run.frames.tables["supplies"]["id"],
+            run.frames.tables["supplies"]["supplier"],
+            strict=True,
+        )
+    )
+    assert all(supplier[a] == supplier[b] for a, b in flows)

@@ -1,6 +1,10 @@
 """The kinds of record xref resolves, one entry each: what names it, who takes part, when,
-where, and which fields its reports must agree on. A kind whose table the model lacks (a
-format 2 table in a format 1 model) is skipped, so adding a kind is adding an entry."""
+where, and which fields its reports must agree on. A kind whose table the model lacks is
+skipped, so adding a kind is adding an entry.
+
+An agreement has no date or place columns in format 2: they are its steps' (table
+`agreement_steps`). Its signature gives the date and place it is matched on, and the
+dates of its steps are compared step by step (`STEPS`: same action, same party)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from toolkit.model.model import Model
 from toolkit.resolve.normalise import normalise
 
 PARTIES = "parties"  # the pseudo-field of a record's party set, compared like a column
+STEPS = "steps"  # the pseudo-field of a record's dated steps, compared per action and party
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,8 @@ class Kind:
     strict: bool = False  # every name token must match (people), not only the shorter's
     date: str | None = None
     place: tuple[str, ...] = ()  # place columns, the first non-null is compared
+    steps: tuple[str, str] | None = None  # (step table, parent column) with action, party, date
+    dated_by: str | None = None  # the step whose date and place are the record's
     kind: str | None = None  # records of different kinds score lower
     compared: tuple[str, ...] = ()  # fields whose disagreement in a cluster is reported
 
@@ -37,10 +44,12 @@ KINDS: tuple[Kind, ...] = (
         names=("title",),
         party_part=("agreement_parties", "agreement_id", "actor"),
         party_role="party",
-        date="signed_on",
+        date="date",
         place=("place_country", "place_name"),
         kind="kind",
-        compared=("status", "kind", "signed_on", "in_force_on", "place_country", PARTIES),
+        steps=("agreement_steps", "agreement_id"),
+        dated_by="signature",
+        compared=("status", "kind", STEPS, PARTIES),
     ),
     Kind(
         "events",
@@ -96,6 +105,17 @@ def _text_list(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.Expr:
     return pl.concat_list(parts).list.drop_nulls()
 
 
+def _dated_by(rows: pl.DataFrame, parent: str, action: str | None) -> pl.DataFrame:
+    """Per record, the earliest date and the first place of its `action` steps (a
+    signature recorded per party has several rows)."""
+    rows = rows.filter(pl.col("action") == action)
+    return rows.group_by(parent).agg(
+        pl.col("date").drop_nulls().min(),
+        pl.col("place_name").drop_nulls().first(),
+        pl.col("place_country").drop_nulls().first(),
+    )
+
+
 def _from_part(
     tables: dict[str, pl.DataFrame], part: tuple[str, str, str], role: str | None, alias: str
 ) -> pl.DataFrame:
@@ -122,6 +142,13 @@ def profiles(
                 _from_part(tables, k.name_part, None, "_labels"),
                 left_on="id",
                 right_on=k.name_part[1],
+                how="left",
+            )
+        if k.steps is not None and k.steps[0] in tables:
+            frame = frame.join(
+                _dated_by(tables[k.steps[0]], k.steps[1], k.dated_by),
+                left_on="id",
+                right_on=k.steps[1],
                 how="left",
             )
         if k.party_part is not None:

@@ -165,7 +165,16 @@ def score(
         & (pl.col("l_kind") != pl.col("r_kind"))
     )
     raw = pl.when(present > 0).then(weighted / present).otherwise(0.0)
-    final = pl.when(differ).then(raw * KIND_PENALTY).otherwise(raw)
+    # a flow from another supplier, or to another recipient, is another flow, however alike
+    # its goods: for directed tables the parties' score caps the whole score
+    other_flow = pl.col("table").is_in(list(directed)) & (pl.col("parties") < 1.0)
+    final = (
+        pl.when(differ)
+        .then(raw * KIND_PENALTY)
+        .when(other_flow)
+        .then(raw * pl.col("parties"))
+        .otherwise(raw)
+    )
     return frame.select("left", "right", "table", *features, final.round(4).alias("score")).sort(
         ["score", "left", "right"], descending=[True, False, False]
     )
