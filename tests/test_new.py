@@ -207,14 +207,19 @@ def test_example_codes_agree_with_the_vocabulary_definitions() -> None:
             assert not (others and words & _words(sentence)), (
                 f"{item['category']!r} says: {sentence!r}"
             )
-    for name, field, section in (
-        ("statement_topics", "topics", "statements"),
-        ("agreement_kinds", "kind", "agreements"),
-        ("agreement_statuses", "status", "agreements"),
-        ("agreement_provisions", "provisions", "agreements"),
-        ("event_kinds", "kind", "events"),
+    # format 2: provisions and actions are objects whose `code` / `action` is coded
+    for name, field, key, section in (
+        ("statement_topics", "topics", None, "statements"),
+        ("agreement_kinds", "kind", None, "agreements"),
+        ("agreement_statuses", "status", None, "agreements"),
+        ("agreement_provisions", "provisions", "code", "agreements"),
+        ("agreement_actions", "actions", "action", "agreements"),
+        ("personnel_kinds", "personnel", None, "deployments"),
+        ("event_kinds", "kind", None, "events"),
     ):
         known = set(model.vocabularies[name].code_list)
         for fact in examples[section]:
             value = fact[field]
-            assert set(value if isinstance(value, list) else [value]) <= known, (name, value)
+            values = value if isinstance(value, list) else [value]
+            used = {v[key] for v in values} if key else set(values)
+            assert used and used <= known, (name, value)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from toolkit.checker import validate
 
-CASE = Path(__file__).resolve().parents[1] / "fixtures" / "invalid" / "speaker-list-reported-once"
+CASE = Path(__file__).resolve().parents[1] / "fixtures" / "invalid" / "speakers-shape-reported-once"
 
 
 def _codes(tmp_path: Path, old: str, new: str) -> list[str]:
@@ -21,17 +21,17 @@ def _codes(tmp_path: Path, old: str, new: str) -> list[str]:
 
 
 def test_a_rejected_speaker_is_one_error(tmp_path: Path) -> None:
-    assert _codes(tmp_path, "speaker: [jane-doe, USA]", "speaker: [jane-doe, USA]") == ["S103"]
+    assert _codes(tmp_path, "speakers: jane-doe", "speakers: jane-doe") == ["S103"]
 
 
 def test_a_badly_formed_speaker_is_not_also_unknown(tmp_path: Path) -> None:
     # 'Jane Doe' is no actor id (S105); that it names no actor (R301) is the same mistake
-    assert _codes(tmp_path, "speaker: [jane-doe, USA]", "speaker: Jane Doe") == ["S105"]
+    assert _codes(tmp_path, "speakers: jane-doe", "speakers: [Jane Doe]") == ["S105"]
 
 
 def test_another_mistake_of_the_same_record_is_still_reported(tmp_path: Path) -> None:
     # the statement's `about` is rejected, and it has no speaker: both are reported
-    codes = _codes(tmp_path, "speaker: [jane-doe, USA]", "about: RUS")
+    codes = _codes(tmp_path, "speakers: jane-doe", "about: RUS")
     assert codes.count("S103") == 1 and "C507" in codes and "G608" in codes
 
 
@@ -46,5 +46,5 @@ def test_a_rejected_text_path_is_not_also_a_path_outside(tmp_path: Path) -> None
     problems = validate([str(data)]).problems
     assert sorted((p.code, p.pointer) for p in problems) == [
         ("S103", "/source/text"),
-        ("S103", "/statements/0/speaker"),
+        ("S103", "/statements/0/speakers"),
     ]

@@ -114,7 +114,9 @@ def _parts(model: Model, run: Run, parent: str) -> dict[str, dict[str, str]]:
             continue
         frame = run.frames.tables[part.name]
         key = part.primary_key[0]
-        shown = [c.name for c in part.columns if c.name not in (key, *_PART_APART)]
+        # fields the bundle holds, as for facts; derived columns (a date's precision) are
+        # added only on export and are implied by the value shown
+        shown = [c.name for c in part.columns if c.path and c.name not in (key, *_PART_APART)]
         for row in frame.sort([key, "position"]).iter_rows(named=True):
             cells = [f"{n}: {t}" for n in shown if (t := _text(row[n])) is not None]
             line = "; ".join(cells)
