@@ -93,6 +93,7 @@ def write_case(out: Path, facts: int = 100, megabytes: int = 15, seed: int = 7) 
             }
         )
     bundle = {
+        "format": 2,
         "source": {
             "id": "long-text",
             "outlet": "Bench Wire",

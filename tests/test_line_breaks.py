@@ -64,7 +64,7 @@ def test_line_separators_in_json_strings_are_flagged(tmp_path: Path) -> None:
     shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("sources"))
     (data / "sources").mkdir()
     (data / "sources" / "b.json").write_text(
-        '{"source": {"id": "b", "outlet": "A\\u2028B", "published_on": "2024",\n'
+        '{"format": 2, "source": {"id": "b", "outlet": "A\\u2028B", "published_on": "2024",\n'
         '"language": "en"}, "extraction": {"method": "manual", "by": "me",\n'
         '"extracted_on": "2024", "review": "accepted"}}\n',
         encoding="utf-8",

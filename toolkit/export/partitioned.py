@@ -1,8 +1,9 @@
 """The partitioned layout (`--layout partitioned`): large fact tables as hive-partitioned data.
 
-Each fact table and each of its part tables (parties, items, members) is written as a
-dataset folder partitioned by the publication year of the row's source, which polars
-and DuckDB read as one table (tests/test_export_layout.py), as Spark does its own:
+Each fact table and each of its part tables (an agreement's parties, steps, obligations
+and relations, a supply's items, an alignment's members) is written as a dataset folder
+partitioned by the publication year of the row's source, which polars and DuckDB read as
+one table (tests/test_export_layout.py), as Spark does its own:
 
     statements/published_year=2024/00000000.parquet
     csv/statements/published_year=2024/00000000.csv
@@ -12,7 +13,10 @@ Parquet files are written by polars' own partitioned sink, one file per year, ro
 primary-key order inside it; the key is in the folder name only (`include_key=False`),
 so every file holds exactly the table's columns. A table without rows is one empty file
 at the dataset's root, so the dataset still exists and has its schema. The other tables
-(sources, actors, vocabularies) stay one file each, as in the default layout.
+(sources, actors, vocabularies) stay one file each, as in the default layout, and so do
+the resolution tables (clusters, disagreements, judgements): they are dataset-wide, and
+although a `clusters` row names its fact's source, a cluster joins reports of different
+years, so cutting it by year would scatter the one thing a reader of it wants whole.
 
 The CSV parts go to a tree of their own under `csv/`: a reader pointed at a table's
 Parquet folder must find Parquet only. Each part is a complete CSV file with its header;
@@ -44,7 +48,8 @@ ORDER_KEY = f"{parquet.PREFIX}primary_key"
 
 
 def partitioned_tables(model: Model) -> set[str]:
-    """The tables this layout partitions: the fact tables and their part tables."""
+    """The tables this layout partitions: the fact tables and their part tables (not the
+    derived resolution tables, which stay one file each)."""
     return {t.name for t in model.tables.values() if t.kind in ("fact", "part")}
 
 

@@ -35,6 +35,7 @@ KINDS = ("statements", "agreements", "supplies", "deployments", "alignments", "e
 _KIND_WEIGHTS = (40, 10, 18, 4, 10, 14, 4)
 _PREFIX = {"statements": "st", "agreements": "ag", "supplies": "sp", "alignments": "al"}
 _PREFIX.update(events="ev", deployments="dp", responses="rs")
+_RELATIONS = ("amends", "protocol_to", "implements", "refers_to")
 _RESPONSES = ("confirmed", "denied", "neither_confirmed_nor_denied", "declined_to_comment")
 
 _UNITS = ("units", "tonnes", "shells", "sets", "batches")
@@ -211,6 +212,13 @@ class Generator:
             {"code": code} for code in rng.sample(self.provisions, rng.randint(1, 2))
         ]
         fact["parties"] = parties
+        # a relation to an earlier agreement of the same source (a protocol to the treaty it
+        # reports, say): none of these kinds is held to the order of signatures (C510)
+        earlier = [f for f in b.facts if f.startswith(f"{_PREFIX['agreements']}-")]
+        if earlier and rng.random() < 0.5:
+            fact["relations"] = [
+                {"relation": rng.choice(_RELATIONS), "agreement": rng.choice(earlier)}
+            ]
         evidence = f"{title}: {self.words(lang, 6, 12)}."
         self._ground(b, fact, evidence)
         return fact
