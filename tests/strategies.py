@@ -28,19 +28,11 @@ from hypothesis import strategies as st
 
 from toolkit.checks.safety import flagged_characters
 from toolkit.model.model import load_model
+from toolkit.parsers.fast_lane import FACT_KEYS
 from toolkit.synth.yaml_writer import dump_yaml
 
 ISO3 = sorted(country.alpha_3 for country in pycountry.countries)
 LANGUAGES = ("en", "ru", "uk", "ko", "de", "fr", "zh", "ar")
-FACT_KEYS = (
-    "statements",
-    "agreements",
-    "supplies",
-    "deployments",
-    "alignments",
-    "events",
-    "responses",
-)
 # Words for a relative date that name no weekday (C514 checks those against the date).
 DATE_WORDS = ("yesterday", "last week", "this morning", "earlier this month", "on Monday")
 MACHINE = ("model", "assisted")

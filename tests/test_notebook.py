@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,24 +9,10 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SOURCES = EXAMPLES.parent / "data" / "sources"
-KERNEL = "python3"
-
-
-@pytest.fixture(scope="module")
-def kernel() -> str:
-    """A python3 kernel spec; installed into this venv when the environment lacks one."""
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
-            check=True,
-            capture_output=True,
-        )
-    return KERNEL
 
 
 def _text(output: Any) -> str:

@@ -6,15 +6,12 @@ test derives the same list from an export of its own and compares.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import polars as pl
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 import toolkit
@@ -22,19 +19,6 @@ from toolkit.export import export
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-KERNEL = "python3"
-
-
-@pytest.fixture(scope="module")
-def kernel() -> str:
-    """A python3 kernel spec; installed into this venv when the environment lacks one."""
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
-            check=True,
-            capture_output=True,
-        )
-    return KERNEL
 
 
 def _text(output: Any) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -12,25 +10,11 @@ from typing import Any
 import nbformat
 import pytest
 import yaml
-from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-KERNEL = "python3"
 TREATY = "censor-2024-06-20-russia-coalition/ag-1"
-
-
-@pytest.fixture(scope="module")
-def kernel() -> str:
-    """A python3 kernel spec; installed into this venv when the environment lacks one."""
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
-        subprocess.run(
-            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
-            check=True,
-            capture_output=True,
-        )
-    return KERNEL
 
 
 def _exports() -> set[Path]:
