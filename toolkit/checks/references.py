@@ -3,6 +3,7 @@ across all files of the run, as anti-joins over whole tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import polars as pl
@@ -97,11 +98,20 @@ def _by_source(known: pl.Series, refs: pl.Series) -> dict[str, list[str]]:
     return {prefix: list(found) for prefix, found in grouped.iter_rows()}
 
 
-def check_statements(ctx: CheckContext) -> list[Failures]:
-    known = ctx.table("statements")["id"].drop_nulls()
+def _unknown(
+    ctx: CheckContext,
+    ref: str,
+    definition: str,
+    code: str,
+    known: pl.Series,
+    otherwise: Callable[[list[str]], str],
+) -> list[Failures]:
+    """References of kind `ref` (local ids made dataset-wide; `same_as` has its own check)
+    that name nothing in `known`; the hint is a "did you mean" among the ids of the source
+    the reference names, else `otherwise(those ids)`."""
     refs = [
-        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), "statementRef"))
-        for frame, col in ctx.columns("statement")
+        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), definition))
+        for frame, col in ctx.columns(ref)
         if col.name != "same_as"
     ]
     if not refs:
@@ -111,13 +121,27 @@ def check_statements(ctx: CheckContext) -> list[Failures]:
 
     def hint(value: str) -> str | None:
         same_source = by_source.get(value.rsplit("/", 1)[0] + "/", [])
-        return did_you_mean(value, same_source) or (
-            f"statements of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source)}"
-            if same_source
-            else "this source has no statements"
-        )
+        return did_you_mean(value, same_source) or otherwise(same_source)
 
-    return failures("R302", with_hints(missing, hint).rename({"value": "ref"}))
+    return failures(code, with_hints(missing, hint).rename({"value": "ref"}))
+
+
+def _locals(ids: list[str]) -> str:
+    return ", ".join(k.rsplit("/", 1)[1] for k in ids)
+
+
+def check_statements(ctx: CheckContext) -> list[Failures]:
+    known = ctx.table("statements")["id"].drop_nulls()
+    return _unknown(
+        ctx,
+        "statement",
+        "statementRef",
+        "R302",
+        known,
+        lambda ids: (
+            f"statements of this source: {_locals(ids)}" if ids else "this source has no statements"
+        ),
+    )
 
 
 def check_same_as(ctx: CheckContext) -> list[Failures]:
@@ -151,26 +175,18 @@ def check_same_as(ctx: CheckContext) -> list[Failures]:
 
 def _facts_of(ctx: CheckContext, ref: str, code: str, known: pl.Series) -> list[Failures]:
     """References of kind `ref` (local ids made dataset-wide) that name no known fact."""
-    definition = "agreementRef" if ref == "agreement" else "factRef"
-    refs = [
-        values_of(frame, col, lambda v: _well_formed(ctx, _unresolved(v, known), definition))
-        for frame, col in ctx.columns(ref)
-        if col.name != "same_as"
-    ]
-    if not refs:
-        return []
-    missing = pl.concat(refs)
-    by_source = _by_source(known, missing["value"])
-
-    def hint(value: str) -> str | None:
-        same_source = by_source.get(value.rsplit("/", 1)[0] + "/", [])
-        return did_you_mean(value, same_source) or (
-            "a fact of another source is named '<source id>/<local id>'"
-            if not same_source
-            else f"ids of this source: {', '.join(k.rsplit('/', 1)[1] for k in same_source[:12])}"
-        )
-
-    return failures(code, with_hints(missing, hint).rename({"value": "ref"}))
+    return _unknown(
+        ctx,
+        ref,
+        "agreementRef" if ref == "agreement" else "factRef",
+        code,
+        known,
+        lambda ids: (
+            f"ids of this source: {_locals(ids[:12])}"
+            if ids
+            else "a fact of another source is named '<source id>/<local id>'"
+        ),
+    )
 
 
 def check_agreements(ctx: CheckContext) -> list[Failures]:
