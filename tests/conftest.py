@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,24 @@ def kernel() -> str:
             capture_output=True,
         )
     return "python3"
+
+
+@pytest.fixture(scope="session")
+def execute_notebook(kernel: str) -> Callable[[Path], list[Any]]:
+    """Runs an example notebook from its own folder and returns its code cells with their
+    outputs; a failing cell raises CellExecutionError."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    def execute(path: Path) -> list[Any]:
+        notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+        client = NotebookClient(
+            notebook,
+            kernel_name=kernel,
+            timeout=300,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+        return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+    return execute

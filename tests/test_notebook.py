@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SOURCES = EXAMPLES.parent / "data" / "sources"
@@ -22,21 +21,10 @@ def _text(output: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def outputs(kernel: str) -> list[str]:
+def outputs(execute_notebook: Callable[[Path], list[Any]]) -> list[str]:
     """The text of every code cell's outputs after a full run."""
-    notebook = nbformat.read(EXAMPLES / "seed.ipynb", as_version=4)  # type: ignore[no-untyped-call]
-    client = NotebookClient(
-        notebook,
-        kernel_name=kernel,
-        timeout=300,
-        resources={"metadata": {"path": str(EXAMPLES)}},
-    )
-    client.execute()  # raises CellExecutionError if any cell fails
-    return [
-        "".join(_text(o) for o in cell.outputs)
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-    ]
+    code = execute_notebook(EXAMPLES / "seed.ipynb")
+    return ["".join(_text(o) for o in cell.outputs) for cell in code]
 
 
 def _modes() -> Counter[str]:

@@ -6,13 +6,12 @@ test derives the same list from an export of its own and compares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import polars as pl
 import pytest
-from nbclient import NotebookClient
 
 import toolkit
 from toolkit.export import export
@@ -28,18 +27,10 @@ def _text(output: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def run(kernel: str) -> tuple[list[str], list[Any]]:
+def run(execute_notebook: Callable[[Path], list[Any]]) -> tuple[list[str], list[Any]]:
     """The text of every code cell's outputs after a full run, and every output."""
     pytest.importorskip("matplotlib")
-    notebook = nbformat.read(EXAMPLES / "supply-flows.ipynb", as_version=4)  # type: ignore[no-untyped-call]
-    client = NotebookClient(
-        notebook,
-        kernel_name=kernel,
-        timeout=300,
-        resources={"metadata": {"path": str(EXAMPLES)}},
-    )
-    client.execute()  # raises CellExecutionError if any cell fails
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    code = execute_notebook(EXAMPLES / "supply-flows.ipynb")
     texts = ["".join(_text(o) for o in cell.outputs) for cell in code]
     return texts, [o for cell in code for o in cell.outputs]
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -22,18 +21,11 @@ def _exports() -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def run(kernel: str) -> tuple[list[Any], set[Path]]:
+def run(execute_notebook: Callable[[Path], list[Any]]) -> tuple[list[Any], set[Path]]:
     """The notebook's code cells after a full run, and the temporary exports it left behind."""
     before = _exports()
-    notebook = nbformat.read(EXAMPLES / "treaty-timeline.ipynb", as_version=4)  # type: ignore[no-untyped-call]
-    client = NotebookClient(
-        notebook,
-        kernel_name=kernel,
-        timeout=300,
-        resources={"metadata": {"path": str(EXAMPLES)}},
-    )
-    client.execute()  # raises CellExecutionError if any cell fails
-    return [cell for cell in notebook.cells if cell.cell_type == "code"], _exports() - before
+    code = execute_notebook(EXAMPLES / "treaty-timeline.ipynb")
+    return code, _exports() - before
 
 
 @pytest.fixture(scope="module")
