@@ -39,9 +39,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# Test runner, linters, type checker, notebook kernel, and the docs tools (a test builds the site).
+# Test runner, linters, type checker, notebook kernel, the docs tools (a test builds the site)
+# and the other engines (tests compare their reports with polars).
 $(DEV): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,duckdb,spark]'
 	touch $(DEV)
 
 $(DOCS): $(STAMP)

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from toolkit.checks import registry
-from toolkit.checks.base import CheckContext
+from toolkit.checks.base import CheckContext, ordered
 from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
 from toolkit.checks.rejected import VALUE, rejected_frame, without_follow_ons
 from toolkit.checks.rejected import mark as mark_rejected
 from toolkit.checks.schema import SchemaChecker
 from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
+from toolkit.engines import Engine, open_engine
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
@@ -64,6 +65,8 @@ class Options:
 
     cache: ParseCache | None = None
     progress: Progress = NULL
+    # where the cross-record checks run: an engine's name, or an engine already started
+    engine: str | Engine = "polars"
 
 
 _OPTIONS: ContextVar[Options] = ContextVar(
@@ -74,7 +77,10 @@ _OPTIONS: ContextVar[Options] = ContextVar(
 
 @contextmanager
 def options(
-    *, cache: ParseCache | None = None, progress: Progress | None = None
+    *,
+    cache: ParseCache | None = None,
+    progress: Progress | None = None,
+    engine: str | Engine | None = None,
 ) -> Iterator[Options]:
     """Run options for every `run`/`validate` inside the block (the command line sets them
     this way, so its calls stay `validate(paths)`)."""
@@ -83,6 +89,7 @@ def options(
         current,
         cache=cache if cache is not None else current.cache,
         progress=progress if progress is not None else current.progress,
+        engine=engine if engine is not None else current.engine,
     )
     token = _OPTIONS.set(chosen)
     try:
@@ -282,12 +289,14 @@ def run(
     limits: Limits | None = None,
     cache: ParseCache | None = None,
     progress: Progress | None = None,
+    engine: str | Engine | None = None,
 ) -> Run:
     """Validate everything under `paths`; raises only on usage or internal errors.
 
-    `cache` and `progress` default to those set with `options(...)` (none by default).
+    `cache`, `progress` and `engine` default to those set with `options(...)` (none, and
+    polars, by default).
     """
-    with options(cache=cache, progress=progress) as opts:
+    with options(cache=cache, progress=progress, engine=engine) as opts:
         try:
             return _run(paths, limits or Limits(), opts)
         finally:
@@ -304,14 +313,18 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     frames = Frames(tables=loaded.tables, documents=documents)
     timings["load"] = time.perf_counter() - clock
     opts.progress.begin("cross-checking")
-    ctx = CheckContext(model, frames)
-    ctx.cache[LIMITS] = limits
-    for check in registry.checks():
+    with _engine(opts.engine) as engine:
         clock = time.perf_counter()
-        for fails in check(ctx):
-            fails = without_follow_ons(fails, loaded.rejected, loaded.stand_ins)
-            problems += budget.render(fails, ctx)
-        timings[check.__name__] = time.perf_counter() - clock
+        engine.load(frames.tables)
+        timings["engine_load"] = time.perf_counter() - clock
+        ctx = CheckContext(model, frames, engine=engine)
+        ctx.cache[LIMITS] = limits
+        for check in registry.checks():
+            clock = time.perf_counter()
+            for fails in check(ctx):
+                fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
+                problems += budget.render(fails, ctx)
+            timings[check.__name__] = time.perf_counter() - clock
     clock = time.perf_counter()
     attach_offsets(model, frames, ctx.cache.get(OFFSETS))
     timings["attach_offsets"] = time.perf_counter() - clock
@@ -322,11 +335,22 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     return Run(report, model, frames, ctx.cache.get(TEXT_FILES), digests, timings)
 
 
+@contextmanager
+def _engine(engine: str | Engine) -> Iterator[Engine]:
+    """The named engine for this run (closed after it), or the one given (left open)."""
+    if isinstance(engine, Engine):
+        yield engine
+        return
+    with open_engine(engine) as started:
+        yield started
+
+
 def validate(
     paths: Sequence[str] = ("data",),
     *,
     limits: Limits | None = None,
     cache: ParseCache | None = None,
     progress: Progress | None = None,
+    engine: str | Engine | None = None,
 ) -> Report:
-    return run(paths, limits=limits, cache=cache, progress=progress).report
+    return run(paths, limits=limits, cache=cache, progress=progress, engine=engine).report

@@ -15,9 +15,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import polars as pl
 import pycountry
 
+from toolkit.engines.base import ROW, Engine
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
@@ -39,9 +41,78 @@ class CheckContext:
     roots: list[Path] = field(default_factory=list)
     # Results one family computes and another (or the export) reuses, e.g. source texts.
     cache: dict[str, Any] = field(default_factory=dict)
+    # Where checks written with narwhals run (`lazy`, `values`, `collect`); None: polars,
+    # over `frames.tables` as they are.
+    engine: Engine | None = None
 
     def table(self, name: str) -> pl.DataFrame:
         return self.frames.tables[name]
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            from toolkit.engines.polars_engine import PolarsEngine
+
+            self.engine = PolarsEngine()
+            self.engine.load(self.frames.tables)
+        return self.engine
+
+    def lazy(self, name: str) -> nw.LazyFrame[Any]:
+        """A check table on the run's engine, with `_doc` (Int64) and `_row` (its order)."""
+        return self._engine().table(name)
+
+    def small(self, frame: pl.DataFrame) -> nw.LazyFrame[Any]:
+        """A small driver-side table (a vocabulary's codes) on the run's engine, to join."""
+        return self._engine().small(frame)
+
+    def lazy_docs(self) -> nw.LazyFrame[Any]:
+        """`doc_files` on the engine (`_doc` as Int64), to join file names into messages."""
+        return self._engine().derived(
+            "_documents", lambda _: self.doc_files.with_columns(pl.col(DOC).cast(pl.Int64))
+        )
+
+    def derived(
+        self, key: str, build: Callable[[dict[str, pl.DataFrame]], pl.DataFrame]
+    ) -> nw.LazyFrame[Any]:
+        """A table computed with polars from the staged tables (`_doc` Int64, `_row`) and
+        handed to the engine: see `Engine.derived`."""
+        return self._engine().derived(key, lambda tables: build(dict(tables)))
+
+    def collect(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        """Failure cases back on the driver, `_doc` as the documents index."""
+        out = self._engine().collect(frame)
+        if DOC in out.columns:
+            out = out.with_columns(pl.col(DOC).cast(pl.UInt32))
+        return out
+
+    def values(
+        self,
+        table: str,
+        col: Column,
+        keep: Callable[[nw.LazyFrame[Any]], nw.LazyFrame[Any]] | None = None,
+    ) -> nw.LazyFrame[Any]:
+        """`values_of` on the engine: `_doc`, `pointer`, `value` of every non-null value of
+        a column, list elements each pointing at its own index.
+
+        `keep` narrows the values (a frame of `_doc`, `_ptr`, `_row`, `value`, and `_i` for
+        lists) before pointers, a new string per value, are built.
+        """
+        engine = self._engine()
+        path = "/" + "/".join(col.path)
+        if col.kind in ("string_list", "vocabulary_list"):
+            raw = engine.items(table, col.name)
+            pointer = nw.concat_str(
+                [nw.col(PTR), nw.lit(path + "/"), nw.col("_i").cast(nw.String())]
+            )
+        else:
+            raw = (
+                engine.table(table)
+                .filter(~nw.col(col.name).is_null())
+                .select(DOC, PTR, ROW, nw.col(col.name).alias("value"))
+            )
+            pointer = nw.concat_str([nw.col(PTR), nw.lit(path)])
+        if keep is not None:
+            raw = keep(raw)
+        return raw.select(nw.col(DOC).alias("_doc"), pointer.alias("pointer"), "value")
 
     @cached_property
     def iso3(self) -> pl.Series:
@@ -74,10 +145,31 @@ class CheckContext:
             if c.ref in refs and c.path
         ]
 
+    def reference_columns(self, *refs: str) -> list[tuple[str, Column]]:
+        """`columns` by table name, for checks that run on the engine (`values`)."""
+        return [
+            (t.name, c)
+            for t in self.model.tables.values()
+            if t.name in self.frames.tables
+            for c in t.columns
+            if c.ref in refs and c.path
+        ]
+
     @cached_property
     def actor_ids(self) -> pl.Series:
         registry = self.table("actors")["id"].drop_nulls()
         return pl.concat([registry, self.iso3]).unique()
+
+
+def ordered(fails: Failures) -> Failures:
+    """Failure cases in document order, whichever engine found them: by `_doc`, then by
+    pointer with its numbers compared as numbers (`/a/2` before `/a/10`). Engines keep no
+    row order, and a file's problem budget keeps the first cases of a frame."""
+    frame = fails.frame
+    if frame.height < 2 or "pointer" not in frame.columns:
+        return fails
+    key = pl.col("pointer").str.split("/").list.eval(pl.element().str.zfill(12)).list.join("/")
+    return Failures(fails.code, frame.sort(pl.col("_doc"), key, maintain_order=True))
 
 
 def failures(code: str, frame: pl.DataFrame) -> list[Failures]:
