@@ -1,14 +1,18 @@
 """factkit's benchmark: `make bench` (100k and 1M facts) and `make bench-large` (10M).
 
-Every measured command runs in its own process; its wall time comes from the clock and
-its peak memory (max RSS) from `os.wait4`. Each is run --runs times and the median is
-reported (the naive baseline at the largest size fewer times, see --naive-runs). The
-table, with the machine's details, goes to stdout, to bench/results.json and into
-bench/README.md between the result markers.
+Every measured command runs in its own process; its wall time comes from the clock, its
+peak memory from `os.wait4` (the process's own) and from sampling its process tree
+(`measure.py`: the fast lane's worker, a Spark run's JVM). Each is run --runs times and
+the median is reported (the naive baseline at the largest size fewer times, see
+--naive-runs). `factkit validate` runs on polars and, in turn with it, on each engine of
+--engines (`engines.py`), their JSON reports compared problem for problem. The table,
+with the machine's details, goes to stdout, to bench/results.json and into
+bench/README.md between the result markers; issue #13's bounds (`bounds.py`) are then
+stated from results.json and results-large.json together.
 
     python bench/run.py                       # make bench
     python bench/run.py --large               # make bench-large: 10M facts, once each
-    python bench/run.py --sizes 20000 --runs 1 --no-readme   # a quick try
+    python bench/run.py --sizes 20000 --runs 1 --no-readme   # a quick try (results in .bench/)
 """
 
 from __future__ import annotations
@@ -20,54 +24,23 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import bounds  # bench/'s own modules: the script's folder is first on sys.path
+import engines
+from measure import PYTHON, Timing, measure, record, toolkit
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-PYTHON = sys.executable
 README = BENCH / "README.md"
 RESULTS = BENCH / "results.json"
+LARGE_RESULTS = "results-large.json"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 LARGE = ("<!-- large:start -->", "<!-- large:end -->")
-
-
-@dataclass
-class Timing:
-    name: str
-    facts: int
-    runs: list[float] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
-    exit_codes: list[int] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def seconds(self) -> float:
-        return statistics.median(self.runs)
-
-    @property
-    def peak_mb(self) -> float:
-        return max(self.rss_mb)
-
-    @property
-    def rate(self) -> float:
-        return self.facts / self.seconds if self.seconds else 0.0
-
-
-def measure(
-    cmd: list[str], *, cwd: Path | None = None, quiet: bool = True
-) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one process."""
-    start = time.perf_counter()
-    out = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=out)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode  # ru_maxrss is in KiB on Linux
+BOUNDS = ("<!-- bounds:start -->", "<!-- bounds:end -->")
 
 
 def repeat(
@@ -85,13 +58,10 @@ def repeat(
     for _ in range(runs):
         if before is not None:
             before()
-        wall, rss, code = measure(cmd, cwd=cwd)
-        if code not in ok:
-            raise SystemExit(f"{name}: {' '.join(cmd)} exited {code}")
-        timing.runs.append(wall)
-        timing.rss_mb.append(rss)
-        timing.exit_codes.append(code)
-        print(f"  {name:<28} {facts:>10,} facts  {wall:8.2f} s  {rss:8.0f} MB", flush=True)
+        one = measure(cmd, cwd=cwd)
+        if one.code not in ok:
+            raise SystemExit(f"{name}: {' '.join(cmd)} exited {one.code}")
+        record(timing, one)
     return timing
 
 
@@ -107,14 +77,11 @@ def paired(
             one = repeat(into.name, facts, command, 1, ok=ok)
             into.runs += one.runs
             into.rss_mb += one.rss_mb
+            into.tree_mb += one.tree_mb
             into.exit_codes += one.exit_codes
     ratio = timing.seconds / beside.seconds
     timing.note = f"{note}; {ratio:.2f}× the clean validate run in turn with it"
     return timing
-
-
-def toolkit(*args: str) -> list[str]:
-    return [PYTHON, "-m", "toolkit", *args]
 
 
 def synth(path: Path, facts: int, rate: float = 0.0, per_file: int | None = None) -> None:
@@ -133,8 +100,9 @@ def synth(path: Path, facts: int, rate: float = 0.0, per_file: int | None = None
     subprocess.run(cmd, check=True)
 
 
-def check_every_break_found(folder: Path, bundles: Path) -> int:
-    """Validate the broken data once, untimed: every injected break must be reported."""
+def check_every_break_found(folder: Path, bundles: Path) -> tuple[int, Path]:
+    """Validate the broken data once, untimed: every injected break must be reported.
+    (number of breaks, the JSON report: polars' report the engines are compared with)"""
     report = folder.parent / "report.json"
     cmd = toolkit("validate", str(folder), "--format", "json", "--output", str(report))
     subprocess.run(cmd, check=False)
@@ -151,7 +119,7 @@ def check_every_break_found(folder: Path, bundles: Path) -> int:
         raise SystemExit(
             f"invalid run: {len(missing)} breaks missing, {len(found - expected)} extra"
         )
-    return len(expected)
+    return len(expected), report
 
 
 def machine() -> dict[str, str]:
@@ -182,16 +150,18 @@ def machine() -> dict[str, str]:
     return info
 
 
-def bench_size(work: Path, facts: int, runs: int, naive_runs: int, invalid: bool) -> list[Timing]:
+def bench_size(
+    work: Path, facts: int, runs: int, naive_runs: int, invalid: bool, others: list[str]
+) -> list[Timing]:
+    """Every run at one size; `others`: the engines validate runs on beside polars."""
     folder = work / f"{facts}" / "clean"
     bundles = folder / "bundles.jsonl"
     synth(bundles, facts)
     out = work / f"{facts}" / "out"
+    reports = work / f"{facts}" / "reports"
     results: list[Timing] = []
     print(f"\n{facts:,} facts", flush=True)
-    results.append(
-        repeat("factkit validate", facts, toolkit("validate", str(folder), "--quiet"), runs)
-    )
+    results += engines.in_turn(folder, facts, others, runs, reports / "clean")
     results.append(
         repeat(
             "factkit export",
@@ -239,7 +209,7 @@ def bench_size(work: Path, facts: int, runs: int, naive_runs: int, invalid: bool
     if invalid:
         broken = work / f"{facts}" / "invalid" / "bundles.jsonl"
         synth(broken, facts, 0.01)
-        breaks = check_every_break_found(broken.parent, broken)
+        breaks, report = check_every_break_found(broken.parent, broken)
         results.append(
             paired(
                 "factkit validate, 1% invalid",
@@ -259,6 +229,16 @@ def bench_size(work: Path, facts: int, runs: int, naive_runs: int, invalid: bool
                 ok=(1,),
                 note="reports, writes nothing",
             )
+        )
+        results += engines.in_turn(
+            broken.parent,
+            facts,
+            others,
+            1,
+            reports / "invalid",
+            baseline=report,
+            suffix=", 1% invalid",
+            ok=(1,),
         )
     return results
 
@@ -338,8 +318,9 @@ def table(results: list[Timing]) -> str:
     floor = {t.facts: t.seconds for t in results if t.name.startswith("floor")}
     export = {t.facts: t.seconds for t in results if t.name == "factkit export"}
     lines = [
-        "| run | facts | median wall (s) | facts/s | peak RSS (MB) | vs floor | notes |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| run | facts | median wall (s) | facts/s | peak RSS (MB) | tree peak (MB) "
+        "| vs floor | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for t in results:
         ratio = ""
@@ -352,7 +333,7 @@ def table(results: list[Timing]) -> str:
         notes.append(runs)
         lines.append(
             f"| {t.name} | {t.facts:,} | {t.seconds:.2f} | {t.rate:,.0f} | {t.peak_mb:,.0f} "
-            f"| {ratio} | {'; '.join(notes)} |"
+            f"| {t.tree_peak_mb:,.0f} | {ratio} | {'; '.join(notes)} |"
         )
     return "\n".join(lines)
 
@@ -368,22 +349,69 @@ def write_readme(text: str, marks: tuple[str, str] = (START, END)) -> None:
         README.write_text(f"{head}{start}\n{text}\n{end}{tail}", encoding="utf-8")
 
 
-def compare_with_1m(results: list[Timing]) -> None:
+def read_results(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def compare_with_1m(results: list[Timing], where: Path) -> None:
     """Note each 10M run's time and peak memory against the same run at 1M in
     results.json (the targets: about linear time, at most 1.5× the peak)."""
-    if not RESULTS.exists():
+    earlier = read_results(where / RESULTS.name)
+    if earlier is None:
         return
-    earlier = json.loads(RESULTS.read_text(encoding="utf-8"))["results"]
     for t in results:
-        same = [r for r in earlier if r["name"] == t.name and r["facts"] == 1_000_000]
+        same = [r for r in earlier["results"] if r["name"] == t.name and r["facts"] == 1_000_000]
         if not same:
             continue
         seconds = statistics.median(same[0]["runs"])
-        peak = max(same[0]["rss_mb"])
-        t.note = (
+        peak = max(same[0].get("tree_mb") or same[0]["rss_mb"])
+        compared = (
             f"{t.seconds / seconds:.1f}× the 1M run's time ({seconds:.1f} s), "
-            f"{t.peak_mb / peak:.2f}× its peak ({peak:,.0f} MB)"
+            f"{t.tree_peak_mb / peak:.2f}× its tree peak ({peak:,.0f} MB)"
         )
+        t.note = f"{t.note}; {compared}" if t.note else compared
+
+
+def bounds_text(where: Path) -> str:
+    """Issue #13's bounds from the results files in `where`, with where each came from."""
+    small = read_results(where / RESULTS.name)
+    large = read_results(where / LARGE_RESULTS)
+    origin = []
+    for name, payload in ((RESULTS.name, small), (LARGE_RESULTS, large)):
+        if payload is None:
+            origin.append(f"no {name}")
+        else:
+            when = payload.get("date", "date not recorded")
+            commit = payload.get("commit", "commit not recorded")
+            origin.append(f"{name} ({when}, {commit})")
+    rows = small["results"] if small else []
+    big = large["results"] if large else []
+    return f"Generated by `bench/run.py` from {' and '.join(origin)}.\n\n{bounds.table(rows, big)}"
+
+
+def commit() -> str:
+    found = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
+
+
+def bench_large(work: Path, others: list[str], where: Path) -> list[Timing]:
+    """10M facts: validate on polars and each engine in turn, export once."""
+    facts = 10_000_000
+    folder = work / f"{facts}" / "clean"
+    synth(folder / "bundles.jsonl", facts, per_file=1_000_000)
+    print(f"\n{facts:,} facts", flush=True)
+    results = engines.in_turn(folder, facts, others, 1, work / f"{facts}" / "reports")
+    out = work / f"{facts}" / "out"
+    export = toolkit("export", str(folder), "--out", str(out), "--quiet")
+    results.append(repeat("factkit export", facts, export, 1))
+    compare_with_1m(results, where)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,16 +425,33 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of the naive baseline "
         "at the largest size (it takes minutes); smaller sizes get --runs",
     )
-    parser.add_argument("--large", action="store_true", help="10M facts, validate and export once")
+    parser.add_argument(
+        "--engines",
+        default=",".join(engines.ENGINES),
+        help="engines `factkit validate --engine` runs on beside polars, comma-separated "
+        "(default: %(default)s; '' for polars alone)",
+    )
+    parser.add_argument(
+        "--large", action="store_true", help="10M facts: validate on each engine, export; once"
+    )
     parser.add_argument("--work", default=os.environ.get("BENCH_WORK", str(REPO / ".bench")))
-    parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="leave bench/README.md and bench/results*.json alone: results go to --work",
+    )
     parser.add_argument("--no-yaml", action="store_true")
+    parser.add_argument("--no-grounding", action="store_true")
     parser.add_argument(
         "--grounding-only", action="store_true", help="only the long-text grounding case"
     )
     args = parser.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    where = work if args.no_readme else BENCH  # where results*.json are written and read
+    others = [e for e in args.engines.split(",") if e]
+    if others and not args.grounding_only:
+        engines.require_engine_option()
     info = machine()
     print("machine:", json.dumps(info), flush=True)
     started = time.perf_counter()
@@ -415,45 +460,44 @@ def main(argv: list[str] | None = None) -> int:
         results += bench_grounding(work, args.runs)
         name = "results-grounding.json"
     elif args.large:
-        facts = 10_000_000
-        folder = work / f"{facts}" / "clean"
-        synth(folder / "bundles.jsonl", facts, per_file=1_000_000)
-        print(f"\n{facts:,} facts", flush=True)
-        results.append(
-            repeat("factkit validate", facts, toolkit("validate", str(folder), "--quiet"), 1)
-        )
-        results.append(
-            repeat(
-                "factkit export",
-                facts,
-                toolkit("export", str(folder), "--out", str(work / f"{facts}" / "out"), "--quiet"),
-                1,
-            )
-        )
-        compare_with_1m(results)
-        name = "results-large.json"
+        results += bench_large(work, others, where)
+        name = LARGE_RESULTS
     else:
         sizes = [int(s) for s in args.sizes.split(",") if s]
         for facts in sizes:
             naive = args.naive_runs if facts == max(sizes) else args.runs
-            results += bench_size(work, facts, args.runs, naive, invalid=facts == max(sizes))
+            results += bench_size(
+                work, facts, args.runs, naive, invalid=facts == max(sizes), others=others
+            )
         if not args.no_yaml:
             results += bench_yaml(work, args.runs)
-        grounding = bench_grounding(work, args.runs)
-        results += grounding
-        if not args.no_readme:
-            write_readme(table(grounding), GROUNDING)
+        if not args.no_grounding:
+            grounding = bench_grounding(work, args.runs)
+            results += grounding
+            if not args.no_readme:
+                write_readme(table(grounding), GROUNDING)
         name = RESULTS.name
     text = table(results)
     elapsed = time.perf_counter() - started
     print("\n" + text)
     print(f"\nbenchmark took {elapsed / 60:.1f} min")
-    payload = {"machine": info, "results": [asdict(t) for t in results], "minutes": elapsed / 60}
-    (BENCH / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    payload = {
+        "machine": info,
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit(),
+        "results": [asdict(t) for t in results],
+        "minutes": elapsed / 60,
+    }
+    (where / name).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    if not args.grounding_only:
+        limits = bounds_text(where)
+        print("\n" + limits)
     if not args.no_readme:
         details = ", ".join(f"{k}: {v}" for k, v in info.items())
         marks = LARGE if args.large else GROUNDING if args.grounding_only else (START, END)
         write_readme(f"Measured {time.strftime('%Y-%m-%d')} on {details}.\n\n{text}", marks)
+        if not args.grounding_only:
+            write_readme(limits, BOUNDS)
     return 0
 
 
