@@ -22,7 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import REPO, synth, toolkit
+from measure import toolkit
+from report import REPO
+from run import synth
 
 
 def measure(cmd: list[str]) -> tuple[float, float, float, int]:
