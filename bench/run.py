@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -105,26 +106,33 @@ def synth(path: Path, facts: int, rate: float = 0.0, per_file: int | None = None
     subprocess.run(cmd, check=True)
 
 
-def check_every_break_found(folder: Path, bundles: Path) -> tuple[int, Path]:
+def check_every_break_found(folder: Path, bundles: Path) -> tuple[str, Path]:
     """Validate the broken data once, untimed: every injected break must be reported.
-    (number of breaks, the JSON report: polars' report the engines are compared with)"""
+    Problems beyond the breaks (a follow-on the synthesizer's list does not foresee) are
+    counted in the note, not fatal. (the note, the JSON report: polars' report the engines
+    are compared with)"""
     report = folder.parent / "report.json"
     cmd = toolkit("validate", str(folder), "--format", "json", "--output", str(report))
     subprocess.run(cmd, check=False)
-    found = {
-        (p["line"], p["code"], p["pointer"]) for p in json.loads(report.read_text())["problems"]
-    }
+    problems = json.loads(report.read_text())["problems"]
+    found = {(p["line"], p["code"], p["pointer"]) for p in problems}
     expected_file = bundles.with_name(f".{bundles.stem}.expected.jsonl")
     expected = {
         (e["line"], e["code"], e["pointer"])
         for e in map(json.loads, expected_file.read_text().splitlines())
     }
     missing = expected - found
-    if missing or found - expected:
-        raise SystemExit(
-            f"invalid run: {len(missing)} breaks missing, {len(found - expected)} extra"
-        )
-    return len(expected), report
+    if missing:
+        raise SystemExit(f"invalid run: {len(missing)} of {len(expected)} breaks missing")
+    note = f"all {len(expected)} injected breaks reported"
+    extra = sorted(found - expected)
+    if extra:
+        codes = Counter(code for _, code, _ in extra)
+        listed = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
+        note += f", and {len(extra)} problems beyond them ({listed})"
+        for line, code, pointer in extra:
+            print(f"  beyond the injected breaks: line {line} {code} {pointer}", flush=True)
+    return note, report
 
 
 def bench_size(
@@ -186,7 +194,7 @@ def bench_size(
     if invalid:
         broken = work / f"{facts}" / "invalid" / "bundles.jsonl"
         synth(broken, facts, 0.01)
-        breaks, report = check_every_break_found(broken.parent, broken)
+        found, report = check_every_break_found(broken.parent, broken)
         results.append(
             paired(
                 "factkit validate, 1% invalid",
@@ -194,7 +202,7 @@ def bench_size(
                 toolkit("validate", str(broken.parent), "--quiet"),
                 toolkit("validate", str(folder), "--quiet"),
                 runs,
-                note=f"all {breaks} injected breaks reported",
+                note=found,
             )
         )
         results.append(
