@@ -129,7 +129,8 @@ def check_every_break_found(folder: Path, bundles: Path) -> tuple[str, Path]:
     if extra:
         codes = Counter(code for _, code, _ in extra)
         listed = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
-        note += f", and {len(extra)} problems beyond them ({listed})"
+        some = "1 problem" if len(extra) == 1 else f"{len(extra)} problems"
+        note += f", and {some} beyond them ({listed})"
         for line, code, pointer in extra:
             print(f"  beyond the injected breaks: line {line} {code} {pointer}", flush=True)
     return note, report
