@@ -299,9 +299,10 @@ def bench_grounding(work: Path, runs: int) -> list[Timing]:
     return [timing]
 
 
-def bench_large(work: Path, others: list[str], where: Path) -> list[Timing]:
+def bench_large(
+    work: Path, others: list[str], where: Path, facts: int = 10_000_000
+) -> list[Timing]:
     """10M facts: validate on polars and each engine in turn, export once."""
-    facts = 10_000_000
     folder = work / f"{facts}" / "clean"
     synth(folder / "bundles.jsonl", facts, per_file=1_000_000)
     print(f"\n{facts:,} facts", flush=True)
