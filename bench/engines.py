@@ -32,8 +32,8 @@ def require_engine_option() -> None:
     shown = subprocess.run(toolkit("validate", "--help"), capture_output=True, text=True)
     if "--engine" not in shown.stdout:
         raise SystemExit(
-            "factkit validate has no --engine option here; run with --engines '' to "
-            "measure the default engine only"
+            "factkit validate has no --engine option here: to measure the default engine "
+            "only, run bench/run.py --engines '' (make bench BENCH_ARGS=\"--engines ''\")"
         )
 
 

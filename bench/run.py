@@ -316,7 +316,12 @@ def bench_large(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument(
+        "--sizes",
+        default="100000,1000000",
+        help="numbers of facts, comma-separated; the largest also gets the 1%% invalid runs "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--naive-runs",
