@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,44 @@ def test_spark_without_pyspark_is_a_usage_error_in_one_line(command: str, tmp_pa
         "factkit: error: the spark engine needs pyspark: pip install 'factkit[spark]'\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+class _Builder:
+    """A stand-in for `SparkSession.builder` that records how the session was asked for."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def master(self, url: str) -> _Builder:
+        self.calls.append(f"master {url}")
+        return self
+
+    def appName(self, name: str) -> _Builder:
+        self.calls.append(f"app {name}")
+        return self
+
+    def getOrCreate(self) -> object:
+        self.calls.append("create")
+        return object()
+
+
+def test_under_spark_submit_the_submitted_configuration_stands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """spark-submit starts the JVM (PYSPARK_GATEWAY_PORT) but no session: the engine must
+    not set a master of its own, which would override `spark-submit --master`."""
+    from toolkit.engines.spark_engine import SparkEngine
+
+    calls: list[str] = []
+    session = types.SimpleNamespace(
+        builder=_Builder(calls), getActiveSession=staticmethod(lambda: None)
+    )
+    sql = types.ModuleType("pyspark.sql")
+    sql.SparkSession = session  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pyspark", types.ModuleType("pyspark"))
+    monkeypatch.setitem(sys.modules, "pyspark.sql", sql)
+    for name in ("FACTKIT_SPARK_MASTER", "FACTKIT_SPARK_REMOTE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "40000")
+    SparkEngine()
+    assert calls == ["app factkit", "create"]
