@@ -13,6 +13,11 @@ FORMAT ?= text
 BASE   ?= origin/main
 # Extra options for `factkit validate`, e.g. FACTKIT_ARGS="--changed-since origin/main".
 FACTKIT_ARGS ?=
+# Where the checks run: `make export ENGINE=duckdb` (polars, duckdb, spark; docs/engines.md).
+# DuckDB and Spark are extras, installed on first use (Spark also needs Java 17 or 21).
+ENGINE ?=
+ENGINE_ARG := $(if $(ENGINE),--engine $(ENGINE))
+ENGINE_EXTRA := $(if $(filter duckdb spark,$(ENGINE)),$(VENV)/.installed-$(ENGINE))
 # A git ref: `make summary REVIEW=origin/main` adds the facts changed since it (factkit review).
 REVIEW ?=
 # mkdocs-material prints a banner about MkDocs 2 on every build; the build itself is what counts.
@@ -23,6 +28,7 @@ export NO_MKDOCS_2_WARNING := 1
 help:
 	@echo "make export     validate data/ and write the tables to dist/"
 	@echo "make validate   validate data/ (FORMAT=text|json|github|junit|sarif|markdown)"
+	@echo "                ENGINE=duckdb|spark runs the checks there (export and validate)"
 	@echo "make validate-changed  report only what changed since BASE (default origin/main)"
 	@echo "make summary    the Markdown summary of a validation (for a CI job page); REVIEW=REF adds the facts changed"
 	@echo "make review     the facts added, changed and removed since BASE, with their evidence"
@@ -50,11 +56,16 @@ $(DOCS): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $(DOCS)
 
-validate: $(STAMP)
-	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) $(FACTKIT_ARGS)
+# An engine's extra, for ENGINE=duckdb or ENGINE=spark.
+$(VENV)/.installed-duckdb $(VENV)/.installed-spark: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(subst $(VENV)/.installed-,,$@)]'
+	touch $@
 
-validate-changed: $(STAMP)
-	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) --changed-since $(BASE) $(FACTKIT_ARGS)
+validate: $(STAMP) $(ENGINE_EXTRA)
+	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) $(ENGINE_ARG) $(FACTKIT_ARGS)
+
+validate-changed: $(STAMP) $(ENGINE_EXTRA)
+	$(BIN)/python -m toolkit validate $(DATA) --format $(FORMAT) --changed-since $(BASE) $(ENGINE_ARG) $(FACTKIT_ARGS)
 
 # Exit 1 (invalid data) still writes the summary; only a failed run (exit 2) fails this target.
 # With REVIEW=REF the facts the change adds, changes and removes follow, beside their evidence.
@@ -68,8 +79,8 @@ review: $(STAMP)
 schema-gate: $(STAMP)
 	$(BIN)/python -m toolkit schema diff $(BASE) .
 
-export: $(STAMP)
-	$(BIN)/python -m toolkit export $(DATA) --out $(OUT)
+export: $(STAMP) $(ENGINE_EXTRA)
+	$(BIN)/python -m toolkit export $(DATA) --out $(OUT) $(ENGINE_ARG)
 
 test: $(DEV)
 	$(BIN)/python -m pytest

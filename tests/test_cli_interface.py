@@ -18,10 +18,14 @@ from toolkit.cli.main import build_parser, main
 USAGE = {
     "": "[-h] [--version] COMMAND ...",
     "validate": "[-h] [--format {text,json,github,junit,sarif,markdown}] [--strict] [-q] "
-    "[--no-cache] [-o FILE] [--changed-since REF] [PATH ...]",
+    "[--no-cache] "
+    "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[-o FILE] [--changed-since REF] [PATH ...]",
     "export": "[-h] [--out DIR] [--format FORMATS] [--layout {files,partitioned}] "
     "[--formula-safe] [--include-unreviewed] [-q] "
-    "[--no-cache] [--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
+    "[--no-cache] "
+    "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
     "codebook": "[-h] [-o FILE] [--data DIR]",
     "schema": "[-h] [--actor] ACTION ...",
     "schema diff": "[-h] [--format {text,json}] OLD NEW",
@@ -32,15 +36,19 @@ USAGE = {
     "[--facts-per-file M] [-q]",
     "upgrade": "[-h] [--check] PATH [PATH ...]",
     "review": "[-h] --base REF [--format {text,markdown}] [-o FILE] [PATH ...]",
-    "xref": "[-h] [--out FILE] [--review] [--by NAME] [--min-score S] [--limit N] [-q] [DATA]",
+    "xref": "[-h] [--out FILE] [--review] [--by NAME] [--min-score S] [--limit N] [-q] "
+    "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[DATA]",
 }
 
+ENGINE = {"engine": None, "spark_master": None, "spark_remote": None}
 VALIDATE = {
     "paths": ["data"],
     "format": "text",
     "strict": False,
     "quiet": False,
     "no_cache": False,
+    **ENGINE,
     "output": None,
     "changed_since": None,
 }
@@ -53,6 +61,7 @@ EXPORT = {
     "include_unreviewed": False,
     "quiet": False,
     "no_cache": False,
+    **ENGINE,
     "format_report": "text",
 }
 NEW = {
@@ -209,12 +218,18 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
         },
     ),
     (["synth", "--facts", "5", "--out", "x.jsonl", "-q"], {**SYNTH, "quiet": True}),
+    (["validate", "--engine", "duckdb"], {**VALIDATE, "engine": "duckdb"}),
+    (
+        ["export", "--engine", "spark", "--spark-remote", "sc://h:15002"],
+        {**EXPORT, "engine": "spark", "spark_remote": "sc://h:15002"},
+    ),
 ]
 
 REFUSED = [
     ["validate", "--format", "xml"],
     ["validate", "--output"],
     ["export", "--format-report", "xml"],
+    ["validate", "--engine", "pandas"],
     ["codebook", "x"],
     ["schema", "diff", "A"],
     ["schema", "diff", "A", "B", "--format", "github"],

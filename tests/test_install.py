@@ -16,12 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def dry_run(target: str) -> list[str]:
-    """The commands `make` would run for `target` on a fresh clone (every step, none run)."""
+    """The commands `make` would run for `target` (and variables, `export ENGINE=duckdb`) on
+    a fresh clone (every step, none run)."""
     make = shutil.which("make")
     if make is None:
         pytest.skip("make is not installed")
     proc = subprocess.run(
-        [make, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+        [make, "-n", "-B", *target.split()], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return proc.stdout.splitlines()
 
@@ -48,8 +49,15 @@ def test_exporting_and_validating_install_no_extra(target: str) -> None:
 
 
 @pytest.mark.parametrize("target", ["test", "lint", "typecheck"])
-def test_development_targets_add_the_dev_and_docs_extras(target: str) -> None:
-    assert installs(target) == [".", ".[dev,docs]"]
+def test_development_targets_add_the_dev_and_docs_extras_and_the_engines(target: str) -> None:
+    assert installs(target) == [".", ".[dev,docs,duckdb,spark]"]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+@pytest.mark.parametrize("target", ["export", "validate"])
+def test_an_engine_brings_its_extra_and_its_option(target: str, engine: str) -> None:
+    assert installs(f"{target} ENGINE={engine}") == [".", f".[{engine}]"]
+    assert any(f"--engine {engine}" in line for line in dry_run(f"{target} ENGINE={engine}"))
 
 
 def test_docs_target_adds_the_docs_extra_and_builds_strictly() -> None:

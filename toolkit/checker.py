@@ -1,9 +1,11 @@
-"""One validation run: files → documents → tables → check families → a Report."""
+"""One validation run: stage (files → tables) → engine → check families → a Report.
+
+`toolkit.stage` reads and flattens; this module only starts the engine, runs the
+registered checks over the staged tables and renders their failure cases as problems.
+"""
 
 from __future__ import annotations
 
-import gc
-import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,29 +19,22 @@ from toolkit.checks import registry
 from toolkit.checks.base import CheckContext, ordered
 from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
-from toolkit.checks.rejected import VALUE, rejected_frame, without_follow_ons
-from toolkit.checks.rejected import mark as mark_rejected
-from toolkit.checks.schema import SchemaChecker
+from toolkit.checks.rejected import without_follow_ons
 from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.engines import Engine, open_engine
 from toolkit.frames.base import DOC, PTR, Frames
-from toolkit.frames.builder import FrameBuilder
-from toolkit.frames.documents import Documents
-from toolkit.frames.from_json import integer_paths
 from toolkit.model.model import Model, load_model
-from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file
-from toolkit.parsers.base import Document, Limits
-from toolkit.parsers.decode import read_bytes
-from toolkit.parsers.fast_lane import FastLane, count_facts
-from toolkit.problems import Problem
+from toolkit.parsers.base import Limits
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
+from toolkit.stage import load_documents, stage
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
 
 # The cross-record families, in report order (registered in toolkit.checks.registry).
 FAMILIES = registry.FAMILIES
+__all__ = ["FAMILIES", "Options", "Run", "load_documents", "options", "run", "validate"]
 
 
 @dataclass(slots=True)
@@ -103,170 +98,6 @@ def current_options() -> Options:
     return _OPTIONS.get()
 
 
-def load_documents(
-    paths: Sequence[str], limits: Limits
-) -> tuple[list[Document], list[Problem], int]:
-    """Every document with its values (for callers that want them; `run` streams)."""
-    entries, problems = discover(paths)
-    documents: list[Document] = []
-    for entry in entries:
-        result = parse_file(entry.path, entry.file, entry.role, limits, entry.root)
-        problems += result.problems
-        documents += result.documents
-    return documents, problems, len(entries)
-
-
-@dataclass(slots=True)
-class _Loaded:
-    documents: Documents
-    problems: list[Problem]
-    tables: dict[str, pl.DataFrame]
-    files: list[str]
-    digests: dict[str, str]
-    rejected: pl.DataFrame  # (_doc, pointer) of every schema error: see checks.rejected
-    stand_ins: pl.DataFrame  # (_doc, pointer) of the rejected values given a stand-in
-
-
-def _file_size(entry: FileEntry) -> int:
-    try:
-        return os.stat(entry.path).st_size
-    except (OSError, ValueError):
-        return 0
-
-
-def _load(
-    model: Model, paths: Sequence[str], limits: Limits, opts: Options, budget: ProblemBudget
-) -> _Loaded:
-    """Parse, check against the schema and flatten every file, a batch at a time.
-
-    A batch's values are dropped once its rows are in the tables, so memory holds the
-    tables, not the input. The cycle collector stays off meanwhile: parsing allocates
-    millions of acyclic containers that it would scan again and again for nothing.
-    """
-    entries, problems = discover(paths)
-    progress = opts.progress
-    documents = Documents()
-    builder = FrameBuilder(model)
-    schema = SchemaChecker(model)
-    digests: dict[str, str] = {}
-    rejected: list[tuple[int, str]] = []
-    sizes = [_file_size(e) for e in entries]
-    progress.begin("checking", sum(sizes))
-    done = read = facts = 0
-    streams = [s for e, s in zip(entries, sizes, strict=True) if _lane_may_read(e)]
-    lane = (
-        FastLane(model.bundle_schema, integer_paths(model), limits)
-        if FastLane.wanted(streams)
-        else None
-    )
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for entry, size in zip(entries, sizes, strict=True):
-            streamed = entry.path.suffix.lower() == ".jsonl"  # only a stream can fail late
-            start, mark = len(documents), builder.mark() if streamed else -1
-            rejected_at = len(rejected)
-            found: list[Problem] = []
-            old_format = False
-            for batch in _batches(entry, limits, schema, opts.cache, lane):
-                if batch.fatal:  # the file failed as a whole: forget what it gave
-                    documents.truncate(start)
-                    del rejected[rejected_at:]
-                    builder.truncate(mark)
-                    budget.forget(entry.file)
-                    found = budget.admit(batch.problems)
-                    continue
-                found += budget.admit(batch.problems)
-                room = max(1, budget.left(entry.file))  # an invalid record has a problem
-                plain = batch.plain or [False] * len(batch.documents)
-                checked = batch.schema or [
-                    [] if known else schema.check(doc, limit=room)
-                    for doc, known in zip(batch.documents, plain, strict=True)
-                ]
-                valid = [not errors for errors in checked]
-                old_format = _set_aside_old_format(batch.documents, checked, old_format)
-                for i, errors in enumerate(checked):
-                    found += budget.admit(errors)
-                    rejected += [(len(documents) + i, p.pointer) for p in errors if p.code in VALUE]
-                lines = batch.lines if batch.offsets else None
-                builder.add(batch.documents, len(documents), valid, lines, plain)
-                if batch.offsets:
-                    documents.add_lines(batch.documents, batch.offsets, batch.sizes)
-                    done = read + batch.offsets[-1] + batch.sizes[-1]
-                else:
-                    documents.add(batch.documents)
-                facts += sum(count_facts(d.value) for d in batch.documents) + batch.facts
-                progress.advance(done, facts)
-                if batch.digest is not None:
-                    digests[str(entry.path.resolve())] = batch.digest
-                if budget.full(entry.file):
-                    break  # nothing more of this file would be reported: stop reading it
-            problems += found
-            read += size
-            done = read
-            progress.advance(done, facts)
-    finally:
-        if lane is not None:
-            lane.close()
-        if enabled:
-            gc.enable()
-    files = [entry.file for entry in entries]
-    tables = builder.frames()
-    marks = rejected_frame(rejected)
-    stand_ins = mark_rejected(model, tables, marks)
-    return _Loaded(documents, problems, tables, files, digests, marks, stand_ins)
-
-
-def _set_aside_old_format(
-    documents: Sequence[Document], checked: list[list[Problem]], reported: bool
-) -> bool:
-    """A format-1 bundle (S109) gives no rows, so nothing else in it is checked; a file
-    reports S109 once (a JSONL file of old bundles is one fix, not one per line)."""
-    for i, errors in enumerate(checked):
-        if errors and errors[0].code == "S109":
-            documents[i].value = {}  # no rows (None would be decoded again from its line)
-            if reported:
-                checked[i] = []
-            reported = True
-    return reported
-
-
-def _lane_may_read(entry: FileEntry) -> bool:
-    return entry.role == "bundle" and entry.path.suffix.lower() == ".jsonl"
-
-
-_CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed
-
-
-def _batches(
-    entry: FileEntry,
-    limits: Limits,
-    schema: SchemaChecker,
-    cache: ParseCache | None,
-    lane: FastLane | None = None,
-) -> Iterator[Batch]:
-    """One file's batches; YAML through the parse cache when there is one."""
-    if cache is None or entry.path.suffix.lower() not in _CACHED:
-        yield from stream_file(entry.path, entry.file, entry.role, limits, entry.root, lane)
-        return
-    data, problems = read_bytes(entry.path, entry.file, limits)
-    if data is None:
-        yield Batch(problems=problems)
-        return
-    key = cache.key(data, entry.path.suffix, entry.role, limits)
-    found = cache.load(
-        key, entry.root, entry.file, entry.path, entry.role, data=data, limits=limits
-    )
-    if found is not None:
-        documents, problems, checked = found
-        yield Batch(documents=documents, problems=problems, schema=checked)
-        return
-    result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
-    checked = [schema.check(doc) for doc in result.documents]
-    cache.store(key, entry.root, result.documents, result.problems, checked, path=entry.path)
-    yield Batch(documents=result.documents, problems=result.problems, schema=checked)
-
-
 def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -> None:
     """Give each fact table the evidence offsets grounding found (null where none)."""
     for table in model.fact_tables:
@@ -308,9 +139,9 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     clock = time.perf_counter()
     model = load_model()
     budget = ProblemBudget(limits.max_problems_per_file)
-    loaded = _load(model, paths, limits, opts, budget)
-    documents, problems, checked = loaded.documents, loaded.problems, loaded.files
-    frames = Frames(tables=loaded.tables, documents=documents)
+    loaded = stage(model, paths, limits, budget, cache=opts.cache, progress=opts.progress)
+    problems, checked = loaded.problems, loaded.files
+    frames = loaded.frames()
     timings["load"] = time.perf_counter() - clock
     opts.progress.begin("cross-checking")
     with _engine(opts.engine) as engine:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from toolkit.cli import EXIT_INVALID, EXIT_OK, Subparsers, emit, print_report
 from toolkit.cli.options import (
     add_command,
+    add_engine,
     add_no_cache,
     add_paths,
     add_quiet,
@@ -89,6 +90,7 @@ def register(subparsers: Subparsers) -> None:
         "failed validation is printed as usual",
     )
     add_no_cache(parser)
+    add_engine(parser)
     add_report_format(
         parser,
         "format of the validation report (default: text); with json or github the "

@@ -1,7 +1,7 @@
 """What the commands' parsers share, defined once: the subparser with its exit-status
 sentence, the options several commands take (data paths, --quiet, --no-cache, a format
-choice, an output file), and `run_options`, which turns --quiet and --no-cache into the
-checker's run options.
+choice, an output file, the engine), and `run_options`, which turns --quiet, --no-cache
+and --engine into the checker's run options.
 
 A command module builds its parser from these helpers in `register` and adds only
 what is its own; the wording of a shared option lives here, so `--help` reads the same
@@ -16,9 +16,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from toolkit.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, Subparsers
+from toolkit.errors import UsageError
 from toolkit.reporters import REPORTERS
 
 DEFAULT_PATHS = ("data",)
+# The names of toolkit.engines.ENGINES (a test keeps them equal): importing the engines here
+# would load pyarrow and narwhals for every `--help`.
+ENGINE_NAMES = ("polars", "duckdb", "spark")
 USAGE_OR_INTERNAL = "usage or internal error"
 
 
@@ -92,10 +96,62 @@ def add_output_file(parser: argparse.ArgumentParser, flag: str, what: str) -> No
     )
 
 
+def add_engine(parser: argparse.ArgumentParser) -> None:
+    """`--engine` and the Spark session options, honoured by `run_options`/`engine_options`."""
+    group = parser.add_argument_group("engine (docs/engines.md)")
+    group.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default=None,
+        help="where the cross-record checks run: polars (default: embedded), duckdb (out "
+        "of core on one machine; pip install 'factkit[duckdb]'), spark (a cluster or a local "
+        "session; pip install 'factkit[spark]' and Java 17 or 21)",
+    )
+    group.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the master of the session to start, e.g. local[4] or "
+        "spark://host:7077 (default: the session spark-submit started, else "
+        "$FACTKIT_SPARK_MASTER, else local[2])",
+    )
+    group.add_argument(
+        "--spark-remote",
+        metavar="sc://HOST:PORT",
+        help="with --engine spark: a Spark Connect server to run on (default: "
+        "$FACTKIT_SPARK_REMOTE)",
+    )
+
+
+@contextmanager
+def engine_options(args: argparse.Namespace) -> Iterator[None]:
+    """The engine --engine names, started once for every run inside the block (a command
+    that validates twice starts Spark once) and closed after it; none chosen: polars."""
+    from toolkit import checker
+
+    name = getattr(args, "engine", None)
+    spark = {
+        key: value
+        for key, value in (
+            ("master", getattr(args, "spark_master", None)),
+            ("remote", getattr(args, "spark_remote", None)),
+        )
+        if value
+    }
+    if spark and name != "spark":
+        raise UsageError("--spark-master and --spark-remote go with --engine spark")
+    if name is None:
+        yield
+        return
+    from toolkit.engines import open_engine
+
+    with open_engine(name, **spark) as engine, checker.options(engine=engine):
+        yield
+
+
 @contextmanager
 def run_options(args: argparse.Namespace) -> Iterator[None]:
-    """The parse cache (unless --no-cache) and, on a terminal without --quiet, a progress
-    bar on stderr, for every run inside the block."""
+    """The parse cache (unless --no-cache), on a terminal without --quiet a progress bar
+    on stderr, and the engine (`engine_options`), for every run inside the block."""
     from toolkit import checker
     from toolkit.cache import ParseCache
     from toolkit.progress import for_terminal
@@ -103,7 +159,7 @@ def run_options(args: argparse.Namespace) -> Iterator[None]:
     cache = None if getattr(args, "no_cache", False) else ParseCache()
     progress = for_terminal(sys.stderr, quiet=getattr(args, "quiet", False))
     try:
-        with checker.options(cache=cache, progress=progress):
+        with engine_options(args), checker.options(cache=cache, progress=progress):
             yield
     finally:
         progress.end()

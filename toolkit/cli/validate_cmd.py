@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from toolkit.cli import FileLines, Subparsers, print_report, write_atomic
 from toolkit.cli.options import (
     add_command,
+    add_engine,
     add_no_cache,
     add_output_file,
     add_paths,
@@ -64,6 +65,7 @@ def register(subparsers: Subparsers) -> None:
         "when it fails",
     )
     add_no_cache(parser)
+    add_engine(parser)
     add_output_file(parser, "--output", "the report")
     parser.add_argument(
         "--changed-since",

@@ -17,7 +17,7 @@ import orjson
 import polars as pl
 
 from toolkit.cli import EXIT_INVALID, EXIT_OK, Subparsers, emit, write_atomic
-from toolkit.cli.options import add_command, add_quiet, exit_status
+from toolkit.cli.options import add_command, add_engine, add_quiet, engine_options, exit_status
 from toolkit.errors import UsageError
 
 NAME = "xref"
@@ -65,6 +65,7 @@ def register(subparsers: Subparsers) -> None:
         "--limit", type=int, default=20, metavar="N", help="candidates printed (default 20)"
     )
     add_quiet(parser, "print nothing but errors")
+    add_engine(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise UsageError(f"{args.data}: not a data folder")
-    found = checker.run([args.data])
+    with engine_options(args):
+        found = checker.run([args.data])
     if not found.report.ok:
         emit(
             f"{args.data}: the data has {found.report.errors} errors; "

@@ -1,9 +1,10 @@
 """Spark: the staged tables as Spark DataFrames, on a cluster or a local session.
 
-Which session: the one given (tests share one), else the active one (under
-`spark-submit`), else a Spark Connect server (`remote`, e.g. `sc://host:15002`), else a
-new local session on `master` (default `local[2]`). A session this engine started is
-stopped when the run ends; one it was given or found is left running.
+Which session: the one given (tests share one), else the active one, else a Spark Connect
+server (`remote`, e.g. `sc://host:15002`), else under `spark-submit` a session with the
+configuration it was submitted with (its `--master`, memory, ...), else a new local session
+on `master` (default `local[2]`). A session this engine started is stopped when the run
+ends; one it was given or found is left running.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ class SparkEngine(Engine):
                 raise EngineUnavailable(
                     f"cannot reach Spark Connect at {remote}: {type(exc).__name__}"
                 ) from None
+            self._owned = True
+        if session is None and master is None and "PYSPARK_GATEWAY_PORT" in os.environ:
+            # spark-submit started the JVM and holds no session yet: take its configuration
+            # as it is (a master set here would override the one it was given).
+            session = SparkSession.builder.appName("factkit").getOrCreate()
             self._owned = True
         if session is None:
             session = local_session(master or os.environ.get("FACTKIT_SPARK_MASTER", "local[2]"))

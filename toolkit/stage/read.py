@@ -1,0 +1,93 @@
+"""The read side of staging: one file's batches, through the parse cache or the fast lane.
+
+What only staging needs to know about the readers lives here: which files the fast lane
+may read, how a cached YAML file comes back as one batch with its schema problems, and
+that a format-1 bundle gives no rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from toolkit.checks.schema import SchemaChecker
+from toolkit.frames.from_json import integer_paths
+from toolkit.model.model import Model
+from toolkit.parsers import Batch, FileEntry, parse_bytes, stream_file
+from toolkit.parsers.base import Document, Limits
+from toolkit.parsers.decode import read_bytes
+from toolkit.parsers.fast_lane import FastLane
+from toolkit.problems import Problem
+
+if TYPE_CHECKING:
+    from toolkit.cache import ParseCache
+
+__all__ = ["batches", "file_size", "open_lane", "set_aside_old_format"]
+
+_CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed
+
+
+def file_size(entry: FileEntry) -> int:
+    """The file's size in bytes (0 when it cannot be read: reading reports why)."""
+    try:
+        return os.stat(entry.path).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _lane_may_read(entry: FileEntry) -> bool:
+    return entry.role == "bundle" and entry.path.suffix.lower() == ".jsonl"
+
+
+def open_lane(
+    model: Model, entries: Sequence[FileEntry], sizes: Sequence[int], limits: Limits
+) -> FastLane | None:
+    """A fast lane for the run's JSONL bundles when they are large enough to repay it."""
+    streams = [s for e, s in zip(entries, sizes, strict=True) if _lane_may_read(e)]
+    if not FastLane.wanted(streams):
+        return None
+    return FastLane(model.bundle_schema, integer_paths(model), limits)
+
+
+def set_aside_old_format(
+    documents: Sequence[Document], checked: list[list[Problem]], reported: bool
+) -> bool:
+    """A format-1 bundle (S109) gives no rows, so nothing else in it is checked; a file
+    reports S109 once (a JSONL file of old bundles is one fix, not one per line)."""
+    for i, errors in enumerate(checked):
+        if errors and errors[0].code == "S109":
+            documents[i].value = {}  # no rows (None would be decoded again from its line)
+            if reported:
+                checked[i] = []
+            reported = True
+    return reported
+
+
+def batches(
+    entry: FileEntry,
+    limits: Limits,
+    schema: SchemaChecker,
+    cache: ParseCache | None,
+    lane: FastLane | None = None,
+) -> Iterator[Batch]:
+    """One file's batches; YAML through the parse cache when there is one."""
+    if cache is None or entry.path.suffix.lower() not in _CACHED:
+        yield from stream_file(entry.path, entry.file, entry.role, limits, entry.root, lane)
+        return
+    data, problems = read_bytes(entry.path, entry.file, limits)
+    if data is None:
+        yield Batch(problems=problems)
+        return
+    key = cache.key(data, entry.path.suffix, entry.role, limits)
+    found = cache.load(
+        key, entry.root, entry.file, entry.path, entry.role, data=data, limits=limits
+    )
+    if found is not None:
+        documents, problems, checked = found
+        yield Batch(documents=documents, problems=problems, schema=checked)
+        return
+    result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
+    checked = [schema.check(doc) for doc in result.documents]
+    cache.store(key, entry.root, result.documents, result.problems, checked, path=entry.path)
+    yield Batch(documents=result.documents, problems=result.problems, schema=checked)
