@@ -17,7 +17,8 @@ from toolkit.export import export
 from toolkit.model.model import load_model
 from toolkit.resolve import Judgement, append_judgements, candidates
 from toolkit.resolve.blocking import block
-from toolkit.resolve.cluster import components
+from toolkit.resolve.cluster import cluster_ids, components
+from toolkit.resolve.disagree import disagreements, record_values
 from toolkit.resolve.kinds import profiles
 from toolkit.resolve.normalise import normalise
 
@@ -331,3 +332,40 @@ def test_the_datasets_treaty_reports_are_proposed_as_one_agreement(tmp_path: Pat
         )
     )
     assert all(supplier[a] == supplier[b] for a, b in flows)
+
+
+def _copied(target: Path, copies: int) -> Path:
+    """The disagreement fixture with each source bundle copied `copies` times."""
+    shutil.copytree(DISAGREEMENT / "data", target)
+    for path in sorted((target / "sources").glob("*.yaml")):
+        for n in range(copies):
+            shutil.copy(path, path.with_name(f"copy-{n:02d}-{path.name}"))
+    return target
+
+
+def test_ids_repeated_across_bundles_cost_linear_work(tmp_path: Path) -> None:
+    """The same bundles copied under many names repeat every source and fact id (I201 and
+    I202 report it). Records are keyed by where they are, not by id, so each copy adds its
+    own rows once: a join on the repeated ids used to multiply them by the number of
+    copies, cubed, until a run over every fixture at once ran out of memory."""
+    copies = 40
+    model = load_model()
+    run = checker.run([str(_copied(tmp_path / "many", copies))])
+    warnings = [p for p in run.report.problems if p.code == "C532"]
+    assert len(warnings) == 2 * (copies + 1)  # one per report of the signature date
+    assert {p.line for p in warnings} == {17}
+    cluster = "(the same agreement: cluster kcna-2024-06-20/ag-1)"
+    assert all(p.message.endswith(f":17 {cluster}") for p in warnings)
+
+    def clusters(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        return cluster_ids(model, tables).rename({"component": "cluster_id"})
+
+    tables = run.frames.tables
+    two = checker.run([str(_copied(tmp_path / "two", 1))]).frames.tables
+    values = record_values(model, tables, clusters(tables))
+    assert values.height == (copies + 1) * record_values(model, two, clusters(two)).height // 2
+    found = disagreements(model, tables, clusters(tables))
+    assert found.filter(pl.col("conflict")).height == 2 * (copies + 1)
+    assert found.height == (copies + 1) * disagreements(model, two, clusters(two)).height // 2
+    # each report names one holder of the other date, in another file
+    assert found.filter(pl.col("conflict") & (pl.col("_doc") == pl.col("other_doc"))).is_empty()

@@ -49,7 +49,7 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    records = clusters(ctx).select("id", "table")
+    records = clusters(ctx).select("id", "table").unique()
     rows = pl.DataFrame(
         {
             "table": [t.name for t in ctx.model.tables.values()],
@@ -144,7 +144,7 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    found = clusters(ctx).select("id", "cluster_id")
+    found = clusters(ctx).select("id", "cluster_id").unique("id")
     split = (
         judged.filter(pl.col("judgement") == "different")
         .join(found.rename({"id": "left", "cluster_id": "_lc"}), on="left")
@@ -173,18 +173,10 @@ def check_disagreements(ctx: CheckContext) -> list[Failures]:
     conflicts = found.filter(pl.col("conflict"))
     if conflicts.is_empty():
         return []
-    where = found.select(
-        "cluster_id",
-        "field",
-        pl.col("id").alias("other_id"),
-        pl.col(DOC).alias("_odoc"),
-        pl.col("pointer").alias("_optr"),
-    )
-    conflicts = conflicts.join(where, on=["cluster_id", "field", "other_id"], how="left")
     docs = ctx.frames.documents
     others = [
         f"{docs[d].file}:{docs[d].locate(p)[0]}"
-        for d, p in conflicts.select("_odoc", "_optr").iter_rows()
+        for d, p in conflicts.select("other_doc", "other_pointer").iter_rows()
     ]
     rows = pl.DataFrame(
         {
@@ -195,7 +187,7 @@ def check_disagreements(ctx: CheckContext) -> list[Failures]:
     return failures(
         "C532",
         conflicts.join(rows, on="table", how="left", maintain_order="left").select(
-            pl.col(DOC).alias("_doc"),
+            pl.col(DOC).cast(pl.UInt32).alias("_doc"),
             "pointer",
             "field",
             pl.format("'{}'", "value").alias("value"),
