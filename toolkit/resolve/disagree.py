@@ -49,7 +49,7 @@ VALUES = {
     "_date": pl.Boolean,
     DOC: pl.Int64,
     "pointer": pl.String,
-    "_rank": pl.Int64,
+    "_holder": pl.Boolean,
 }
 
 PREFIXES = {"_scope": pl.String, "value": pl.String, "prefix": pl.String}
@@ -144,8 +144,9 @@ def record_values(
 ) -> pl.DataFrame:
     """One row per compared value of every record in a cluster of two or more (`VALUES`):
     `_scope` is what it is compared within (table, cluster and field; and the day of
-    publication for a status), `_date` whether it is compared as a date, `_rank` an order
-    of the records (by id, then place) that names one holder per value.
+    publication for a status), `_date` whether it is compared as a date, `_holder` whether
+    it is the first record (by id, then place) holding its value in its scope: the one a
+    disagreeing report is pointed to, and one row per distinct value.
 
     Records are matched to their cluster by where they are (`_doc`, pointer) and to their
     source by their document, never by id: ids may repeat across bundles (I201, I202),
@@ -207,7 +208,8 @@ def record_values(
     if not out:
         return pl.DataFrame(schema=VALUES)
     every = pl.concat(out).sort("id", DOC, "pointer")
-    return every.with_row_index("_rank").select(*(pl.col(c).cast(t) for c, t in VALUES.items()))
+    holder = pl.struct("_scope", "value").is_first_distinct().alias("_holder")
+    return every.with_columns(holder).select(*(pl.col(c).cast(t) for c, t in VALUES.items()))
 
 
 def date_prefixes(values: pl.DataFrame) -> pl.DataFrame:
@@ -224,14 +226,18 @@ def date_prefixes(values: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def conflicts(values: nw.LazyFrame[Any], prefixes: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Every value of a scope in which two values disagree (`SCHEMA`): the smallest value
-    it contradicts (`other_value`, null when it contradicts none, as '2024' beside
-    '2024-06-19' and '2024-06-20') and where the first record holding that one is.
+def conflicts(
+    values: nw.LazyFrame[Any], prefixes: nw.LazyFrame[Any], *, agreeing: bool = False
+) -> nw.LazyFrame[Any]:
+    """Every value that contradicts another of its scope (`SCHEMA`): the smallest value it
+    contradicts (`other_value`) and where the first record holding that one is. With
+    `agreeing`, also the values of those scopes that contradict none (`conflict` false,
+    as '2024' beside '2024-06-19' and '2024-06-20'), as the export lists them.
 
     Only the distinct values of a scope are paired, so a value many records repeat costs
     one row, not one per pair of records."""
-    distinct = values.select("_scope", "value").unique()
+    holders = values.filter(nw.col("_holder"))
+    distinct = holders.select("_scope", "value")
     pairs = (
         distinct.join(distinct.rename({"value": "_other"}), on="_scope")
         .filter(nw.col("value") != nw.col("_other"))
@@ -243,32 +249,32 @@ def conflicts(values: nw.LazyFrame[Any], prefixes: nw.LazyFrame[Any]) -> nw.Lazy
         )
     )
     against = pairs.group_by("_scope", "value").agg(nw.col("_other").min().alias("other_value"))
-    first = values.group_by("_scope", "value").agg(nw.col("_rank").min())
-    holder = values.join(first, on=["_scope", "value", "_rank"]).select(
+    holder = holders.select(
         "_scope",
         nw.col("value").alias("other_value"),
         nw.col("id").alias("other_id"),
         nw.col(DOC).alias("other_doc"),
         nw.col("pointer").alias("other_pointer"),
     )
-    return (
-        values.join(pairs.select("_scope").unique(), on="_scope", how="semi")
-        .join(against, on=["_scope", "value"], how="left")
-        .join(holder, on=["_scope", "other_value"], how="left")
-        .select(
-            "cluster_id",
-            "field",
-            "id",
-            "table",
-            "value",
-            "other_id",
-            "other_value",
-            (~nw.col("other_value").is_null()).alias("conflict"),
-            DOC,
-            "pointer",
-            "other_doc",
-            "other_pointer",
+    if agreeing:
+        rows = values.join(pairs.select("_scope").unique(), on="_scope", how="semi").join(
+            against, on=["_scope", "value"], how="left"
         )
+    else:
+        rows = values.join(against, on=["_scope", "value"])
+    return rows.join(holder, on=["_scope", "other_value"], how="left").select(
+        "cluster_id",
+        "field",
+        "id",
+        "table",
+        "value",
+        "other_id",
+        "other_value",
+        (~nw.col("other_value").is_null()).alias("conflict"),
+        DOC,
+        "pointer",
+        "other_doc",
+        "other_pointer",
     )
 
 
@@ -282,7 +288,8 @@ def disagreements(
     values = record_values(model, tables, clusters)
     if values.is_empty():
         return pl.DataFrame(schema=SCHEMA)
-    found = conflicts(nw.from_native(values.lazy()), nw.from_native(date_prefixes(values).lazy()))
+    prefixes = nw.from_native(date_prefixes(values).lazy())
+    found = conflicts(nw.from_native(values.lazy()), prefixes, agreeing=True)
     out = found.collect(backend="polars").to_native()
     assert isinstance(out, pl.DataFrame)
     return out.select(*(pl.col(c).cast(t) for c, t in SCHEMA.items())).sort(
