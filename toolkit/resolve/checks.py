@@ -23,30 +23,42 @@ from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
 
 CLUSTERS = "resolve.clusters"
+RECORDS = "resolve.records"
 VALUES = "resolve.values"
 PREFIXES = "resolve.prefixes"
 PAIR = ["_lo", "_hi"]
 SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
 
 
-def clusters(ctx: CheckContext) -> pl.DataFrame:
+def records(ctx: CheckContext) -> pl.DataFrame:
     """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `cluster_id`, `members`) of every
-    record, once per run (the grounding family's G606 reads it too)."""
-    found = ctx.cache.get(CLUSTERS)
+    record, once per run: one row per record, so an id that records repeat is there as
+    often (join on `_doc` and `_ptr`)."""
+    found = ctx.cache.get(RECORDS)
     if found is None:
         found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
+        ctx.cache[RECORDS] = found
+    return found
+
+
+def clusters(ctx: CheckContext) -> pl.DataFrame:
+    """`records` with one row per id (its first record): what a join on `id` needs, as
+    the grounding family's G606 makes one, without multiplying rows."""
+    found = ctx.cache.get(CLUSTERS)
+    if found is None:
+        found = records(ctx).unique("id", keep="first", maintain_order=True)
         ctx.cache[CLUSTERS] = found
     return found
 
 
 def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """`clusters` on the engine, derived once with polars: connected components iterate
+    """`records` on the engine, derived once with polars: connected components iterate
     to a fixed point, a convergence test (a collect, a Spark job) after every round and a
     plan that grows with each, over a graph of only the linked records; the export needs
     the same components with polars, so one definition serves both."""
     return ctx.derived(
-        CLUSTERS,
-        lambda _: clusters(ctx).with_columns(
+        RECORDS,
+        lambda _: records(ctx).with_columns(
             pl.col("members").cast(pl.Int64),
             pl.col("id").is_first_distinct().alias("_first_of_id"),
             pl.struct("id", "table").is_first_distinct().alias("_first_of_kind"),
@@ -126,7 +138,7 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     if found.is_empty():
         return []
     out = failures("I206", found.filter(pl.col("code") == "I206").select("_doc", "pointer", "ref"))
-    choices = clusters(ctx)["id"].to_list()
+    choices = records(ctx)["id"].to_list()
     for side in ("left", "right"):
         bad = found.filter((pl.col("code") == "R311") & (pl.col("pointer") == f"/{side}"))
         bad = bad.select("_doc", "pointer", pl.col("ref").alias("value"))
@@ -247,7 +259,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     built: dict[str, pl.DataFrame] = {}
 
     def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        built[VALUES] = record_values(ctx.model, tables, clusters(ctx))
+        built[VALUES] = record_values(ctx.model, tables, records(ctx))
         return built[VALUES]
 
     found = ctx.derived(VALUES, values)
@@ -259,7 +271,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
 
 def check_disagreements(ctx: CheckContext) -> list[Failures]:
     """Reports of one thing that disagree: a warning at each, naming the other."""
-    if clusters(ctx).filter(pl.col("members") > 1).is_empty():
+    if records(ctx).filter(pl.col("members") > 1).is_empty():
         return []
     found = ctx.collect(conflicts(*_values(ctx)))
     if found.is_empty():
