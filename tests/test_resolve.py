@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -17,11 +21,13 @@ from toolkit.export import export
 from toolkit.model.model import load_model
 from toolkit.resolve import Judgement, append_judgements, candidates
 from toolkit.resolve.blocking import block
-from toolkit.resolve.cluster import components
+from toolkit.resolve.cluster import cluster_ids, components
+from toolkit.resolve.disagree import disagreements, record_values
 from toolkit.resolve.kinds import profiles
 from toolkit.resolve.normalise import normalise
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
 TREATY = FIXTURES / "valid" / "treaty-reports" / "data"
 DISAGREEMENT = FIXTURES / "invalid" / "cluster-disagreement"
 
@@ -331,3 +337,71 @@ def test_the_datasets_treaty_reports_are_proposed_as_one_agreement(tmp_path: Pat
         )
     )
     assert all(supplier[a] == supplier[b] for a, b in flows)
+
+
+def _copied(target: Path, copies: int) -> Path:
+    """The disagreement fixture with each source bundle copied `copies` times."""
+    shutil.copytree(DISAGREEMENT / "data", target)
+    for path in sorted((target / "sources").glob("*.yaml")):
+        for n in range(copies):
+            shutil.copy(path, path.with_name(f"copy-{n:02d}-{path.name}"))
+    return target
+
+
+def test_ids_repeated_across_bundles_cost_linear_work(tmp_path: Path) -> None:
+    """The same bundles copied under many names repeat every source and fact id (I201 and
+    I202 report it). Records are keyed by where they are, not by id, so each copy adds its
+    own rows once: a join on the repeated ids used to multiply them by the number of
+    copies, cubed, until a run over every fixture at once ran out of memory."""
+    copies = 40
+    model = load_model()
+    run = checker.run([str(_copied(tmp_path / "many", copies))])
+    warnings = [p for p in run.report.problems if p.code == "C532"]
+    assert len(warnings) == 2 * (copies + 1)  # one per report of the signature date
+    assert {p.line for p in warnings} == {17}
+    cluster = "(the same agreement: cluster kcna-2024-06-20/ag-1)"
+    assert all(p.message.endswith(f":17 {cluster}") for p in warnings)
+
+    def clusters(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        return cluster_ids(model, tables).rename({"component": "cluster_id"})
+
+    tables = run.frames.tables
+    two = checker.run([str(_copied(tmp_path / "two", 1))]).frames.tables
+    values = record_values(model, tables, clusters(tables))
+    assert values.height == (copies + 1) * record_values(model, two, clusters(two)).height // 2
+    found = disagreements(model, tables, clusters(tables))
+    assert found.filter(pl.col("conflict")).height == 2 * (copies + 1)
+    assert found.height == (copies + 1) * disagreements(model, two, clusters(two)).height // 2
+    # each report names one holder of the other date, in another file
+    assert found.filter(pl.col("conflict") & (pl.col("_doc") == pl.col("other_doc"))).is_empty()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the address-space limit is set with setrlimit")
+def test_every_fixture_and_the_dataset_validate_in_one_run() -> None:
+    """The fixtures repeat each other's source and fact ids. One run over all of them and
+    the dataset used to be killed for memory (a 6 GB limit); it now finishes in seconds
+    within half of that."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    paths = [
+        str(p / "data")
+        for kind in ("valid", "invalid")
+        for p in sorted((FIXTURES / kind).iterdir())
+        if (p / "data").is_dir()
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "validate", *paths, str(ROOT / "data")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=limited,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]  # errors found, none raised
+    summary = done.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"\d+ errors, \d+ warnings in \d+ files \(\d+ records\)", summary)
+    assert "C532" in done.stdout and "I201" in done.stdout

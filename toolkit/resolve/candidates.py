@@ -10,7 +10,7 @@ import polars as pl
 
 from toolkit.model.model import Model
 from toolkit.resolve.blocking import MAX_BLOCK, block
-from toolkit.resolve.cluster import cluster_ids
+from toolkit.resolve.cluster import cluster_ids, component_of
 from toolkit.resolve.kinds import active, profiles
 from toolkit.resolve.scoring import score
 
@@ -34,7 +34,7 @@ def candidates(
 ) -> pl.DataFrame:
     """Undecided pairs scoring at least `min_score`, best first: `left`, `right`, `table`,
     each feature (name, parties, date, place) and `score`."""
-    component = cluster_ids(model, tables).select("id", "component")
+    component = component_of(cluster_ids(model, tables))
     actors = clusters_of_actors(component, tables)
     found = profiles(model, tables, actors)
     pairs = block(found, max_block)

@@ -2,41 +2,95 @@
 contradict each other or the clusters, and the reports of one thing agree (a warning
 located at each report that disagrees, naming the other).
 
-Clusters are computed once per run and kept in the context's cache for the checks that
-follow."""
+The joins and filters run on the run's engine; only failure cases are collected, and
+file names, row labels and hints are added to them on the driver. Clusters and the
+compared values are computed once per run with polars and handed to the engine as
+`derived` tables (see `_clusters` and `_values` for why)."""
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
 from toolkit.frames.base import DOC
-from toolkit.resolve.candidates import ordered
 from toolkit.resolve.cluster import cluster_ids
-from toolkit.resolve.disagree import disagreements
+from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
 
 CLUSTERS = "resolve.clusters"
+RECORDS = "resolve.records"
+VALUES = "resolve.values"
+PREFIXES = "resolve.prefixes"
+PAIR = ["_lo", "_hi"]
+SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
+
+
+def records(ctx: CheckContext) -> pl.DataFrame:
+    """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `cluster_id`, `members`) of every
+    record, once per run: one row per record, so an id that records repeat is there as
+    often (join on `_doc` and `_ptr`)."""
+    found = ctx.cache.get(RECORDS)
+    if found is None:
+        found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
+        ctx.cache[RECORDS] = found
+    return found
 
 
 def clusters(ctx: CheckContext) -> pl.DataFrame:
-    """(`id`, `table`, `source_id`, `cluster_id`, `members`) of every record, once per run."""
+    """`records` with one row per id (its first record): what a join on `id` needs, as
+    the grounding family's G606 makes one, without multiplying rows."""
     found = ctx.cache.get(CLUSTERS)
     if found is None:
-        found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
+        found = records(ctx).unique("id", keep="first", maintain_order=True)
         ctx.cache[CLUSTERS] = found
     return found
 
 
-def _judged(ctx: CheckContext) -> pl.DataFrame | None:
+def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """`records` on the engine, derived once with polars: connected components iterate
+    to a fixed point, a convergence test (a collect, a Spark job) after every round and a
+    plan that grows with each, over a graph of only the linked records; the export needs
+    the same components with polars, so one definition serves both."""
+    return ctx.derived(
+        RECORDS,
+        lambda _: records(ctx).with_columns(
+            pl.col("members").cast(pl.Int64),
+            pl.col("id").is_first_distinct().alias("_first_of_id"),
+            pl.struct("id", "table").is_first_distinct().alias("_first_of_kind"),
+        ),
+    )
+
+
+def _ids(ctx: CheckContext, *, kind: bool = False) -> nw.LazyFrame[Any]:
+    """One row per id (`kind`: per id and table) of `_clusters`, so that a join on an id
+    multiplies no rows when records repeat it (I201, I202)."""
+    return _clusters(ctx).filter(nw.col("_first_of_kind" if kind else "_first_of_id"))
+
+
+def _judged(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     frame = ctx.frames.tables.get("judgements")
     if frame is None or frame.is_empty():
         return None
-    where = ctx.doc_files.select(DOC, pl.format("{}:{}", "file", "line").alias("_at"))
-    return frame.join(where, on=DOC, how="left")
+    return ctx.lazy("judgements")
+
+
+def _at(ctx: CheckContext, frame: pl.DataFrame, doc: str, name: str) -> pl.DataFrame:
+    """Collected failure cases with `name`: `file:line` of document `doc`."""
+    where = ctx.doc_files.select(
+        pl.col(DOC).cast(frame.schema[doc]).alias(doc),
+        pl.format("{}:{}", "file", "line").alias(name),
+    )
+    return frame.join(where, on=doc, how="left", maintain_order="left")
+
+
+def _rows(ctx: CheckContext) -> dict[str, str]:
+    """Table → what one of its rows is called ('agreement')."""
+    return {t.name: t.row for t in ctx.model.tables.values()}
 
 
 def _article(row: pl.Expr) -> pl.Expr:
@@ -49,94 +103,123 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    records = clusters(ctx).select("id", "table")
-    rows = pl.DataFrame(
-        {
-            "table": [t.name for t in ctx.model.tables.values()],
-            "row": [t.row for t in ctx.model.tables.values()],
-        }
-    )
-    out = failures(
-        "I206",
-        judged.filter(pl.col("left") == pl.col("right")).select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/right").alias("pointer"),
-            pl.col("left").alias("ref"),
-        ),
-    )
-    for side in ("left", "right"):
-        missing = judged.filter(pl.col(side).is_not_null()).join(
-            records, left_on=side, right_on="id", how="anti"
-        )
-        missing = missing.select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit(f"/{side}").alias("pointer"),
-            pl.col(side).alias("value"),
-        )
-        if missing.height:
-            known = records["id"].to_list()
-            missing = with_hints(missing, partial(did_you_mean, choices=known))
-        out += failures("R311", missing.rename({"value": "ref"}))
-    kinds = (
-        judged.join(records.rename({"id": "left", "table": "_lt"}), on="left")
-        .join(records.rename({"id": "right", "table": "_rt"}), on="right")
-        .filter(pl.col("_lt") != pl.col("_rt"))
-        .join(rows.rename({"table": "_lt", "row": "_lrow"}), on="_lt")
-        .join(rows.rename({"table": "_rt", "row": "_rrow"}), on="_rt")
-    )
-    out += failures(
-        "R312",
-        kinds.select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/right").alias("pointer"),
+    ids = _ids(ctx, kind=True).select("id", "table")
+    known = _ids(ctx).select("id")
+    none = nw.lit(None, nw.String())
+
+    def case(
+        code: str, frame: nw.LazyFrame[Any], pointer: str, ref: Any, lt: Any, rt: Any
+    ) -> nw.LazyFrame[Any]:
+        return frame.select(
+            nw.lit(code).alias("code"),
+            nw.col(DOC).alias("_doc"),
+            nw.lit(pointer).alias("pointer"),
+            ref.alias("ref"),
             "left",
             "right",
-            _article(pl.col("_lrow")).alias("left_row"),
-            _article(pl.col("_rrow")).alias("right_row"),
+            lt.alias("_lt"),
+            rt.alias("_rt"),
+        )
+
+    same = judged.filter(nw.col("left") == nw.col("right"))
+    cases = [case("I206", same, "/right", nw.col("left"), none, none)]
+    for side in ("left", "right"):
+        missing = judged.filter(~nw.col(side).is_null()).join(
+            known, left_on=side, right_on="id", how="anti"
+        )
+        cases.append(case("R311", missing, f"/{side}", nw.col(side), none, none))
+    kinds = (
+        judged.join(ids.rename({"id": "left", "table": "_lt"}), on="left")
+        .join(ids.rename({"id": "right", "table": "_rt"}), on="right")
+        .filter(nw.col("_lt") != nw.col("_rt"))
+    )
+    cases.append(case("R312", kinds, "/right", none, nw.col("_lt"), nw.col("_rt")))
+    found = ctx.collect(nw.concat(cases))
+    if found.is_empty():
+        return []
+    out = failures("I206", found.filter(pl.col("code") == "I206").select("_doc", "pointer", "ref"))
+    choices = records(ctx)["id"].to_list()
+    for side in ("left", "right"):
+        bad = found.filter((pl.col("code") == "R311") & (pl.col("pointer") == f"/{side}"))
+        bad = bad.select("_doc", "pointer", pl.col("ref").alias("value"))
+        if bad.height:
+            bad = with_hints(bad, partial(did_you_mean, choices=choices))
+        out += failures("R311", bad.rename({"value": "ref"}))
+    rows = _rows(ctx)
+    crossed = found.filter(pl.col("code") == "R312")
+    return out + failures(
+        "R312",
+        crossed.select(
+            "_doc",
+            "pointer",
+            "left",
+            "right",
+            _article(pl.col("_lt").replace_strict(rows, return_dtype=pl.String)).alias("left_row"),
+            _article(pl.col("_rt").replace_strict(rows, return_dtype=pl.String)).alias("right_row"),
         ),
     )
-    return out
 
 
 def check_judgement_conflicts(ctx: CheckContext) -> list[Failures]:
-    """A pair judged twice: the same verdict is a warning, another verdict an error."""
+    """A pair judged twice: the same verdict is a warning, another verdict an error.
+
+    The earlier judgement named is the first document judging the pair so; where a pair
+    has two other verdicts, the earlier one (then the first in `VERDICTS`). Both are one
+    number per row, `_doc` × `SLOTS` + the verdict's place, whose minimum the engine finds and
+    the driver reads back."""
     judged = _judged(ctx)
     if judged is None:
         return []
-    pairs = ordered(judged.filter(pl.col("left").is_not_null() & pl.col("right").is_not_null()))
-    pairs = pairs.filter(pl.col("judgement").is_in(VERDICTS)).sort(DOC, "line")
-    first = pairs.group_by("left", "right", "judgement").agg(
-        pl.col("_at").first().alias("_first"), pl.col(DOC).first().alias("_first_doc")
+    left, right = nw.col("left"), nw.col("right")
+    pairs = judged.filter(
+        ~left.is_null() & ~right.is_null() & nw.col("judgement").is_in(VERDICTS)
+    ).select(
+        DOC,
+        "judgement",
+        nw.when(left <= right).then(left).otherwise(right).alias("_lo"),
+        nw.when(left <= right).then(right).otherwise(left).alias("_hi"),
     )
-    with_first = pairs.join(first, on=["left", "right", "judgement"])
-    repeated = with_first.filter(pl.col(DOC) != pl.col("_first_doc"))
-    out = failures(
-        "I207",
-        repeated.select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/judgement").alias("pointer"),
-            "judgement",
-            pl.col("_first").alias("other"),
-        ),
+    first = pairs.group_by(*PAIR, "judgement").agg(nw.col(DOC).min().alias("_first_doc"))
+    repeated = (
+        pairs.join(first, on=[*PAIR, "judgement"])
+        .filter(nw.col(DOC) != nw.col("_first_doc"))
+        .select(nw.lit("I207").alias("code"), DOC, "judgement", _earlier("judgement").alias("_key"))
     )
-    others = first.rename({"judgement": "other_judgement", "_first": "other"})
     conflicting = (
-        pairs.join(others, on=["left", "right"])
-        .filter(pl.col("judgement") != pl.col("other_judgement"))
-        .group_by(DOC, "judgement", maintain_order=True)
-        .agg(pl.col("other_judgement").first(), pl.col("other").first())
+        pairs.join(first.rename({"judgement": "_other"}), on=PAIR)
+        .filter(nw.col("judgement") != nw.col("_other"))
+        .group_by(DOC, "judgement")
+        .agg(_earlier("_other").min().alias("_key"))
+        .select(nw.lit("C530").alias("code"), DOC, "judgement", "_key")
     )
-    out += failures(
+    found = ctx.collect(nw.concat([repeated, conflicting]))
+    if found.is_empty():
+        return []
+    found = found.with_columns(
+        pl.lit("/judgement").alias("pointer"),
+        (pl.col("_key") // SLOTS).alias("_first_doc"),
+        (pl.col("_key") % SLOTS)
+        .replace_strict(list(range(len(VERDICTS))), list(VERDICTS), return_dtype=pl.String)
+        .alias("other_judgement"),
+    )
+    found = _at(ctx, found, "_first_doc", "other")
+    return failures(
+        "I207",
+        found.filter(pl.col("code") == "I207").select("_doc", "pointer", "judgement", "other"),
+    ) + failures(
         "C530",
-        conflicting.select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/judgement").alias("pointer"),
-            "judgement",
-            "other_judgement",
-            "other",
+        found.filter(pl.col("code") == "C530").select(
+            "_doc", "pointer", "judgement", "other_judgement", "other"
         ),
     )
-    return out
+
+
+def _earlier(verdict: str) -> nw.Expr:
+    """`_first_doc` × `SLOTS` + the place of `verdict` in `VERDICTS`, as one Int64."""
+    place = nw.lit(len(VERDICTS), nw.Int64())
+    for i, name in reversed(list(enumerate(VERDICTS))):
+        place = nw.when(nw.col(verdict) == name).then(nw.lit(i, nw.Int64())).otherwise(place)
+    return nw.col("_first_doc").cast(nw.Int64()) * SLOTS + place
 
 
 def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
@@ -144,21 +227,22 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    found = clusters(ctx).select("id", "cluster_id")
+    found = _ids(ctx).select("id", "cluster_id")
     split = (
-        judged.filter(pl.col("judgement") == "different")
+        judged.filter(nw.col("judgement") == "different")
         .join(found.rename({"id": "left", "cluster_id": "_lc"}), on="left")
         .join(found.rename({"id": "right", "cluster_id": "_rc"}), on="right")
-        .filter((pl.col("_lc") == pl.col("_rc")) & (pl.col("left") != pl.col("right")))
+        .filter((nw.col("_lc") == nw.col("_rc")) & (nw.col("left") != nw.col("right")))
+        .select(nw.col(DOC).alias("_doc"), "left", "right", nw.col("_lc").alias("cluster"))
     )
     return failures(
         "C531",
-        split.select(
-            pl.col(DOC).alias("_doc"),
+        ctx.collect(split).select(
+            "_doc",
             pl.lit("/judgement").alias("pointer"),
             "left",
             "right",
-            pl.col("_lc").alias("cluster"),
+            "cluster",
             pl.lit(
                 "remove the same_as link or the 'same' judgement that joins them, "
                 "or judge this pair again"
@@ -167,41 +251,49 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     )
 
 
+def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
+    """The compared values of the records in clusters of two or more, and the prefixes of
+    their dates, on the engine. Derived once with polars: a party set is a sorted, joined
+    list and a step's field a name made of its parts, which the engines do not express
+    alike (`disagree.record_values`); what disagrees with what is found on the engine."""
+    built: dict[str, pl.DataFrame] = {}
+
+    def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        built[VALUES] = record_values(ctx.model, tables, records(ctx))
+        return built[VALUES]
+
+    found = ctx.derived(VALUES, values)
+    prefixes = ctx.derived(
+        PREFIXES, lambda tables: date_prefixes(built[VALUES] if built else values(tables))
+    )
+    return found, prefixes
+
+
 def check_disagreements(ctx: CheckContext) -> list[Failures]:
     """Reports of one thing that disagree: a warning at each, naming the other."""
-    found = disagreements(ctx.model, ctx.frames.tables, clusters(ctx))
-    conflicts = found.filter(pl.col("conflict"))
-    if conflicts.is_empty():
+    if records(ctx).filter(pl.col("members") > 1).is_empty():
         return []
-    where = found.select(
-        "cluster_id",
-        "field",
-        pl.col("id").alias("other_id"),
-        pl.col(DOC).alias("_odoc"),
-        pl.col("pointer").alias("_optr"),
-    )
-    conflicts = conflicts.join(where, on=["cluster_id", "field", "other_id"], how="left")
+    found = ctx.collect(conflicts(*_values(ctx)))
+    if found.is_empty():
+        return []
     docs = ctx.frames.documents
-    others = [
-        f"{docs[d].file}:{docs[d].locate(p)[0]}"
-        for d, p in conflicts.select("_odoc", "_optr").iter_rows()
-    ]
-    rows = pl.DataFrame(
-        {
-            "table": [t.name for t in ctx.model.tables.values()],
-            "row": [t.row for t in ctx.model.tables.values()],
-        }
-    )
+    places = found.select("other_doc", "other_pointer").unique()
+    where = {
+        (d, p): f"{docs[d].file}:{docs[d].locate(p)[0]}"
+        for d, p in places.iter_rows()  # one per holder, not per report
+    }
+    others = [where[d, p] for d, p in found.select("other_doc", "other_pointer").iter_rows()]
+    rows = _rows(ctx)
     return failures(
         "C532",
-        conflicts.join(rows, on="table", how="left", maintain_order="left").select(
-            pl.col(DOC).alias("_doc"),
+        found.select(
+            pl.col(DOC).cast(pl.UInt32).alias("_doc"),
             "pointer",
             "field",
             pl.format("'{}'", "value").alias("value"),
             pl.format("'{}'", "other_value").alias("other_value"),
             pl.Series("other", others, pl.String),
-            "row",
+            pl.col("table").replace_strict(rows, return_dtype=pl.String).alias("row"),
             pl.col("cluster_id").alias("cluster"),
             pl.format(
                 "the reports disagree; record both (the export lists each in 'disagreements'),"

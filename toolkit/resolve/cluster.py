@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from toolkit.frames.base import DOC, PTR
 from toolkit.model.model import Model
 
 EDGE_SCHEMA = {"left": pl.String, "right": pl.String}
@@ -72,25 +73,41 @@ def components(nodes: pl.Series, links: pl.DataFrame) -> pl.DataFrame:
 
 
 def record_ids(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """(`id`, `table`, `source_id`) of every fact and registry actor."""
+    """(`id`, `table`, `source_id`, `_doc`, `_ptr`) of every fact and registry actor.
+
+    A record is keyed by where it is (`_doc`, `_ptr`), not by its id: ids may repeat
+    across bundles (I201 and I202 report it), and a join on a repeated id multiplies rows."""
     parts = [
-        tables[t.name].select("id", pl.lit(t.name).alias("table"), "source_id")
+        tables[t.name].select(
+            "id", pl.lit(t.name).alias("table"), "source_id", pl.col(DOC).cast(pl.Int64), PTR
+        )
         for t in model.fact_tables
         if t.name in tables
     ]
     parts.append(
         tables["actors"].select(
-            "id", pl.lit("actors").alias("table"), pl.lit(None, pl.String).alias("source_id")
+            "id",
+            pl.lit("actors").alias("table"),
+            pl.lit(None, pl.String).alias("source_id"),
+            pl.col(DOC).cast(pl.Int64),
+            PTR,
         )
     )
     return pl.concat(parts).filter(pl.col("id").is_not_null())
 
 
 def cluster_ids(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """(`id`, `table`, `source_id`, `component`, `members`) of every record; `component` is
-    the smallest id of its cluster, `members` how many records it has."""
+    """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `component`, `members`): one row per
+    record; `component` is the smallest id of its cluster, `members` how many records it
+    has. An id repeated by several records gives one row per record, so join on the
+    record's place, or on `id` after `unique("id")` (`component_of`)."""
     records = record_ids(model, tables)
     found = components(records["id"], edges(model, tables))
     return records.join(found, on="id", how="left").with_columns(
         pl.len().over("component").alias("members")
     )
+
+
+def component_of(clusters: pl.DataFrame) -> pl.DataFrame:
+    """(`id`, `component`), one row per id: what joins on an id without multiplying rows."""
+    return clusters.select("id", "component").unique("id", maintain_order=True)

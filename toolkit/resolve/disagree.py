@@ -12,6 +12,9 @@ at the step's date."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import narwhals as nw
 import polars as pl
 
 from toolkit.frames.base import DOC, PTR
@@ -19,6 +22,7 @@ from toolkit.model.model import Model
 from toolkit.resolve.kinds import PARTIES, STEPS, Kind, active, profiles
 
 AS_OF_PUBLICATION = frozenset({"status"})  # fields that a later report may rightly change
+KEY = "_key"  # the pointer of the record a value belongs to: with `_doc`, where it is
 
 SCHEMA = {
     "cluster_id": pl.String,
@@ -29,15 +33,34 @@ SCHEMA = {
     "other_id": pl.String,
     "other_value": pl.String,
     "conflict": pl.Boolean,
-    DOC: pl.UInt32,
+    DOC: pl.Int64,
     "pointer": pl.String,
+    "other_doc": pl.Int64,
+    "other_pointer": pl.String,
 }
+
+VALUES = {
+    "cluster_id": pl.String,
+    "field": pl.String,
+    "id": pl.String,
+    "table": pl.String,
+    "value": pl.String,
+    "_scope": pl.String,
+    "_date": pl.Boolean,
+    DOC: pl.Int64,
+    "pointer": pl.String,
+    "_holder": pl.Boolean,
+}
+
+PREFIXES = {"_scope": pl.String, "value": pl.String, "prefix": pl.String}
 
 
 def _step_dates(
     model: Model, kind: Kind, frame: pl.DataFrame, tables: dict[str, pl.DataFrame]
 ) -> pl.DataFrame | None:
-    """(`id`, `field`, `value`, `_doc`, `pointer`) of every dated step of these records."""
+    """(`id`, `field`, `value`, `_doc`, `pointer`, `_key`) of every dated step of these
+    records. A step belongs to the record whose pointer its own extends (`/agreements/0`
+    for `/agreements/0/actions/1`), which stays true when ids repeat."""
     if kind.steps is None or kind.steps[0] not in tables:
         return None
     name, parent = kind.steps
@@ -51,7 +74,10 @@ def _step_dates(
     )
     return (
         tables[name]
-        .join(frame.select("id"), left_on=parent, right_on="id", how="semi")
+        .with_columns(
+            pl.col(DOC).cast(pl.Int64), pl.col(PTR).str.replace(r"/[^/]+/[^/]+$", "").alias(KEY)
+        )
+        .join(frame.select(DOC, pl.col(PTR).alias(KEY)), on=[DOC, KEY], how="semi")
         .filter(pl.col("date").is_not_null())
         .select(
             pl.col(parent).alias("id"),
@@ -59,8 +85,9 @@ def _step_dates(
             pl.col("date").cast(pl.String).alias("value"),
             DOC,
             (pl.col(PTR) + suffix).alias("pointer"),
+            KEY,
         )
-        .unique(["id", "field"], keep="first", maintain_order=True)  # one row per key
+        .unique([DOC, KEY, "field"], keep="first", maintain_order=True)  # one row per key
     )
 
 
@@ -72,7 +99,8 @@ def _field_values(
     prof: pl.DataFrame,
     tables: dict[str, pl.DataFrame],
 ) -> tuple[pl.DataFrame, bool] | None:
-    """(`id`, `field`, `value`, `_doc`, `pointer`) of one field, and whether it is a date."""
+    """(`id`, `field`, `value`, `_doc`, `pointer`, `_key`) of one field, and whether it is
+    a date."""
     table = model.tables[kind.table]
     if field == STEPS:
         steps = _step_dates(model, kind, frame, tables)
@@ -92,8 +120,9 @@ def _field_values(
             "id",
             pl.lit(field).alias("field"),
             "value",
-            DOC,
+            pl.col(DOC).cast(pl.Int64),
             (pl.col(PTR) + suffix).alias("pointer"),
+            pl.col(PTR).alias(KEY),
         ), False
     if field not in frame.columns or field not in table.names:
         return None
@@ -105,25 +134,45 @@ def _field_values(
         pl.col(field).cast(pl.String).alias("value"),
         DOC,
         (pl.col(PTR) + suffix).alias("pointer"),
+        pl.col(PTR).alias(KEY),
     )
     return values, column.kind == "date"
 
 
-def disagreements(
+def record_values(
     model: Model, tables: dict[str, pl.DataFrame], clusters: pl.DataFrame
 ) -> pl.DataFrame:
-    """One row per member and field of every cluster whose members disagree on that field:
-    its value, and (`conflict`) whether it contradicts another member's, then which one."""
-    multi = clusters.filter(pl.col("members") > 1).select("id", "cluster_id")
-    out: list[pl.DataFrame] = []
+    """One row per compared value of every record in a cluster of two or more (`VALUES`):
+    `_scope` is what it is compared within (table, cluster and field; and the day of
+    publication for a status), `_date` whether it is compared as a date, `_holder` whether
+    it is the first record (by id, then place) holding its value in its scope: the one a
+    disagreeing report is pointed to, and one row per distinct value.
+
+    Records are matched to their cluster by where they are (`_doc`, pointer) and to their
+    source by their document, never by id: ids may repeat across bundles (I201, I202),
+    and a join on a repeated id multiplies rows, as many times as the id repeats.
+
+    Computed with polars (also as the engines' `derived` table): a party set is a sorted,
+    joined list and a step's field a name made of its parts, which the engines do not
+    express alike; what is compared with what is `conflicts`, on the engine."""
+    multi = clusters.filter(pl.col("members") > 1).select(
+        pl.col(DOC).cast(pl.Int64), pl.col(PTR).alias(KEY), "cluster_id"
+    )
     if multi.is_empty():
-        return pl.DataFrame(schema=SCHEMA)
+        return pl.DataFrame(schema=VALUES)
     kinds = active(model, tables)
     subset = dict(tables)  # only members of clusters of two or more are looked at
     for kind in kinds:
-        subset[kind.table] = tables[kind.table].join(multi, on="id", how="semi")
+        subset[kind.table] = (
+            tables[kind.table]
+            .with_columns(pl.col(DOC).cast(pl.Int64))
+            .join(multi, left_on=[DOC, PTR], right_on=[DOC, KEY], how="semi")
+        )
     prof = profiles(model, subset)
-    published = tables["sources"].select(pl.col("id").alias("source_id"), "published_on")
+    published = tables["sources"].select(
+        pl.col(DOC).cast(pl.Int64), pl.col("id").alias("source_id"), "published_on"
+    )
+    out: list[pl.DataFrame] = []
     for kind in kinds:
         frame = subset[kind.table]
         if frame.is_empty():
@@ -135,52 +184,114 @@ def disagreements(
             if found is None:
                 continue
             values, is_date = found
-            values = values.join(multi, on="id")
+            values = values.join(multi, on=[DOC, KEY])
+            scope = pl.format("{}|{}|{}", pl.lit(kind.table), "cluster_id", "field")
             if field in AS_OF_PUBLICATION:  # same cluster and same publication day
-                day = frame.select("id", "source_id").join(published, on="source_id")
-                scope = pl.format("{}|{}@{}", "cluster_id", "field", "published_on")
-                values = values.join(day.select("id", "published_on"), on="id").select(
-                    pl.exclude("published_on"), scope.alias("_scope")
+                day = frame.select(DOC, pl.col(PTR).alias(KEY), "source_id").join(
+                    published, on=[DOC, "source_id"]
                 )
-            else:
-                values = values.with_columns(
-                    pl.format("{}|{}", "cluster_id", "field").alias("_scope")
-                )
-            distinct = values.select("_scope", "value").unique()
-            pairs = distinct.join(distinct, on="_scope", suffix="_o").filter(
-                pl.col("value") != pl.col("value_o")
-            )
-            if is_date:
-                a, b = pl.col("value"), pl.col("value_o")
-                pairs = pairs.filter(~(a.str.starts_with(b) | b.str.starts_with(a)))
-            if pairs.is_empty():
-                continue
-            against = pairs.group_by("_scope", "value").agg(
-                pl.col("value_o").min().alias("other_value")
-            )
-            holder = values.group_by("_scope", "value").agg(pl.col("id").min().alias("other_id"))
-            rows = (
-                values.join(pairs.select("_scope").unique(), on="_scope", how="semi")
-                .join(against, on=["_scope", "value"], how="left")
-                .join(
-                    holder.rename({"value": "other_value"}),
-                    on=["_scope", "other_value"],
-                    how="left",
-                )
-                .select(
+                values = values.join(day.select(DOC, KEY, "published_on"), on=[DOC, KEY])
+                scope = pl.format("{}@{}", scope, "published_on")
+            out.append(
+                values.select(
                     "cluster_id",
                     "field",
                     "id",
                     pl.lit(kind.table).alias("table"),
                     "value",
-                    "other_id",
-                    "other_value",
-                    pl.col("other_value").is_not_null().alias("conflict"),
-                    pl.col(DOC).cast(pl.UInt32),
+                    scope.alias("_scope"),
+                    pl.lit(is_date).alias("_date"),
+                    DOC,
                     "pointer",
-                )
+                ).filter(pl.col("_scope").is_not_null())
             )
-            out.append(rows)
     if not out:
+        return pl.DataFrame(schema=VALUES)
+    every = pl.concat(out).sort("id", DOC, "pointer")
+    holder = pl.struct("_scope", "value").is_first_distinct().alias("_holder")
+    return every.with_columns(holder).select(*(pl.col(c).cast(t) for c, t in VALUES.items()))
+
+
+def date_prefixes(values: pl.DataFrame) -> pl.DataFrame:
+    """(`_scope`, `value`, `prefix`): every proper prefix of every date compared. Two
+    dates agree when one is a prefix of the other; as rows, that is a join the engines
+    all make alike (their string functions differ)."""
+    dates = values.filter(pl.col("_date")).select("_scope", "value").unique()
+    return (
+        dates.with_columns(pl.int_ranges(1, pl.col("value").str.len_chars()).alias("_n"))
+        .explode("_n")
+        .filter(pl.col("_n").is_not_null())
+        .select("_scope", "value", pl.col("value").str.slice(0, pl.col("_n")).alias("prefix"))
+        .select(*(pl.col(c).cast(t) for c, t in PREFIXES.items()))
+    )
+
+
+def conflicts(
+    values: nw.LazyFrame[Any], prefixes: nw.LazyFrame[Any], *, agreeing: bool = False
+) -> nw.LazyFrame[Any]:
+    """Every value that contradicts another of its scope (`SCHEMA`): the smallest value it
+    contradicts (`other_value`) and where the first record holding that one is. With
+    `agreeing`, also the values of those scopes that contradict none (`conflict` false,
+    as '2024' beside '2024-06-19' and '2024-06-20'), as the export lists them.
+
+    Only the distinct values of a scope are paired, so a value many records repeat costs
+    one row, not one per pair of records."""
+    holders = values.filter(nw.col("_holder"))
+    distinct = holders.select("_scope", "value")
+    pairs = (
+        distinct.join(distinct.rename({"value": "_other"}), on="_scope")
+        .filter(nw.col("value") != nw.col("_other"))
+        .join(prefixes.rename({"prefix": "_other"}), on=["_scope", "value", "_other"], how="anti")
+        .join(
+            prefixes.rename({"value": "_other", "prefix": "value"}),
+            on=["_scope", "value", "_other"],
+            how="anti",
+        )
+    )
+    against = pairs.group_by("_scope", "value").agg(nw.col("_other").min().alias("other_value"))
+    holder = holders.select(
+        "_scope",
+        nw.col("value").alias("other_value"),
+        nw.col("id").alias("other_id"),
+        nw.col(DOC).alias("other_doc"),
+        nw.col("pointer").alias("other_pointer"),
+    )
+    if agreeing:
+        rows = values.join(pairs.select("_scope").unique(), on="_scope", how="semi").join(
+            against, on=["_scope", "value"], how="left"
+        )
+    else:
+        rows = values.join(against, on=["_scope", "value"])
+    return rows.join(holder, on=["_scope", "other_value"], how="left").select(
+        "cluster_id",
+        "field",
+        "id",
+        "table",
+        "value",
+        "other_id",
+        "other_value",
+        (~nw.col("other_value").is_null()).alias("conflict"),
+        DOC,
+        "pointer",
+        "other_doc",
+        "other_pointer",
+    )
+
+
+def disagreements(
+    model: Model, tables: dict[str, pl.DataFrame], clusters: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per member and field of every cluster whose members disagree on that field:
+    its value, and (`conflict`) whether it contradicts another member's, then which one
+    and where (`other_doc`, `other_pointer`). With polars, for the export; the checks run
+    `conflicts` on the run's engine."""
+    values = record_values(model, tables, clusters)
+    if values.is_empty():
         return pl.DataFrame(schema=SCHEMA)
-    return pl.concat(out).sort("cluster_id", "field", "id")
+    prefixes = nw.from_native(date_prefixes(values).lazy())
+    found = conflicts(nw.from_native(values.lazy()), prefixes, agreeing=True)
+    out = found.collect(backend="polars").to_native()
+    assert isinstance(out, pl.DataFrame)
+    return out.select(*(pl.col(c).cast(t) for c, t in SCHEMA.items())).sort(
+        "cluster_id", "field", "id", DOC, "pointer"
+    )

@@ -11,7 +11,7 @@ import polars as pl
 
 from toolkit.frames.base import Frames
 from toolkit.model.model import Model
-from toolkit.resolve.cluster import cluster_ids, record_ids
+from toolkit.resolve.cluster import cluster_ids, component_of, record_ids
 from toolkit.resolve.disagree import disagreements
 
 
@@ -20,7 +20,7 @@ def annotate(model: Model, everything: dict[str, pl.DataFrame], released: Frames
     if "clusters" not in model.tables:
         return released
     tables = dict(released.tables)
-    component = cluster_ids(model, everything).select("id", "component")
+    component = component_of(cluster_ids(model, everything))
     members = (
         record_ids(model, tables)
         .join(component, on="id", how="left")
@@ -30,11 +30,11 @@ def annotate(model: Model, everything: dict[str, pl.DataFrame], released: Frames
             pl.len().over("component").cast(pl.Int64).alias("members"),
         )
     )
-    cluster = members.select("id", "cluster_id")
+    cluster = members.select("id", "cluster_id").unique("id", maintain_order=True)
     for name in [*(t.name for t in model.fact_tables), "actors"]:
         if name in tables:
             tables[name] = tables[name].join(cluster, on="id", how="left", maintain_order="left")
     tables["clusters"] = members.select("cluster_id", "id", "table", "source_id", "members")
-    found = disagreements(model, tables, members.select("id", "cluster_id", "members"))
+    found = disagreements(model, tables, members)
     tables["disagreements"] = found.select("cluster_id", "field", "id", "table", "value")
     return Frames(tables=tables, documents=released.documents)
