@@ -14,6 +14,7 @@ import narwhals as nw
 
 from toolkit.checks.base import CheckContext, Failures, failures, make_problem
 from toolkit.checks.suggest import code_hint, did_you_mean, non_ascii_hint
+from toolkit.frames.base import DOC, PTR
 from toolkit.frames.from_json import integer_paths
 from toolkit.model.dates import off_calendar
 from toolkit.model.model import Model
@@ -264,12 +265,14 @@ def check_dates(ctx: CheckContext) -> list[Failures]:
     # others are S105 already
     pattern = _whole_match(ctx.model.bundle_schema["$defs"]["date"]["pattern"])
 
-    def off(values: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-        value = nw.col("value")
-        return values.filter(value.str.contains(pattern) & off_calendar(value))
-
     found = [
-        ctx.values(table.name, col, off)
+        ctx.lazy(table.name)
+        .filter(nw.col(col.name).str.contains(pattern) & off_calendar(nw.col(col.name)))
+        .select(
+            DOC,
+            nw.concat_str([nw.col(PTR), nw.lit("/" + "/".join(col.path))]).alias("pointer"),
+            nw.col(col.name).alias("value"),
+        )
         for table in [*ctx.model.record_tables, ctx.model.tables["actors"]]
         for col in table.columns
         if col.kind == "date"
