@@ -4,14 +4,22 @@ dataset, and no two ids that a reader could mistake for one another.
 Ids must be lower-case ASCII (the schema says so, S105), but a near-duplicate is worth
 its own problem: `act-putin` with a Cyrillic `а` beside the real one is an impostor
 that a reference may silently pick, not a typo.
+
+The checks run on the run's engine; "first" is the lowest `_order`: the fact tables in
+model order, each in staging order (`_row`), since engines keep no row order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.safety import BIDI, INVISIBLE
+from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
 
 # Letters from other scripts that render like Latin ones (Unicode confusables, the common set).
@@ -57,77 +65,103 @@ _CONFUSABLES = {
     "−": "-",
 }
 
+# `_order` of a row: its table's place times this, plus its `_row` (no table holds 2**40 rows).
+_TABLE = 2**40
+# Added to the order of an id that differs from its skeleton: plain ids come first.
+_ODD = 2**56
 
-def _later_occurrences(rows: pl.DataFrame, key: str, docs: pl.DataFrame) -> pl.DataFrame:
-    """Rows whose `key` already occurred in an earlier row, with the file of the first one."""
-    rows = rows.filter(pl.col(key).is_not_null()).with_row_index("_order")
-    first = rows.group_by(key).agg(pl.col("_doc").sort_by("_order").first().alias("_first"))
-    dupes = rows.filter(pl.col(key).is_duplicated()).join(first, on=key)
-    dupes = dupes.filter(pl.col("_order") != pl.col("_order").min().over(key))
-    named = docs.select(pl.col("_doc").alias("_first"), pl.col("file"), pl.col("line"))
-    return (
-        dupes.join(named, on="_first", how="left")
-        .with_columns(
-            pl.when(pl.col("line") > 1)
-            .then(pl.col("file") + " line " + pl.col("line").cast(pl.String))
-            .otherwise(pl.col("file"))
-            .alias("other")
-        )
-        .sort("_order")
+
+def _ordered(ctx: CheckContext, tables: list[tuple[str, str, str]]) -> nw.LazyFrame[Any]:
+    """`_doc`, `id`, `_ptr`, `pointer` (a literal suffix) and `_order` of every non-null id
+    of (table, id column, pointer suffix), the tables in the order given."""
+    return nw.concat(
+        [
+            ctx.lazy(name)
+            .filter(~nw.col(column).is_null())
+            .select(
+                nw.col(DOC),
+                nw.col(column).alias("id"),
+                nw.col(PTR),
+                nw.lit(suffix).alias("pointer"),
+                (nw.col(ROW) + i * _TABLE).alias("_order"),
+            )
+            for i, (name, column, suffix) in enumerate(tables)
+        ],
+        how="vertical",
     )
 
 
-def _fact_ids(ctx: CheckContext) -> pl.DataFrame:
-    """`_doc`, `id`, `pointer` of every fact id, table by table."""
-    return pl.concat(
-        [
-            ctx.table(t.name).select(
-                pl.col(DOC).alias("_doc"),
-                pl.col("local_id").alias("id"),
-                (pl.col(PTR) + "/id").alias("pointer"),
-            )
-            for t in ctx.model.fact_tables
-        ]
-    ).filter(pl.col("id").is_not_null())
+def _fact_ids(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """Every fact id, table by table; `pointer` is the suffix after the fact's `_ptr`."""
+    return _ordered(ctx, [(t.name, "local_id", "/id") for t in ctx.model.fact_tables])
+
+
+# A fact's pointer: its `_ptr` and the suffix, built only for the rows reported.
+_FACT_POINTER = nw.concat_str([nw.col(PTR), nw.col("pointer")]).alias("pointer")
 
 
 def check_fact_ids(ctx: CheckContext) -> list[Failures]:
-    facts = _fact_ids(ctx).with_row_index("_order")
-    facts = facts.filter(pl.struct("_doc", "id").is_duplicated())  # the windows are costly
-    counted = facts.with_columns(pl.len().over("_doc", "id").alias("count"))
-    dupes = counted.filter(
-        (pl.col("count") > 1) & (pl.col("_order") != pl.col("_order").min().over("_doc", "id"))
+    key = [DOC, "id"]
+    repeated = (
+        _fact_ids(ctx).with_columns(nw.len().over(*key).alias("count")).filter(nw.col("count") > 1)
     )
-    return failures("I201", dupes.select("_doc", "pointer", "id", "count"))
+    dupes = repeated.filter(nw.col("_order") != nw.col("_order").min().over(*key))
+    return failures("I201", ctx.collect(dupes.select(DOC, _FACT_POINTER, "id", "count")))
+
+
+def _later_occurrences(ctx: CheckContext, table: str, pointer: str) -> pl.DataFrame:
+    """Rows of `table` whose `id` already occurred in an earlier row, with the file (and
+    line, in a JSONL file) of the first one as `other`."""
+    repeated = (
+        ctx.lazy(table)
+        .filter(~nw.col("id").is_null())
+        .select(DOC, "id", ROW)
+        .with_columns(nw.len().over("id").alias("_n"))
+        .filter(nw.col("_n") > 1)
+        .with_columns(nw.col(ROW).min().over("id").alias("_first_row"))
+    )
+    is_first = nw.col(ROW) == nw.col("_first_row")
+    first = repeated.filter(is_first).select("id", nw.col(DOC).alias("_first"))
+    dupes = (
+        repeated.filter(~is_first)
+        .join(first, on="id")
+        .join(
+            ctx.lazy_docs().select(nw.col(DOC).alias("_first"), "file", "line"),
+            on="_first",
+            how="left",
+        )
+    )
+    line = nw.concat_str([nw.col("file"), nw.lit(" line "), nw.col("line").cast(nw.String())])
+    other = nw.when(nw.col("line") > 1).then(line).otherwise(nw.col("file"))
+    return ctx.collect(
+        dupes.select(DOC, nw.lit(pointer).alias("pointer"), "id", other.alias("other"))
+    )
 
 
 def check_source_ids(ctx: CheckContext) -> list[Failures]:
-    rows = ctx.table("sources").select(pl.col(DOC).alias("_doc"), "id")
-    dupes = _later_occurrences(rows, "id", ctx.doc_files)
-    return failures(
-        "I202", dupes.select("_doc", pl.lit("/source/id").alias("pointer"), "id", "other")
-    )
+    return failures("I202", _later_occurrences(ctx, "sources", "/source/id"))
 
 
 def check_actor_ids(ctx: CheckContext) -> list[Failures]:
-    actors = ctx.table("actors").select(pl.col(DOC).alias("_doc"), "id")
-    dupes = _later_occurrences(actors, "id", ctx.doc_files)
-    out = failures("I203", dupes.select("_doc", pl.lit("/id").alias("pointer"), "id", "other"))
-    named = actors.filter(pl.col("id").is_not_null()).join(ctx.doc_files, on="_doc")
-    misnamed = named.filter(
-        pl.col("file").str.contains(r"\.(ya?ml|json)$") & (pl.col("stem") != pl.col("id"))
+    out = failures("I203", _later_occurrences(ctx, "actors", "/id"))
+    file = nw.col("file")
+    misnamed = (
+        ctx.lazy("actors")
+        .filter(~nw.col("id").is_null())
+        .select(DOC, "id")
+        .join(ctx.lazy_docs().select(DOC, "file", "stem"), on=DOC)
+        .filter(
+            (file.str.ends_with(".yaml") | file.str.ends_with(".yml") | file.str.ends_with(".json"))
+            & (nw.col("stem") != nw.col("id"))
+        )
     )
-    out += failures(
-        "I204",
-        misnamed.select(
-            "_doc",
-            pl.lit("/id").alias("pointer"),
-            "id",
-            pl.col("stem").alias("name"),
-            pl.format("rename the file to '{}' plus its extension", pl.col("id")).alias("hint"),
-        ),
+    hint = nw.concat_str(
+        [nw.lit("rename the file to '"), nw.col("id"), nw.lit("' plus its extension")]
     )
-    return out
+    found = misnamed.select(
+        DOC, nw.lit("/id").alias("pointer"), "id", nw.col("stem").alias("name"), hint.alias("hint")
+    )
+    return out + failures("I204", ctx.collect(found))
 
 
 def _skeleton(expr: pl.Expr) -> pl.Expr:
@@ -141,50 +175,67 @@ def _skeleton(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _clashes(ids: pl.DataFrame, scope: list[str]) -> pl.DataFrame:
-    """Rows whose id differs from another id with the same skeleton in its scope (`ids`
-    holds each id at most once per scope).
+def _lookalike_ids(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """`id`, `_skel`: every distinct id (actor, source or fact) whose skeleton another
+    distinct id shares.
+
+    Built with polars where the tables are staged, since Spark has no NFKC and DuckDB
+    only NFC, and a replacement map of look-alikes is no expression the three spell
+    alike. It is computed once per run over distinct ids (a few thousand), and ids that
+    share their skeleton with no other id anywhere can clash in no scope, so the engine
+    then joins a table of a few rows, usually none.
+    """
+    facts = [t.name for t in ctx.model.fact_tables]
+
+    def build(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        ids = pl.concat(
+            [
+                tables["actors"]["id"],
+                tables["sources"]["id"],
+                *(tables[name]["local_id"] for name in facts),
+            ]
+        )
+        distinct = ids.drop_nulls().unique().to_frame("id")
+        skel = distinct.with_columns(_skeleton(pl.col("id")).alias("_skel"))
+        return skel.filter(pl.col("_skel").is_duplicated())
+
+    return ctx.derived("_id_skeletons", build)
+
+
+def _clashes(
+    ids: nw.LazyFrame[Any], skeletons: nw.LazyFrame[Any], scope: list[str]
+) -> nw.LazyFrame[Any]:
+    """Rows whose id differs from another id with the same skeleton in its scope, each
+    id taken at its first occurrence in the scope.
 
     The id they are compared with is the plain one (equal to its own skeleton) where
     there is one, else the first: the impostor is flagged, not the original.
     """
-    ids = ids.with_row_index("_i").with_columns(_skeleton(pl.col("id")).alias("_skel"))
-    # `ids` holds each id once per scope, so only rows whose skeleton repeats in their
-    # scope can clash: almost never any, and the ordered window below is costly at scale
-    ids = ids.filter(pl.struct([*scope, "_skel"]).is_duplicated())
-    odd = (pl.col("id") != pl.col("_skel")).alias("_odd")
-    ids = ids.with_columns(odd)
-    first = pl.col("id").sort_by(["_odd", "_i"]).first().over([*scope, "_skel"])
-    ids = ids.with_columns(first.alias("other"))
-    return ids.filter(pl.col("id") != pl.col("other"))
+    ids = ids.join(skeletons, on="id")
+    first = nw.col("_order").min().over(*scope, "id")
+    ids = ids.with_columns(first.alias("_first")).filter(nw.col("_order") == nw.col("_first"))
+    odd = nw.col("id") != nw.col("_skel")
+    rank = nw.when(odd).then(nw.col("_order") + _ODD).otherwise(nw.col("_order"))
+    ids = ids.with_columns(rank.alias("_rank"))
+    ids = ids.with_columns(nw.col("_rank").min().over(*scope, "_skel").alias("_best"))
+    best = ids.filter(nw.col("_rank") == nw.col("_best")).select(
+        *scope, "_skel", nw.col("id").alias("other")
+    )
+    return ids.join(best, on=[*scope, "_skel"]).filter(nw.col("id") != nw.col("other"))
 
 
 def check_lookalikes(ctx: CheckContext) -> list[Failures]:
     """Distinct actor or source ids that differ only in case, Unicode form or look-alikes."""
-    ids = (
-        pl.concat(
-            [
-                ctx.table("actors").select(
-                    pl.col(DOC).alias("_doc"), "id", pl.lit("/id").alias("pointer")
-                ),
-                ctx.table("sources").select(
-                    pl.col(DOC).alias("_doc"), "id", pl.lit("/source/id").alias("pointer")
-                ),
-            ]
-        )
-        .filter(pl.col("id").is_not_null())
-        .unique(["id"], keep="first", maintain_order=True)
-    )
-    clash = _clashes(ids, [])
-    return failures("I205", clash.select("_doc", "pointer", "id", "other"))
+    ids = _ordered(ctx, [("actors", "id", "/id"), ("sources", "id", "/source/id")])
+    clash = _clashes(ids, _lookalike_ids(ctx), [])
+    return failures("I205", ctx.collect(clash.select(DOC, "pointer", "id", "other")))
 
 
 def check_fact_lookalikes(ctx: CheckContext) -> list[Failures]:
     """Distinct fact ids of one bundle that differ only in case, Unicode form or
     look-alikes: `st-1` and `St-1` would be one statement to a reader and two to a join."""
-    facts = _fact_ids(ctx).unique(["_doc", "id"], keep="first", maintain_order=True)
-    clash = _clashes(facts, ["_doc"])
-    return failures("I205", clash.select("_doc", "pointer", "id", "other"))
+    clash = _clashes(_fact_ids(ctx), _lookalike_ids(ctx), [DOC])
+    return failures("I205", ctx.collect(clash.select(DOC, _FACT_POINTER, "id", "other")))
 
 
 CHECKS = (

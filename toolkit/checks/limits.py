@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, to_problems
@@ -39,21 +40,18 @@ def check_facts_per_bundle(ctx: CheckContext) -> list[Failures]:
     check and the export.
     """
     limit = run_limits(ctx).max_facts_per_bundle
-    docs = [ctx.table(t.name).select(pl.col(DOC).alias("_doc")) for t in ctx.model.fact_tables]
+    docs = [ctx.lazy(t.name).select(DOC) for t in ctx.model.fact_tables]
     if not docs:
         return []
-    counts = pl.concat(docs).group_by("_doc").len("count")
-    over = counts.filter(pl.col("count") > limit).sort("_doc")
-    return failures(
-        "L004",
-        over.select(
-            "_doc",
-            pl.lit("").alias("pointer"),
-            "count",
-            pl.lit(limit).alias("limit"),
-            pl.lit("a bundle holds the facts of one source document").alias("hint"),
-        ),
+    counts = nw.concat(docs, how="vertical").group_by(DOC).agg(nw.len().alias("count"))
+    over = counts.filter(nw.col("count") > limit).select(
+        DOC,
+        nw.lit("").alias("pointer"),
+        "count",
+        nw.lit(limit).alias("limit"),
+        nw.lit("a bundle holds the facts of one source document").alias("hint"),
     )
+    return failures("L004", ctx.collect(over))
 
 
 CHECKS = (check_facts_per_bundle,)

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
+import narwhals as nw
 import polars as pl
 
-from toolkit.checks.base import CheckContext, Failures, failures, values_of
+from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.engines.base import ROW
+from toolkit.frames.base import DOC, PTR
+from toolkit.model.tables import Column
 
 _Ranges = tuple[tuple[int, int], ...]
 _BIDI_RANGES: _Ranges = ((0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069))
@@ -71,32 +76,91 @@ def _describe(value: str) -> tuple[str, str, str]:
     return what, f"{ord(ch):04X}", hint
 
 
-def _flagged(name: str, *, listed: bool) -> pl.Expr:
-    """A column's cells that hold a flagged character (in any item, for a list)."""
-    if listed:
-        return pl.col(name).list.eval(pl.element().str.contains(_PATTERN)).list.any()
-    return pl.col(name).str.contains(_PATTERN)
+def _flagged(value: str) -> nw.Expr:
+    return nw.col(value).str.contains(_PATTERN)
+
+
+def _text_columns(ctx: CheckContext) -> list[tuple[str, Column]]:
+    return [
+        (table.name, col)
+        for table in ctx.model.tables.values()
+        if table.name in ctx.frames.tables
+        for col in table.columns
+        if col.kind in _TEXT_KINDS and col.path
+    ]
+
+
+def _cells(ctx: CheckContext, columns: list[tuple[str, Column]]) -> nw.LazyFrame[Any]:
+    """`_doc`, `_ptr`, `_row`, `_c` (the place of the column in `columns`) and `value` of
+    every flagged value, list items included (without their index), in one query.
+
+    Pointers are built on the driver for the few values found: building them here, one
+    expression per column, costs more than the search itself on polars.
+    """
+    parts = []
+    for c, (table, col) in enumerate(columns):
+        frame = ctx.lazy(table)
+        if col.kind in _LIST_KINDS:
+            items = frame.select(
+                DOC, PTR, ROW, nw.lit(c).alias("_c"), nw.col(col.name).alias("value")
+            )
+            parts.append(items.explode("value").filter(_flagged("value")))
+        else:
+            parts.append(
+                frame.filter(_flagged(col.name)).select(
+                    DOC, PTR, ROW, nw.lit(c).alias("_c"), nw.col(col.name).alias("value")
+                )
+            )
+    return nw.concat(parts, how="vertical")
+
+
+def _items(
+    ctx: CheckContext, hits: pl.DataFrame, columns: list[tuple[str, Column]]
+) -> pl.DataFrame:
+    """`_doc`, `pointer`, `field`, `value` of the flagged items of the lists among `hits`,
+    each at its own index: the positions are read again, from those rows only."""
+    parts = []
+    for (c,), rows in hits.group_by("_c"):
+        table, col = columns[int(c)]
+        flagged = ctx.small(rows.select(ROW).unique())
+
+        def keep(v: nw.LazyFrame[Any], rows: nw.LazyFrame[Any] = flagged) -> nw.LazyFrame[Any]:
+            return v.join(rows, on=ROW, how="semi").filter(_flagged("value"))
+
+        found = ctx.values(table, col, keep).with_columns(nw.lit(col.name).alias("field"))
+        parts.append(found.select("_doc", "pointer", "field", "value"))
+    return ctx.collect(nw.concat(parts, how="vertical"))
 
 
 def check_invisible(ctx: CheckContext) -> list[Failures]:
-    found = []
-    for table in ctx.model.tables.values():
-        if table.name not in ctx.frames.tables:
-            continue
-        frame = ctx.table(table.name)
-        for col in table.columns:
-            if col.kind in _TEXT_KINDS and col.path:
-                # the rows that hold a flagged character first: pointers only for those
-                rows = frame.filter(_flagged(col.name, listed=col.kind.endswith("_list")))
-                if rows.is_empty():
-                    continue
-                hits = values_of(
-                    rows, col, lambda v: v.filter(pl.col("value").str.contains(_PATTERN))
-                )
-                found.append(hits.with_columns(pl.lit(col.name).alias("field")))
-    if not found:
+    """X704 on the run's engine: one query over every text column, list items included.
+
+    The pattern is a character class of literal characters, which polars, DuckDB (RE2)
+    and Java read alike, supplementary characters (the tag block) too. Lists are
+    exploded without positions; only rows with a flagged item are read again with them.
+    Which character it is, and the hint, are found on the driver for the few values
+    that hold one.
+    """
+    columns = _text_columns(ctx)
+    if not columns:
         return []
-    hits = pl.concat(found)
+    cells = ctx.collect(_cells(ctx, columns))
+    if cells.is_empty():
+        return []
+    listed = [c for c, (_, col) in enumerate(columns) if col.kind in _LIST_KINDS]
+    in_list = pl.col("_c").is_in(listed)
+    suffix = {c: "/" + "/".join(col.path) for c, (_, col) in enumerate(columns)}
+    field = {c: col.name for c, (_, col) in enumerate(columns)}
+    hits = cells.filter(~in_list).select(
+        "_doc",
+        (pl.col(PTR) + pl.col("_c").replace_strict(suffix, return_dtype=pl.String)).alias(
+            "pointer"
+        ),
+        pl.col("_c").replace_strict(field, return_dtype=pl.String).alias("field"),
+        "value",
+    )
+    if cells.filter(in_list).height:
+        hits = pl.concat([hits, _items(ctx, cells.filter(in_list), columns)])
     described = [_describe(v) for v in hits["value"]]
     return failures(
         "X704",
