@@ -48,7 +48,7 @@ def check_languages(ctx: CheckContext) -> list[Failures]:
             ctx.values(
                 table,
                 col,
-                lambda v: v.filter(nw.col("value").str.contains("^[a-z]{2}$")).join(
+                lambda v: v.filter(nw.col("value").str.contains(r"^[a-z]{2}\z")).join(
                     known, on="value", how="anti"
                 ),
             )
