@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks import text_reading, texts
-from toolkit.checks.text_reading import Prefetch
+from toolkit import stage_texts, text_reading
+from toolkit.text_reading import Prefetch
 
 
 def _files(tmp_path: Path, n: int) -> list[str]:
@@ -129,7 +129,7 @@ def test_texts_read_the_same_with_it_running(
     paths = _files(tmp_path, 700)
     monkeypatch.setattr(Prefetch, "SLOW", -1.0)
     rows = [(tmp_path / "bundle.jsonl", tmp_path, Path(p).name) for p in paths]
-    found = list(texts.read_all(rows))
+    found = list(stage_texts.read_all(rows))
     assert [r[0] for r in found] == [os.path.realpath(p) for p in paths]
     for (_, code, _, _, data, digest), path in zip(found, paths, strict=True):
         body = Path(path).read_bytes()
@@ -157,17 +157,18 @@ def test_bodies_give_each_source_its_bytes_across_chunks_and_shared_files(
 
 
 def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
-    """Two sources naming one file: read (and hashed) once, grounded for both."""
+    """Two sources naming one file: read (and hashed) once, staged for both."""
     import polars as pl
-
-    from toolkit.checks.base import CheckContext
-    from toolkit.frames.base import Frames
 
     paths = _files(tmp_path, 3)
     names = [Path(p).name for p in paths]
     sources = pl.DataFrame(
-        {"text": [names[0], names[1], names[0], names[2]], "_doc": [0, 1, 2, 3]},
-        schema={"text": pl.String, "_doc": pl.UInt32},
+        {
+            "text": [names[0], names[1], names[0], names[2]],
+            "_doc": [0, 1, 2, 3],
+            "id": ["s0", "s1", "s2", "s3"],
+        },
+        schema={"text": pl.String, "_doc": pl.UInt32, "id": pl.String},
     )
 
     class _Docs(list[tuple[Path, Path]]):
@@ -175,12 +176,16 @@ def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
             return self[i]
 
     docs = _Docs([(tmp_path / "b.jsonl", tmp_path)] * 4)
-    ctx = CheckContext(model=None, frames=Frames(tables={"sources": sources}, documents=docs))  # type: ignore[arg-type]
-    found, problems = texts.load_texts(ctx)
-    assert problems.is_empty()
+    staged = stage_texts.stage_texts(sources, docs)  # type: ignore[arg-type]
+    assert staged.problems.is_empty()
+    found = staged.table
     assert found["_doc"].to_list() == [0, 1, 2, 3]
+    assert found["source_id"].to_list() == ["s0", "s1", "s2", "s3"]
     assert found["source_text"].to_list() == ["text 0\n", "text 1\n", "text 0\n", "text 2\n"]
-    assert len(ctx.cache[texts.TEXT_DIGESTS]) == 3
+    assert len(staged.digests) == 3
+    assert found["digest"].to_list() == [
+        staged.digests[os.path.realpath(paths[i])] for i in (0, 1, 0, 2)
+    ]
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 100])

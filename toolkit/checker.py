@@ -15,17 +15,16 @@ import polars as pl
 
 from toolkit.checks import registry
 from toolkit.checks.base import CheckContext, ordered
-from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
 from toolkit.checks.rejected import VALUE, rejected_frame, without_follow_ons
 from toolkit.checks.rejected import mark as mark_rejected
 from toolkit.checks.schema import SchemaChecker
-from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.engines import Engine, open_engine
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.frames.from_json import integer_paths
+from toolkit.grounding import evidence_offsets
 from toolkit.model.model import Model, load_model
 from toolkit.parsers import Batch, FileEntry, discover, parse_bytes, parse_file, stream_file
 from toolkit.parsers.base import Document, Limits
@@ -34,6 +33,7 @@ from toolkit.parsers.fast_lane import FastLane, count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
+from toolkit.stage_texts import TEXTS, stage_texts
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -313,11 +313,15 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     frames = Frames(tables=loaded.tables, documents=documents)
     timings["load"] = time.perf_counter() - clock
     opts.progress.begin("cross-checking")
+    # issue #13: the source texts are staged here, as a table, not read by a check
+    clock = time.perf_counter()
+    texts = stage_texts(frames.tables["sources"], documents)
+    timings["stage_texts"] = time.perf_counter() - clock
     with _engine(opts.engine) as engine:
         clock = time.perf_counter()
-        engine.load(frames.tables)
+        engine.load({**frames.tables, TEXTS: texts.table})
         timings["engine_load"] = time.perf_counter() - clock
-        ctx = CheckContext(model, frames, engine=engine)
+        ctx = CheckContext(model, frames, engine=engine, texts=texts)
         ctx.cache[LIMITS] = limits
         for check in registry.checks():
             clock = time.perf_counter()
@@ -326,13 +330,13 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
                 problems += budget.render(fails, ctx)
             timings[check.__name__] = time.perf_counter() - clock
     clock = time.perf_counter()
-    attach_offsets(model, frames, ctx.cache.get(OFFSETS))
+    attach_offsets(model, frames, evidence_offsets(model, frames.tables, texts.table, ctx.evidence))
     timings["attach_offsets"] = time.perf_counter() - clock
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
-    digests = {**loaded.digests, **ctx.cache.get(TEXT_DIGESTS, {})}
-    return Run(report, model, frames, ctx.cache.get(TEXT_FILES), digests, timings)
+    digests = {**loaded.digests, **texts.digests}
+    return Run(report, model, frames, texts.files, digests, timings)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from toolkit.model.model import Model
 from toolkit.model.tables import Column
 from toolkit.parsers.base import Document
 from toolkit.problems import Problem
+from toolkit.stage_texts import SourceTexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,12 @@ class CheckContext:
     def actor_ids(self) -> pl.Series:
         registry = self.table("actors")["id"].drop_nulls()
         return pl.concat([registry, self.iso3]).unique()
+
+    # Typed results of the stages around the checks (issue #13), instead of `cache` keys:
+    # the staged source texts (also on the engine as the table `texts`), and the evidence
+    # grounding found only after normalising, with its offsets (`toolkit.checks.grounding`).
+    texts: SourceTexts | None = None
+    evidence: pl.DataFrame | None = None
 
 
 def ordered(fails: Failures) -> Failures:
