@@ -247,8 +247,13 @@ def grounded_columns(model: Model) -> list[tuple[str, str, str, str]]:
 SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the views in memory
 
 
+_AT = ("evidence_start", "evidence_end")
+
+
 def _exact_offsets(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     """Character offsets of spans found verbatim in their texts (the first occurrence)."""
+    if spans.is_empty():  # else polars takes its time over the texts' buffers for nothing
+        return spans.select("table", DOC, PTR, *(pl.lit(None, pl.Int64).alias(c) for c in _AT))
     spans = spans.join(texts.select(DOC, "source_text"), on=DOC, how="inner", maintain_order="left")
     text, span = pl.col("source_text"), pl.col("span")
     byte = text.str.find(span, literal=True)

@@ -46,7 +46,7 @@ def _spans(ctx: CheckContext) -> nw.LazyFrame[Any]:
                 nw.lit(table).alias("table"),
                 nw.col(DOC),
                 nw.col(PTR),
-                nw.concat_str([nw.col(PTR), nw.lit(suffix)]).alias("pointer"),
+                nw.lit(suffix).alias("_suffix"),
                 nw.lit(code).alias("code"),
                 nw.col(column).alias("span"),
                 nw.lit(part).alias("_part"),
@@ -67,7 +67,17 @@ _UNSEARCHED = (
 # one by one as written, but found through one index of its normal form (`_find`): one
 # search per span of a 15 MB text costs seconds on every engine
 BIG_WORK = 64 << 20
-_REST = ["table", DOC, PTR, "pointer", "code", "span", "_part", ROW]
+# what comes back of a span; its pointer is made only for those that come back
+_REST: list[str | nw.Expr] = [
+    "table",
+    DOC,
+    PTR,
+    nw.concat_str([nw.col(PTR), nw.col("_suffix")]).alias("pointer"),
+    "code",
+    "span",
+    "_part",
+    ROW,
+]
 
 
 def _unfound(ctx: CheckContext) -> pl.DataFrame:
