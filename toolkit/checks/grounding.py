@@ -187,50 +187,62 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     return out
 
 
-def _machine_facts(ctx: CheckContext) -> pl.DataFrame:
-    return pl.concat(
+def _machine_facts(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    return nw.concat(
         [
-            ctx.table(t.name)
-            .filter(pl.col("extraction_method").is_in(MACHINE))
-            .select(pl.col(DOC), pl.col(PTR), "evidence", "confidence", "extraction_method")
+            ctx.lazy(t.name)
+            .filter(nw.col("extraction_method").is_in(MACHINE))
+            .select(DOC, PTR, "evidence", "confidence", "extraction_method")
             for t in ctx.model.fact_tables
-        ]
+        ],
+        how="vertical",
     )
+
+
+_MACHINE_HINTS = {
+    "G603": "copy the sentence the fact rests on into 'evidence'",
+    "G604": "add the source's plain text under texts/ and set source.text",
+}
 
 
 def check_machine_facts(ctx: CheckContext) -> list[Failures]:
+    """Machine extractions without evidence (G603) or confidence (G607), and sources with
+    machine facts but no text copy staged (G604, one per source): one engine query."""
     facts = _machine_facts(ctx)
-    out = failures(
-        "G603",
-        facts.filter(pl.col("evidence").is_null()).select(
-            pl.col(DOC).alias("_doc"),
-            pl.col(PTR).alias("pointer"),
-            pl.col("extraction_method").alias("method"),
-            key=pl.lit(True),
-            hint=pl.lit("copy the sentence the fact rests on into 'evidence'"),
-        ),
-    )
-    out += failures(
-        "G607",
-        facts.filter(pl.col("confidence").is_null()).select(
-            pl.col(DOC).alias("_doc"),
-            pl.col(PTR).alias("pointer"),
-            pl.col("extraction_method").alias("method"),
-            key=pl.lit(True),
-        ),
-    )
-    texts = staged_texts(ctx).table.select(DOC)
-    ungrounded = facts.join(texts, on=DOC, how="anti").group_by(DOC).agg(pl.len().alias("count"))
-    out += failures(
-        "G604",
-        ungrounded.sort(DOC).select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/source").alias("pointer"),
+    no_count = nw.lit(None, nw.Int64()).alias("count")
+    per_fact = [
+        facts.filter(nw.col(column).is_null()).select(
+            nw.lit(code).alias("code"),
+            DOC,
+            nw.col(PTR).alias("pointer"),
+            nw.col("extraction_method").alias("method"),
+            no_count,
+        )
+        for code, column in (("G603", "evidence"), ("G607", "confidence"))
+    ]
+    ungrounded = (
+        facts.join(ctx.lazy(TEXTS).select(DOC), on=DOC, how="anti")
+        .group_by(DOC)
+        .agg(nw.len().cast(nw.Int64()).alias("count"))
+        .select(
+            nw.lit("G604").alias("code"),
+            DOC,
+            nw.lit("/source").alias("pointer"),
+            nw.lit(None, nw.String()).alias("method"),
             "count",
-            key=pl.lit(True),
-            hint=pl.lit("add the source's plain text under texts/ and set source.text"),
-        ),
+        )
     )
+    found = ctx.collect(nw.concat([*per_fact, ungrounded], how="vertical"))
+    out: list[Failures] = []
+    for code, shown in (("G603", "method"), ("G607", "method"), ("G604", "count")):
+        frame = found.filter(pl.col("code") == code).select(
+            "_doc",
+            "pointer",
+            pl.col("count").cast(pl.UInt32) if shown == "count" else pl.col("method"),
+            key=pl.lit(True),
+            **({"hint": pl.lit(_MACHINE_HINTS[code])} if code in _MACHINE_HINTS else {}),
+        )
+        out += failures(code, frame)
     return out
 
 
