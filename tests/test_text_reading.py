@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from toolkit import stage_texts, text_reading
+from toolkit.checks.base import CheckContext, Failures
 from toolkit.text_reading import Prefetch
 
 
@@ -209,3 +210,36 @@ def test_a_text_is_read_whole_in_one_call(
         assert found is None and sum(calls) <= 101
     else:
         assert found == body[:size] and len(calls) == 1
+
+
+def test_text_copies_are_read_when_staging_not_by_the_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every text copy is read before the first check runs; the checks join the staged
+    table, and the run hands the export a digest for each file read."""
+    from toolkit import checker
+    from toolkit.checks import registry
+
+    phase = ["staging"]
+    reads: list[str] = []
+    real = text_reading.read_text_bytes
+
+    def reading(path: Path | str) -> bytes | None:
+        reads.append(phase[0])
+        return real(path)
+
+    def checking(check: registry.Check) -> registry.Check:
+        def run(ctx: CheckContext) -> list[Failures]:
+            phase[0] = "checking"
+            return check(ctx)
+
+        return run
+
+    wrapped = tuple(checking(check) for check in registry.checks())
+    monkeypatch.setattr(stage_texts, "read_text_bytes", reading)
+    monkeypatch.setattr(registry, "checks", lambda: wrapped)
+    data = Path(__file__).resolve().parents[1] / "data"
+    done = checker.run([str(data)])
+    assert phase == ["checking"] and reads and set(reads) == {"staging"}
+    texts = {path for path in done.text_files or {} if path.endswith(".txt")}
+    assert len(texts) == len(reads) and texts <= set(done.digests)
