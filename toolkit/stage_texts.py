@@ -208,16 +208,16 @@ def stage_texts(sources: pl.DataFrame, documents: Sequence[Document]) -> SourceT
     sources = sources.filter(pl.col("text").is_not_null())
     indices: list[int] = sources[DOC].to_list()
     paths: list[str] = sources["text"].to_list()
+    ids: list[str | None] = sources["id"].to_list()
     rows = [(p, r, t) for (p, r), t in zip(_origins(documents, indices), paths, strict=True)]
-    docs: list[int] = []
-    names: list[str] = []
+    kept: dict[str, list[object]] = {DOC: [], "source_id": [], "path": [], "digest": []}
     bodies = Bodies()
     found: dict[str, list[object]] = {"code": [], DOC: [], "path": [], "what": []}
     read: dict[str, int | None] = {}  # real path → index of its bytes in `bodies`
     digests: dict[str, str] = {}
     relative: dict[str, str] = {}
-    for index, text, (real, code, what, base, data, digest) in zip(
-        indices, paths, read_all(rows), strict=True
+    for index, source, text, (real, code, what, base, data, digest) in zip(
+        indices, ids, paths, read_all(rows), strict=True
     ):
         if real is not None:
             if real not in read:  # the first read of a file shared by sources counts
@@ -230,38 +230,22 @@ def stage_texts(sources: pl.DataFrame, documents: Sequence[Document]) -> SourceT
             if at is None:
                 code = "X703"
             else:
-                docs.append(index)
-                names.append(real)
+                for key, value in zip(kept, (index, source, text, digests[real]), strict=True):
+                    kept[key].append(value)
                 bodies.use(at)
         if code:
             for key, value in (("code", code), (DOC, index), ("path", text), ("what", what)):
                 found[key].append(value)
     body, bad = decoded(bodies.series())
-    read_docs = pl.Series(DOC, docs, pl.UInt32)
-    texts = pl.DataFrame([read_docs, body, pl.Series("_real", names, pl.String)])
+    table = pl.DataFrame(kept, schema={k: _TABLE[k] for k in kept}).with_columns(
+        body, body.str.len_bytes().cast(pl.Int64).alias("size")
+    )
     problems = pl.DataFrame(found, schema=_PROBLEMS)
     if bad.any():  # not text: X703, in table order with the others
-        unreadable = (
-            texts.filter(bad)
-            .select(pl.lit("X703").alias("code"), DOC)
-            .join(sources.select(DOC, pl.col("text").alias("path")), on=DOC, maintain_order="left")
-            .with_columns(pl.lit("").alias("what"))
+        unreadable = table.filter(bad).select(
+            pl.lit("X703").alias("code"), DOC, "path", pl.lit("").alias("what")
         )
         problems = pl.concat([problems, unreadable]).sort(DOC, maintain_order=True)
-        texts = texts.filter(~bad)
-    digest_of = pl.DataFrame(
-        {"_real": list(digests), "digest": list(digests.values())},
-        schema={"_real": pl.String, "digest": pl.String},
-    )
-    table = (
-        texts.join(
-            sources.select(DOC, pl.col("id").alias("source_id"), pl.col("text").alias("path")),
-            on=DOC,
-            how="left",
-            maintain_order="left",
-        )
-        .join(digest_of, on="_real", how="left", maintain_order="left")
-        .with_columns(pl.col("source_text").str.len_bytes().cast(pl.Int64).alias("size"))
-        .select(list(_TABLE))
-    )
+        table = table.filter(~bad)
+    table = table.select(list(_TABLE))
     return SourceTexts(table, problems, relative, digests)
