@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 
 from tests.strategies import datasets, write_dataset
 from toolkit.checker import load_documents, run
-from toolkit.checks.text_reading import decode_text
-from toolkit.checks.text_reading import decoded as _decoded
 from toolkit.export.csv_writer import _json_lists, _repr_floats
 from toolkit.frames.exact import build_frames
 from toolkit.model.model import load_model
@@ -31,6 +29,8 @@ from toolkit.parsers.json_parser import JsonReader, parse_jsonl
 from toolkit.parsers.jsonl_stream import stream_jsonl
 from toolkit.parsers.locate import DictLocator, nesting_depth
 from toolkit.parsers.yaml_parser import YamlPositions, parse_strict, parse_yaml
+from toolkit.stage.text_reading import decode_text
+from toolkit.stage.text_reading import decoded as _decoded
 
 # --- streaming JSONL ------------------------------------------------------------------------
 

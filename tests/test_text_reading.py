@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks import text_reading, texts
-from toolkit.checks.text_reading import Prefetch
+from toolkit.checks.base import CheckContext, Failures
+from toolkit.stage import text_reading
+from toolkit.stage import texts as stage_texts
+from toolkit.stage.text_reading import Prefetch
 
 
 def _files(tmp_path: Path, n: int) -> list[str]:
@@ -129,7 +131,7 @@ def test_texts_read_the_same_with_it_running(
     paths = _files(tmp_path, 700)
     monkeypatch.setattr(Prefetch, "SLOW", -1.0)
     rows = [(tmp_path / "bundle.jsonl", tmp_path, Path(p).name) for p in paths]
-    found = list(texts.read_all(rows))
+    found = list(stage_texts.read_all(rows))
     assert [r[0] for r in found] == [os.path.realpath(p) for p in paths]
     for (_, code, _, _, data, digest), path in zip(found, paths, strict=True):
         body = Path(path).read_bytes()
@@ -157,17 +159,18 @@ def test_bodies_give_each_source_its_bytes_across_chunks_and_shared_files(
 
 
 def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
-    """Two sources naming one file: read (and hashed) once, grounded for both."""
+    """Two sources naming one file: read (and hashed) once, staged for both."""
     import polars as pl
-
-    from toolkit.checks.base import CheckContext
-    from toolkit.frames.base import Frames
 
     paths = _files(tmp_path, 3)
     names = [Path(p).name for p in paths]
     sources = pl.DataFrame(
-        {"text": [names[0], names[1], names[0], names[2]], "_doc": [0, 1, 2, 3]},
-        schema={"text": pl.String, "_doc": pl.UInt32},
+        {
+            "text": [names[0], names[1], names[0], names[2]],
+            "_doc": [0, 1, 2, 3],
+            "id": ["s0", "s1", "s2", "s3"],
+        },
+        schema={"text": pl.String, "_doc": pl.UInt32, "id": pl.String},
     )
 
     class _Docs(list[tuple[Path, Path]]):
@@ -175,12 +178,16 @@ def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
             return self[i]
 
     docs = _Docs([(tmp_path / "b.jsonl", tmp_path)] * 4)
-    ctx = CheckContext(model=None, frames=Frames(tables={"sources": sources}, documents=docs))  # type: ignore[arg-type]
-    found, problems = texts.load_texts(ctx)
-    assert problems.is_empty()
+    staged = stage_texts.stage_texts(sources, docs)  # type: ignore[arg-type]
+    assert staged.problems.is_empty()
+    found = staged.table
     assert found["_doc"].to_list() == [0, 1, 2, 3]
+    assert found["source_id"].to_list() == ["s0", "s1", "s2", "s3"]
     assert found["source_text"].to_list() == ["text 0\n", "text 1\n", "text 0\n", "text 2\n"]
-    assert len(ctx.cache[texts.TEXT_DIGESTS]) == 3
+    assert len(staged.digests) == 3
+    assert found["digest"].to_list() == [
+        staged.digests[os.path.realpath(paths[i])] for i in (0, 1, 0, 2)
+    ]
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 100])
@@ -204,3 +211,36 @@ def test_a_text_is_read_whole_in_one_call(
         assert found is None and sum(calls) <= 101
     else:
         assert found == body[:size] and len(calls) == 1
+
+
+def test_text_copies_are_read_when_staging_not_by_the_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every text copy is read before the first check runs; the checks join the staged
+    table, and the run hands the export a digest for each file read."""
+    from toolkit import checker
+    from toolkit.checks import registry
+
+    phase = ["staging"]
+    reads: list[str] = []
+    real = text_reading.read_text_bytes
+
+    def reading(path: Path | str) -> bytes | None:
+        reads.append(phase[0])
+        return real(path)
+
+    def checking(check: registry.Check) -> registry.Check:
+        def run(ctx: CheckContext) -> list[Failures]:
+            phase[0] = "checking"
+            return check(ctx)
+
+        return run
+
+    wrapped = tuple(checking(check) for check in registry.checks())
+    monkeypatch.setattr(stage_texts, "read_text_bytes", reading)
+    monkeypatch.setattr(registry, "checks", lambda: wrapped)
+    data = Path(__file__).resolve().parents[1] / "data"
+    done = checker.run([str(data)])
+    assert phase == ["checking"] and reads and set(reads) == {"staging"}
+    texts = {path for path in done.text_files or {} if path.endswith(".txt")}
+    assert len(texts) == len(reads) and texts <= set(done.digests)

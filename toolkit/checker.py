@@ -17,17 +17,17 @@ import polars as pl
 
 from toolkit.checks import registry
 from toolkit.checks.base import CheckContext, ordered
-from toolkit.checks.grounding import OFFSETS
 from toolkit.checks.limits import LIMITS, ProblemBudget
 from toolkit.checks.rejected import without_follow_ons
-from toolkit.checks.texts import TEXT_DIGESTS, TEXT_FILES
 from toolkit.engines import Engine, open_engine
 from toolkit.frames.base import DOC, PTR, Frames
+from toolkit.grounding import evidence_offsets
 from toolkit.model.model import Model, load_model
 from toolkit.parsers.base import Limits
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
 from toolkit.stage import load_documents, stage
+from toolkit.stage.texts import TEXTS
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -144,11 +144,13 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     frames = loaded.frames()
     timings["load"] = time.perf_counter() - clock
     opts.progress.begin("cross-checking")
+    texts = loaded.texts
+    assert texts is not None  # stage() always reads the texts
     with _engine(opts.engine) as engine:
         clock = time.perf_counter()
-        engine.load(frames.tables)
+        engine.load({**frames.tables, TEXTS: texts.table})
         timings["engine_load"] = time.perf_counter() - clock
-        ctx = CheckContext(model, frames, engine=engine)
+        ctx = CheckContext(model, frames, engine=engine, texts=texts)
         ctx.cache[LIMITS] = limits
         for check in registry.checks():
             clock = time.perf_counter()
@@ -157,13 +159,13 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
                 problems += budget.render(fails, ctx)
             timings[check.__name__] = time.perf_counter() - clock
     clock = time.perf_counter()
-    attach_offsets(model, frames, ctx.cache.get(OFFSETS))
+    attach_offsets(model, frames, evidence_offsets(model, frames.tables, texts.table, ctx.evidence))
     timings["attach_offsets"] = time.perf_counter() - clock
     records = sum(frames.tables[t.name].height for t in model.fact_tables)
     records += frames.tables["sources"].height + frames.tables["actors"].height
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
-    digests = {**loaded.digests, **ctx.cache.get(TEXT_DIGESTS, {})}
-    return Run(report, model, frames, ctx.cache.get(TEXT_FILES), digests, timings)
+    digests = {**loaded.digests, **texts.digests}
+    return Run(report, model, frames, texts.files, digests, timings)
 
 
 @contextmanager

@@ -19,10 +19,9 @@ import polars as pl
 
 from toolkit.changes import anchor, at_base, find_changes
 from toolkit.checker import Run
-from toolkit.checks.base import CheckContext
-from toolkit.checks.texts import load_texts
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
+from toolkit.stage.texts import stage_texts
 
 Kind = Literal["added", "changed", "removed"]
 # Columns shown apart from a fact's fields (in its heading and evidence line) or not at all.
@@ -128,7 +127,7 @@ def _parts(model: Model, run: Run, parent: str) -> dict[str, dict[str, str]]:
 def facts_of(run: Run) -> dict[tuple[str, str], Fact]:
     """Every fact of a run by (table, dataset-wide id)."""
     model, tables = run.model, run.frames.tables
-    texts, _ = load_texts(CheckContext(model, run.frames))
+    texts = stage_texts(tables["sources"], run.frames.documents).table.select(DOC, "source_text")
     sources = tables["sources"].select(
         pl.col("id").alias("source_id"), "extraction_review", "bundle_file"
     )

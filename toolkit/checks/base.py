@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
@@ -26,6 +26,9 @@ from toolkit.model.model import Model
 from toolkit.model.tables import Column
 from toolkit.parsers.base import Document
 from toolkit.problems import Problem
+
+if TYPE_CHECKING:  # the stage package imports the checks' budget and marks
+    from toolkit.stage.texts import SourceTexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,12 @@ class CheckContext:
     def actor_ids(self) -> pl.Series:
         registry = self.table("actors")["id"].drop_nulls()
         return pl.concat([registry, self.iso3]).unique()
+
+    # Typed results of the stages around the checks (issue #13), instead of `cache` keys:
+    # the staged source texts (also on the engine as the table `texts`), and the evidence
+    # grounding found only after normalising, with its offsets (`toolkit.checks.grounding`).
+    texts: SourceTexts | None = None
+    evidence: pl.DataFrame | None = None
 
 
 def ordered(fails: Failures) -> Failures:

@@ -3,63 +3,59 @@
 Evidence spans and quoted words must occur in the source's text copy (after the
 normalisation in `toolkit.grounding`); machine extractions must show their work;
 attributions stay within their source; the same fact entered twice is flagged.
+
+Exact grounding runs on the engine: every span joined to its source's staged text and
+kept if the text does not contain it as written. Only those misses come back to the
+driver, where the normalised pass, its offsets and the closest-passage hints run.
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.checks.hints import grounding_hint
-from toolkit.checks.texts import load_texts
+from toolkit.checks.texts import staged_texts
+from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
-from toolkit.grounding import NormalText, normalize, normalize_expr
+from toolkit.grounding import EVIDENCE, NormalText, grounded_columns, normalize, normalize_expr
 from toolkit.passages import HINT_BUDGET, PassageIndex
 from toolkit.resolve.checks import clusters as resolution_clusters
+from toolkit.stage.texts import TEXTS
 
-OFFSETS = "evidence_offsets"
 MACHINE = ("model", "assisted")
 
 
-def _spans(ctx: CheckContext) -> pl.DataFrame:
-    """Every span the schema marks `x-grounded` (evidence, a provision's wording, …) and
-    every quote's words, with where they sit. Evidence is G601 (and gives the offsets
-    the export keeps); any other grounded field is G609."""
-    parts = []
-    for table in ctx.model.record_tables:
-        if table.kind not in ("fact", "part"):
-            continue
-        for col in table.columns:
-            if not col.grounded:
-                continue
-            frame = ctx.table(table.name).filter(pl.col(col.name).is_not_null())
-            parts.append(
-                frame.select(
-                    pl.lit(table.name).alias("table"),
-                    pl.col(DOC),
-                    pl.col(PTR),
-                    (pl.col(PTR) + "/" + "/".join(col.path)).alias("pointer"),
-                    pl.lit("G601" if col.name == "evidence" else "G609").alias("code"),
-                    pl.col(col.name).alias("span"),
-                )
+def _spans(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """Every grounded span and every quote's words, with where they sit; `_part` and
+    `_row` give the order in which the misses get closest-passage hints."""
+    parts = [
+        (table, code, ~nw.col(column).is_null(), column, suffix)
+        for table, column, suffix, code in grounded_columns(ctx.model)
+    ]
+    quoted = nw.col("mode").is_in(["direct_quote", "partial_quote"]) & ~nw.col("text").is_null()
+    parts.append(("statements", "G602", quoted, "text", "/text"))
+    return nw.concat(
+        [
+            ctx.lazy(table)
+            .filter(keep)
+            .select(
+                nw.lit(table).alias("table"),
+                nw.col(DOC),
+                nw.col(PTR),
+                nw.lit(suffix).alias("_suffix"),
+                nw.lit(code).alias("code"),
+                nw.col(column).alias("span"),
+                nw.lit(part).alias("_part"),
+                nw.col(ROW),
             )
-    quotes = ctx.table("statements").filter(
-        pl.col("mode").is_in(["direct_quote", "partial_quote"]) & pl.col("text").is_not_null()
+            for part, (table, code, keep, column, suffix) in enumerate(parts)
+        ],
+        how="vertical",
     )
-    parts.append(
-        quotes.select(
-            pl.lit("statements").alias("table"),
-            pl.col(DOC),
-            pl.col(PTR),
-            (pl.col(PTR) + "/text").alias("pointer"),
-            pl.lit("G602").alias("code"),
-            pl.col("text").alias("span"),
-        )
-    )
-    return pl.concat(parts)
 
 
 _NOTHING_CLOSE = "no passage of the text shares three words in a row with it"
@@ -67,35 +63,45 @@ _UNSEARCHED = (
     f"the closest passage is searched for the first {HINT_BUDGET:,} spans of a run that "
     "do not occur in their text"
 )
-SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the copies in memory
 # bytes searched (a text's size × its spans): from here a text's spans are not searched
-# one by one as written, but found through one index of its normal form (`_find`)
+# one by one as written, but found through one index of its normal form (`_find`): one
+# search per span of a 15 MB text costs seconds on every engine
 BIG_WORK = 64 << 20
-_REST = ["table", DOC, PTR, "pointer", "code", "span"]
+# what comes back of a span; its pointer is made only for those that come back
+_REST: list[str | nw.Expr] = [
+    "table",
+    DOC,
+    PTR,
+    nw.concat_str([nw.col(PTR), nw.col("_suffix")]).alias("pointer"),
+    "code",
+    "span",
+    "_part",
+    ROW,
+]
 
 
-def _exact_offsets(spans: pl.DataFrame) -> pl.DataFrame:
-    """Character offsets of spans found verbatim (`_byte` is where str.find found them)."""
-    text, span = pl.col("source_text"), pl.col("span")
-    return spans.with_columns(
-        # str.find counts bytes; offsets are in characters, as Python and Arrow slice strings
-        text.cast(pl.Binary)
-        .bin.head(pl.col("_byte"))
-        .cast(pl.String)
-        .str.len_chars()
-        .cast(pl.Int64)
-        .alias("evidence_start"),
-    ).with_columns((pl.col("evidence_start") + span.str.len_chars()).alias("evidence_end"))
-
-
-def _ground(spans: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(spans found verbatim with their offsets, spans not found with their text)."""
-    spans = spans.join(texts, on=DOC, how="inner", maintain_order="left")
-    spans = spans.with_columns(
-        pl.col("source_text").str.find(pl.col("span"), literal=True).alias("_byte")
+def _unfound(ctx: CheckContext) -> pl.DataFrame:
+    """The spans not found as written (`_verbatim` false), and all the spans of texts
+    too big to search once per span (`_verbatim` true: not searched yet), in the order
+    their hints are given: one query on the engine, the misses collected."""
+    spans = _spans(ctx)
+    texts = ctx.lazy(TEXTS)
+    big = (
+        spans.group_by(DOC)
+        .agg(nw.len().alias("_spans"))
+        .join(texts.select(DOC, "size"), on=DOC, how="inner")
+        .filter(nw.col("_spans") * nw.col("size") > BIG_WORK)
+        .select(DOC)
     )
-    exact = _exact_offsets(spans.filter(pl.col("_byte").is_not_null())).drop("source_text")
-    return exact, spans.filter(pl.col("_byte").is_null()).drop("source_text")
+    misses = (
+        spans.join(big, on=DOC, how="anti")
+        .join(texts.select(DOC, "source_text"), on=DOC, how="inner")
+        .filter(~nw.col("source_text").str.contains(nw.col("span"), literal=True))
+        .select(*_REST, nw.lit(False).alias("_verbatim"))
+    )
+    unsearched = spans.join(big, on=DOC, how="semi").select(*_REST, nw.lit(True).alias("_verbatim"))
+    rest = ctx.collect(nw.concat([misses, unsearched], how="vertical"))
+    return rest.sort("_verbatim", "_part", ROW)
 
 
 def _find(
@@ -119,12 +125,14 @@ def _find(
     return normal.span(span, found[0]) if found else None
 
 
-def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(spans found after normalisation, with offsets; misses, with a hint) among the
-    spans not found as written. Each text is normalised once, with its offset map, and
-    one index of its words serves all its spans, to find them and, for those not there,
-    their closest passage (`toolkit.passages`); past HINT_BUDGET misses in a run, no
-    passage is searched."""
+def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """The spans not found as written, with their offsets once normalised (null: not
+    found) and, for those still not found, a hint. Each text is normalised once, with its
+    offset map, and one index of its words serves all its spans, to find them and, for
+    those not there, their closest passage (`toolkit.passages`); past HINT_BUDGET misses
+    in a run, no passage is searched. The texts come from the staged table the driver
+    holds (staging reads them there): fetching them back from the engine would copy them
+    again."""
     own = texts.filter(pl.col(DOC).is_in(rest[DOC].unique().implode()))
     text_of = dict(zip(own[DOC].to_list(), own["source_text"].to_list(), strict=True))
     by_text: dict[str, list[int]] = {}  # sources sharing a text share its work
@@ -151,51 +159,25 @@ def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> tuple[pl.DataFrame, 
                 hints[row] = grounding_hint(spans[row], passage) if passage else _NOTHING_CLOSE
             else:
                 hints[row] = _UNSEARCHED
-    rest = rest.with_columns(
+    return rest.with_columns(
         pl.Series("evidence_start", starts, pl.Int64),
         pl.Series("evidence_end", ends, pl.Int64),
         pl.Series("hint", hints, pl.String),
     )
-    found = rest.filter(pl.col("evidence_start").is_not_null())
-    return found, rest.filter(pl.col("evidence_start").is_null())
 
 
 def check_grounding(ctx: CheckContext) -> list[Failures]:
-    """Spans are joined to their texts a slice at a time, and only those not found as
-    written are normalised: at a million facts the joined texts alone would be
-    gigabytes, and normalising every text for the few that need it most of the time."""
-    texts, _ = load_texts(ctx)
-    spans = _spans(ctx)
-    # texts whose spans would cost more to search one by one than to index once
-    work = (
-        spans.group_by(DOC)
-        .len()
-        .join(texts, on=DOC)
-        .select(DOC, (pl.col("len") * pl.col("source_text").str.len_bytes()).alias("work"))
+    """Exact grounding on the engine, the rest on the driver over the misses only. Hands
+    the export `ctx.evidence`: the evidence spans searched here on the driver, with their
+    offsets (null: not grounded); `toolkit.grounding.evidence_offsets` adds those of the
+    evidence found as written."""
+    rest = _normalised(_unfound(ctx), staged_texts(ctx).table)
+    ctx.evidence = rest.filter(pl.col("code") == EVIDENCE).select(
+        "table", DOC, PTR, "evidence_start", "evidence_end"
     )
-    big = work.filter(pl.col("work") > BIG_WORK)[DOC].implode()
-    on_big = spans.filter(pl.col(DOC).is_in(big))
-    spans = spans.filter(~pl.col(DOC).is_in(big))
-    starts = range(0, max(spans.height, 1), SPANS_AT_ONCE)
-    # two slices at a time: polars runs each slice's string search on one core, and
-    # the other core is idle while the checks run (1M facts: 2.4 -> 1.4 s, +70 MB)
-    with ThreadPoolExecutor(min(2, os.cpu_count() or 1), "factkit-ground") as pool:
-        found = list(pool.map(lambda at: _ground(spans.slice(at, SPANS_AT_ONCE), texts), starts))
-    columns = ["table", DOC, PTR, "code", "evidence_start", "evidence_end"]
-    exact = pl.concat([f[0].select(columns) for f in found])
-    rest = pl.concat(
-        [
-            *(f[1].select(*_REST, pl.lit(False).alias("_verbatim")) for f in found),
-            on_big.select(*_REST, pl.lit(True).alias("_verbatim")),
-        ]
-    )
-    fuzzy, misses = _normalised(rest, texts)
-    columns = ["table", DOC, PTR, "code", "evidence_start", "evidence_end"]
-    located = pl.concat([exact.select(columns), fuzzy.select(columns)])
-    located = located.filter(pl.col("code") == "G601")
-    ctx.cache[OFFSETS] = located.select("table", DOC, PTR, "evidence_start", "evidence_end")
+    misses = rest.filter(pl.col("evidence_start").is_null())
     out: list[Failures] = []
-    for code in ("G601", "G602", "G609"):
+    for code in (EVIDENCE, "G602", "G609"):
         out += failures(
             code,
             misses.filter(pl.col("code") == code).select(
@@ -205,50 +187,62 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     return out
 
 
-def _machine_facts(ctx: CheckContext) -> pl.DataFrame:
-    return pl.concat(
+def _machine_facts(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    return nw.concat(
         [
-            ctx.table(t.name)
-            .filter(pl.col("extraction_method").is_in(MACHINE))
-            .select(pl.col(DOC), pl.col(PTR), "evidence", "confidence", "extraction_method")
+            ctx.lazy(t.name)
+            .filter(nw.col("extraction_method").is_in(MACHINE))
+            .select(DOC, PTR, "evidence", "confidence", "extraction_method")
             for t in ctx.model.fact_tables
-        ]
+        ],
+        how="vertical",
     )
+
+
+_MACHINE_HINTS = {
+    "G603": "copy the sentence the fact rests on into 'evidence'",
+    "G604": "add the source's plain text under texts/ and set source.text",
+}
 
 
 def check_machine_facts(ctx: CheckContext) -> list[Failures]:
+    """Machine extractions without evidence (G603) or confidence (G607), and sources with
+    machine facts but no text copy staged (G604, one per source): one engine query."""
     facts = _machine_facts(ctx)
-    out = failures(
-        "G603",
-        facts.filter(pl.col("evidence").is_null()).select(
-            pl.col(DOC).alias("_doc"),
-            pl.col(PTR).alias("pointer"),
-            pl.col("extraction_method").alias("method"),
-            key=pl.lit(True),
-            hint=pl.lit("copy the sentence the fact rests on into 'evidence'"),
-        ),
-    )
-    out += failures(
-        "G607",
-        facts.filter(pl.col("confidence").is_null()).select(
-            pl.col(DOC).alias("_doc"),
-            pl.col(PTR).alias("pointer"),
-            pl.col("extraction_method").alias("method"),
-            key=pl.lit(True),
-        ),
-    )
-    texts, _ = load_texts(ctx)
-    ungrounded = facts.join(texts, on=DOC, how="anti").group_by(DOC).agg(pl.len().alias("count"))
-    out += failures(
-        "G604",
-        ungrounded.sort(DOC).select(
-            pl.col(DOC).alias("_doc"),
-            pl.lit("/source").alias("pointer"),
+    no_count = nw.lit(None, nw.Int64()).alias("count")
+    per_fact = [
+        facts.filter(nw.col(column).is_null()).select(
+            nw.lit(code).alias("code"),
+            DOC,
+            nw.col(PTR).alias("pointer"),
+            nw.col("extraction_method").alias("method"),
+            no_count,
+        )
+        for code, column in (("G603", "evidence"), ("G607", "confidence"))
+    ]
+    ungrounded = (
+        facts.join(ctx.lazy(TEXTS).select(DOC), on=DOC, how="anti")
+        .group_by(DOC)
+        .agg(nw.len().cast(nw.Int64()).alias("count"))
+        .select(
+            nw.lit("G604").alias("code"),
+            DOC,
+            nw.lit("/source").alias("pointer"),
+            nw.lit(None, nw.String()).alias("method"),
             "count",
-            key=pl.lit(True),
-            hint=pl.lit("add the source's plain text under texts/ and set source.text"),
-        ),
+        )
     )
+    found = ctx.collect(nw.concat([*per_fact, ungrounded], how="vertical"))
+    out: list[Failures] = []
+    for code, shown in (("G603", "method"), ("G607", "method"), ("G604", "count")):
+        frame = found.filter(pl.col("code") == code).select(
+            "_doc",
+            "pointer",
+            pl.col("count").cast(pl.UInt32) if shown == "count" else pl.col("method"),
+            key=pl.lit(True),
+            **({"hint": pl.lit(_MACHINE_HINTS[code])} if code in _MACHINE_HINTS else {}),
+        )
+        out += failures(code, frame)
     return out
 
 

@@ -107,7 +107,7 @@ def _discover(paths: Sequence[str], target: Path) -> list[FileEntry]:
 def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
     """Every file the run read: the discovered bundles and actors, and the text copies
     their sources name, each relative to its data folder."""
-    from toolkit.checks.texts import resolve_text
+    from toolkit.stage.texts import resolve_text
 
     files = {
         str(entry.path.resolve()): os.path.relpath(entry.path, entry.root) for entry in entries

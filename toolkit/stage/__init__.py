@@ -3,8 +3,10 @@ the way. The contract between reading and checking.
 
 `stage` finds the files, reads them a batch at a time (the parse cache for YAML, the fast
 lane for large JSONL), checks each record against its schema within the problem budget and
-flattens the valid ones into one polars table per record type. What comes out, `Staged`,
-is all the checks and the report need: the readers' batches, lanes and caches stay here.
+flattens the valid ones into one polars table per record type; then it reads each source's
+text copy once into the `texts` table (`stage.texts`), so that grounding is a join and no
+check reads a file. What comes out, `Staged`, is all the checks and the report need: the
+readers' batches, lanes and caches stay here.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.stage.read import batches, file_size, open_lane, set_aside_old_format
+from toolkit.stage.texts import SourceTexts, stage_texts
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -55,6 +58,8 @@ class Staged:
     digests: dict[str, str] = field(default_factory=dict)
     rejected: pl.DataFrame = field(default_factory=lambda: rejected_frame([]))
     stand_ins: pl.DataFrame = field(default_factory=lambda: rejected_frame([]))
+    # the text copy of every source (a table, with the problems of reading them)
+    texts: SourceTexts | None = None
 
     def frames(self) -> Frames:
         """The tables with their documents, as the checks receive them."""
@@ -143,7 +148,8 @@ def stage(
     tables = builder.frames()
     marks = rejected_frame(rejected)
     stand_ins = mark_rejected(model, tables, marks)
-    return Staged(documents, tables, problems, files, digests, marks, stand_ins)
+    texts = stage_texts(tables["sources"], documents)
+    return Staged(documents, tables, problems, files, digests, marks, stand_ins, texts)
 
 
 def load_documents(

@@ -1,7 +1,7 @@
 """Reading text copies: bounded, without following links or blocking, read ahead when the
 disk is slow, and gathered into Arrow without holding every file twice.
 
-Which files may be read is decided in `toolkit.checks.texts`; this module only reads.
+Which files may be read is decided in `toolkit.stage.texts`; this module only reads.
 """
 
 from __future__ import annotations
