@@ -1,4 +1,5 @@
-"""Date prefixes ('2024', '2024-06', '2024-06-20') as polars expressions.
+"""Date prefixes ('2024', '2024-06', '2024-06-20') as polars expressions, and
+the comparisons checks make on any engine as narwhals expressions.
 
 The length of a prefix is its precision; as a date it stands for its first day. Checks
 and the export share these so the two never read a date differently.
@@ -6,6 +7,7 @@ and the export share these so the two never read a date differently.
 
 from __future__ import annotations
 
+import narwhals as nw
 import polars as pl
 
 PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
@@ -33,4 +35,49 @@ def last_day(expr: pl.Expr) -> pl.Expr:
         .when(expr.str.len_bytes() == 7)
         .then(start.dt.month_end())
         .otherwise(start)
+    )
+
+
+# The same readings on any engine (narwhals), with string operations only: slicing,
+# length and comparison of ISO prefixes behave alike on polars, DuckDB and Spark, where
+# date parsing does not (polars accepts '2024-6-1', Spark in ANSI mode raises on
+# '2023-02-30', DuckDB's strptime raises on anything malformed).
+
+_DATE_FORM = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+_FOURS = [f"{n:02d}" for n in range(0, 100, 4)]
+
+
+def is_calendar_date(expr: nw.Expr) -> nw.Expr:
+    """A well-formed prefix ('2024', '2024-06', '2024-06-20') naming days on the calendar
+    (no '2023-02-29', '2024-04-31'); false, never null, for anything else."""
+    month, day = expr.str.slice(5, 2), expr.str.slice(8, 2)
+    year, century = expr.str.slice(2, 2), expr.str.slice(0, 2)
+    leap = ((year != "00") & year.is_in(_FOURS)) | ((year == "00") & century.is_in(_FOURS))
+    past_end = (
+        (month.is_in(["04", "06", "09", "11"]) & (day == "31"))
+        | ((month == "02") & day.is_in(["30", "31"]))
+        | ((month == "02") & (day == "29") & ~leap)
+    )
+    return (expr.str.contains(_DATE_FORM) & ~past_end).fill_null(value=False)
+
+
+def starts_key(expr: nw.Expr) -> nw.Expr:
+    """A calendar prefix padded to its first day ('2024' → '2024-01-01'): ordered as
+    strings, these order the prefixes by first day."""
+    length = expr.str.len_chars()
+    pad = nw.when(length == 4).then(nw.lit("-01-01")).when(length == 7).then(nw.lit("-01"))
+    return nw.concat_str([expr, pad.otherwise(nw.lit(""))])
+
+
+def ends_before(earlier: nw.Expr, later: nw.Expr) -> nw.Expr:
+    """Calendar prefix `earlier` ends before `later` starts (its last day precedes the
+    other's first): compared on their common precision, so '2024' and '2024-06-19'
+    overlap and neither is before the other."""
+    length = nw.min_horizontal(earlier.str.len_chars(), later.str.len_chars())
+    return (
+        nw.when(length == 4)
+        .then(earlier.str.slice(0, 4) < later.str.slice(0, 4))
+        .when(length == 7)
+        .then(earlier.str.slice(0, 7) < later.str.slice(0, 7))
+        .otherwise(earlier < later)
     )
