@@ -43,22 +43,27 @@ def last_day(expr: pl.Expr) -> pl.Expr:
 # date parsing does not (polars accepts '2024-6-1', Spark in ANSI mode raises on
 # '2023-02-30', DuckDB's strptime raises on anything malformed).
 
-_DATE_FORM = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
-_FOURS = [f"{n:02d}" for n in range(0, 100, 4)]
+# Calendar prefixes as one regular expression (no look-around, read alike by polars',
+# DuckDB's and Java's engines): a year or month, a day 01-28 of any month, 29-30 of a
+# month other than February, 31 of a long month, 29 February of a leap year (divisible
+# by 4 and not by 100 unless by 400).
+_MONTH = "(0[1-9]|1[0-2])"
+_LEAP = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[048]|[2468][048]|[13579][26])00)"
+_CALENDAR = "|".join(
+    (
+        f"^[0-9]{{4}}(-{_MONTH})?$",
+        f"^[0-9]{{4}}-{_MONTH}-(0[1-9]|1[0-9]|2[0-8])$",
+        "^[0-9]{4}-(0[13-9]|1[0-2])-(29|30)$",
+        "^[0-9]{4}-(0[13578]|1[02])-31$",
+        f"^{_LEAP}-02-29$",
+    )
+)
 
 
 def is_calendar_date(expr: nw.Expr) -> nw.Expr:
     """A well-formed prefix ('2024', '2024-06', '2024-06-20') naming days on the calendar
     (no '2023-02-29', '2024-04-31'); false, never null, for anything else."""
-    month, day = expr.str.slice(5, 2), expr.str.slice(8, 2)
-    year, century = expr.str.slice(2, 2), expr.str.slice(0, 2)
-    leap = ((year != "00") & year.is_in(_FOURS)) | ((year == "00") & century.is_in(_FOURS))
-    past_end = (
-        (month.is_in(["04", "06", "09", "11"]) & (day == "31"))
-        | ((month == "02") & day.is_in(["30", "31"]))
-        | ((month == "02") & (day == "29") & ~leap)
-    )
-    return (expr.str.contains(_DATE_FORM) & ~past_end).fill_null(value=False)
+    return expr.str.contains(_CALENDAR).fill_null(value=False)
 
 
 def starts_key(expr: nw.Expr) -> nw.Expr:
@@ -71,13 +76,8 @@ def starts_key(expr: nw.Expr) -> nw.Expr:
 
 def ends_before(earlier: nw.Expr, later: nw.Expr) -> nw.Expr:
     """Calendar prefix `earlier` ends before `later` starts (its last day precedes the
-    other's first): compared on their common precision, so '2024' and '2024-06-19'
-    overlap and neither is before the other."""
-    length = nw.min_horizontal(earlier.str.len_chars(), later.str.len_chars())
-    return (
-        nw.when(length == 4)
-        .then(earlier.str.slice(0, 4) < later.str.slice(0, 4))
-        .when(length == 7)
-        .then(earlier.str.slice(0, 7) < later.str.slice(0, 7))
-        .otherwise(earlier < later)
-    )
+    other's first), so '2024' and '2024-06-19' overlap and neither is before the other.
+
+    On their common precision `earlier` sorts first, which as strings is: it sorts first
+    and is not a prefix of `later` (a longer `earlier` never sorts before its prefix)."""
+    return (earlier < later) & ~later.str.starts_with(earlier)
