@@ -81,3 +81,24 @@ def ends_before(earlier: nw.Expr, later: nw.Expr) -> nw.Expr:
     On their common precision `earlier` sorts first, which as strings is: it sorts first
     and is not a prefix of `later` (a longer `earlier` never sorts before its prefix)."""
     return (earlier < later) & ~later.str.starts_with(earlier)
+
+
+def iso_weekday(day: nw.Expr) -> nw.Expr:
+    """ISO weekday (1 Monday … 7 Sunday) of a full date 'YYYY-MM-DD' known to be on the
+    calendar, by Zeller's congruence on its digits: no engine parses a date for it (through
+    narwhals Spark numbers Sunday 0, polars and DuckDB 7; malformed input errors on some).
+    400 years are added, a whole number of weeks, so the arithmetic stays positive."""
+    year = day.str.slice(0, 4).cast(nw.Int64())
+    month = day.str.slice(5, 2).cast(nw.Int64())
+    early = month < 3  # January and February count as months 13 and 14 of the year before
+    month = nw.when(early).then(month + 12).otherwise(month)
+    year = nw.when(early).then(year + 399).otherwise(year + 400)
+    zeller = (
+        day.str.slice(8, 2).cast(nw.Int64())
+        + (13 * (month + 1)) // 5
+        + year
+        + year // 4
+        - year // 100
+        + year // 400
+    ) % 7  # 0 Saturday … 6 Friday
+    return (zeller + 5) % 7 + 1
