@@ -36,28 +36,44 @@ def _same_as_links(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     return nw.concat(parts) if parts else None
 
 
-def _reported(ctx: CheckContext, code: str, links: nw.LazyFrame[Any], hint: str) -> list[Failures]:
-    found = ctx.collect(
-        links.select(
-            nw.col(DOC).alias("_doc"),
-            nw.concat_str([nw.col(PTR), nw.lit("/same_as")]).alias("pointer"),
-            nw.col("same_as").alias("ref"),
-        )
+def _cases(links: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    return links.select(
+        nw.col(DOC).alias("_doc"),
+        nw.concat_str([nw.col(PTR), nw.lit("/same_as")]).alias("pointer"),
+        nw.col("same_as").alias("ref"),
     )
-    return failures(code, found.with_columns(hint=pl.lit(hint)))
 
 
-def _sizes(ctx: CheckContext, *jumps: nw.LazyFrame[Any]) -> list[int]:
-    """How many facts each set of jumps reaches, in one query (DuckDB counts none as null)."""
-    counts = ctx.collect(
-        nw.concat(
-            [
-                jump.select(nw.lit(i, nw.Int64()).alias("_i"), nw.col("_to").n_unique().alias("n"))
-                for i, jump in enumerate(jumps)
-            ]
+def _sizes(
+    ctx: CheckContext, cases: nw.LazyFrame[Any] | None, *jumps: nw.LazyFrame[Any]
+) -> tuple[pl.DataFrame, list[int]]:
+    """Failure cases (`_cases`) and how many facts each set of jumps reaches, in one
+    query: a Spark job costs more than these few rows (DuckDB counts none as null)."""
+    none = (nw.lit(None, nw.Int64()), nw.lit(None, nw.String()), nw.lit(None, nw.String()))
+    parts = [
+        jump.select(
+            nw.lit(i, nw.Int64()).alias("_i"),
+            nw.col("_to").n_unique().cast(nw.Int64()).alias("n"),
+            *(
+                expr.alias(name)
+                for expr, name in zip(none, ("_doc", "pointer", "ref"), strict=True)
+            ),
         )
-    )
-    return [int(n or 0) for n in counts.sort("_i")["n"]]
+        for i, jump in enumerate(jumps)
+    ]
+    if cases is not None:
+        parts.append(
+            cases.select(
+                nw.lit(-1, nw.Int64()).alias("_i"),
+                nw.lit(None, nw.Int64()).alias("n"),
+                "_doc",
+                "pointer",
+                "ref",
+            )
+        )
+    found = ctx.collect(nw.concat(parts))
+    sizes = [int(n or 0) for n in found.filter(pl.col("_i") >= 0).sort("_i")["n"]]
+    return found.filter(pl.col("_i") < 0).drop("_i", "n"), sizes
 
 
 def _doubled(jump: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
@@ -66,29 +82,35 @@ def _doubled(jump: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return jump.join(onward, on="_to", how="inner").select("_from", nw.col("_next").alias("_to"))
 
 
-def _on_cycles(ctx: CheckContext, links: nw.LazyFrame[Any]) -> nw.LazyFrame[Any] | None:
-    """The facts on a `same_as` cycle, or None when there are none.
+def _on_cycles(
+    ctx: CheckContext, links: nw.LazyFrame[Any], cases: nw.LazyFrame[Any]
+) -> tuple[pl.DataFrame, nw.LazyFrame[Any] | None]:
+    """The failure `cases` (collected with the first round) and the facts on a `same_as`
+    cycle, or None when there are none.
 
     Each fact has at most one `same_as` (the first of an id, in table order), so the links
-    form a functional graph f. The facts reached after m steps, image(f^m), shrink as m
-    grows, and stop shrinking exactly when they are the facts on cycles: if doubling m
-    reaches as many facts, f^m maps them onto themselves, so each lies on a cycle. Pointer
-    doubling (m = 1, 2, 4, …) gets there in log2 of the longest path into a cycle rounds,
-    each collecting one count."""
-    step = _lowest(links.filter(nw.col("same_as") != nw.col("id")), "id", "_table", ROW)
-    jump = step.select(nw.col("id").alias("_from"), nw.col("same_as").alias("_to"))
+    form a functional graph f (less the links into facts that link nowhere: those are on
+    no cycle). The facts reached after m steps, image(f^m), shrink as m grows, and stop
+    shrinking exactly when they are the facts on cycles: if doubling m reaches as many
+    facts, f^m maps them onto themselves, so each lies on a cycle. Pointer doubling
+    (m = 1, 2, 4, …) gets there in log2 of the longest path into a cycle rounds, each
+    collecting one count."""
+    linking = links.filter(nw.col("same_as") != nw.col("id"))
+    step = _lowest(linking, "id", "_table", ROW)
+    step = step.select(nw.col("id").alias("_from"), nw.col("same_as").alias("_to"))
+    jump = step.join(linking.select(nw.col("id").alias("_to")), on="_to", how="semi")
     longer = _doubled(jump)
-    size, after = _sizes(ctx, jump, longer)
+    found, (size, after) = _sizes(ctx, cases, jump, longer)
     rounds = 1
     while after != size and after:
         jump, size, rounds = longer, after, rounds + 1
         if rounds % _RESTAGE == 0:
             jump = ctx.small(ctx.collect(jump))
         longer = _doubled(jump)
-        (after,) = _sizes(ctx, longer)
+        (after,) = _sizes(ctx, None, longer)[1]
     if not after:
-        return None
-    return longer.select(nw.col("_to").alias("id")).unique()
+        return found, None
+    return found, longer.select(nw.col("_to").alias("id")).unique()
 
 
 def _lowest(frame: nw.LazyFrame[Any], by: str, *order: str) -> nw.LazyFrame[Any]:
@@ -109,14 +131,14 @@ def check_same_as(ctx: CheckContext) -> list[Failures]:
         & nw.col("same_as").str.starts_with(nw.concat_str([nw.col("source_id"), nw.lit("/")]))
         & (nw.col("same_as") != nw.col("id"))
     )
+    found, on_cycle = _on_cycles(ctx, links, _cases(own))
     hint = "same_as links one fact reported by different sources; merge the two"
-    out = _reported(ctx, "C512", own, hint)
-    on_cycle = _on_cycles(ctx, links)
+    out = failures("C512", found.with_columns(hint=pl.lit(hint)))
     if on_cycle is None:
         return out
     looped = links.join(on_cycle, on="id", how="semi").filter(nw.col("same_as") != nw.col("id"))
     hint = "point every report of the fact at one of them, not at each other"
-    return out + _reported(ctx, "C511", looped, hint)
+    return out + failures("C511", ctx.collect(_cases(looped)).with_columns(hint=pl.lit(hint)))
 
 
 def _weekday_candidates(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
@@ -142,16 +164,22 @@ def _weekday_candidates(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     full = is_calendar_date(date) & (date.str.len_chars() == 10)
     # `ſ` is an `s` to the case-insensitive pattern the driver reads the words with
     lower = nw.col("words").str.to_lowercase().str.replace_all("ſ", "s", literal=True)
-    other = [
-        lower.str.contains(name, literal=True) & (nw.col("_day") != n)
-        for n, name in enumerate(WEEKDAYS, start=1)
-    ]
+    others = ctx.small(
+        pl.DataFrame(
+            {
+                "_day": list(range(1, 8)),
+                "_others": ["|".join(w for w in WEEKDAYS if w != day) for day in WEEKDAYS],
+            },
+            schema={"_day": pl.Int64, "_others": pl.String},
+        )
+    )
     return (
         nw.concat(parts)
         .with_columns(nw.when(full).then(date).alias("_date"))
         .filter(~nw.col("_date").is_null())
         .with_columns(iso_weekday(nw.col("_date")).alias("_day"))
-        .filter(nw.any_horizontal(*other, ignore_nulls=False))
+        .join(others, on="_day", how="inner")
+        .filter(lower.str.contains(nw.col("_others")))
         .select(nw.col(DOC).alias("_doc"), "pointer", "words", "value")
     )
 
