@@ -14,7 +14,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.base import CheckContext, Failures, failures, lowest
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
 from toolkit.model.dates import ends_before, is_calendar_date, starts_key
@@ -49,16 +49,9 @@ def _dated_steps(ctx: CheckContext) -> nw.LazyFrame[Any]:
     )
 
 
-def _lowest(frame: nw.LazyFrame[Any], by: list[str], *order: str) -> nw.LazyFrame[Any]:
-    """The row of each `by` group that sorts first by `order` (ties: the lowest later key)."""
-    for key in order:
-        frame = frame.filter(nw.col(key) == nw.col(key).min().over(*by))
-    return frame
-
-
 def _earliest(steps: nw.LazyFrame[Any], by: list[str], tag: str) -> nw.LazyFrame[Any]:
     """The earliest step per group (by first day, then table order): its date and action."""
-    first = _lowest(steps, by, "_first", ROW)
+    first = lowest(steps, by, "_first", ROW)
     return first.select(
         *by, nw.col("date").alias(f"_{tag}_date"), nw.col("action").alias(f"_{tag}_action")
     )
@@ -191,7 +184,7 @@ def check_status(ctx: CheckContext) -> list[Failures]:
         .join(steps, on="id", how="inner")
         .join(rules, on=["status", "action"], how="semi")
     )
-    bad = _lowest(passed, [DOC, PTR], "position", "_step")
+    bad = lowest(passed, [DOC, PTR], "position", "_step")
     found = ctx.collect(
         bad.select(
             nw.col(DOC).alias("_doc"),

@@ -11,7 +11,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.base import CheckContext, Failures, failures, lowest
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
 from toolkit.model.dates import first_day, is_calendar_date, iso_weekday
@@ -96,7 +96,7 @@ def _on_cycles(
     (m = 1, 2, 4, …) gets there in log2 of the longest path into a cycle rounds, each
     collecting one count."""
     linking = links.filter(nw.col("same_as") != nw.col("id"))
-    step = _lowest(linking, "id", "_table", ROW)
+    step = lowest(linking, ["id"], "_table", ROW)
     step = step.select(nw.col("id").alias("_from"), nw.col("same_as").alias("_to"))
     jump = step.join(linking.select(nw.col("id").alias("_to")), on="_to", how="semi")
     longer = _doubled(jump)
@@ -111,13 +111,6 @@ def _on_cycles(
     if not after:
         return found, None
     return found, longer.select(nw.col("_to").alias("id")).unique()
-
-
-def _lowest(frame: nw.LazyFrame[Any], by: str, *order: str) -> nw.LazyFrame[Any]:
-    """The row of each `by` group that sorts first by `order`."""
-    for key in order:
-        frame = frame.filter(nw.col(key) == nw.col(key).min().over(by))
-    return frame
 
 
 def check_same_as(ctx: CheckContext) -> list[Failures]:
