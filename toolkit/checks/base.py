@@ -261,3 +261,11 @@ def with_hints(frame: pl.DataFrame, hint: Callable[[str], str | None]) -> pl.Dat
         schema={"value": frame.schema["value"], "hint": pl.String},
     )
     return frame.join(table, on="value", how="left")
+
+
+def lowest(frame: nw.LazyFrame[Any], by: Sequence[str], *order: str) -> nw.LazyFrame[Any]:
+    """The row of each `by` group that sorts first by `order` on any engine (which keeps no
+    row order): the lowest first key, ties broken by the next (end with `_row`)."""
+    for key in order:
+        frame = frame.filter(nw.col(key) == nw.col(key).min().over(*by))
+    return frame
