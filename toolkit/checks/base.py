@@ -63,6 +63,11 @@ class CheckContext:
         """A check table on the run's engine, with `_doc` (Int64) and `_row` (its order)."""
         return self._engine().table(name)
 
+    def items(self, table: str, column: str) -> nw.LazyFrame[Any]:
+        """The elements of a list column on the engine, with `_doc`, `_ptr`, `_row` and their
+        position `_i` (see `Engine.items`)."""
+        return self._engine().items(table, column)
+
     def small(self, frame: pl.DataFrame) -> nw.LazyFrame[Any]:
         """A small driver-side table (a vocabulary's codes) on the run's engine, to join."""
         return self._engine().small(frame)
