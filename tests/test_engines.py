@@ -106,3 +106,25 @@ def test_an_unknown_engine_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="choose one of: polars, duckdb, spark"):
         validate([str(ROOT / "data")], engine="dask")
+
+
+# The dataset and the richest valid case (each export on Spark takes a dozen jobs' time).
+EXPORTED = [ROOT / "data", FIXTURES / "valid" / "format-2-lifecycle" / "data"]
+
+
+@pytest.mark.parametrize("path", EXPORTED, ids=_id)
+def test_an_export_checked_on_spark_writes_the_same_files(
+    path: Path, spark: Any, tmp_path: Path
+) -> None:
+    from toolkit import checker
+    from toolkit.export import export
+
+    outs: dict[str, dict[Path, bytes]] = {}
+    for name in ("polars", "spark"):
+        out = tmp_path / name
+        started = open_engine(name, session=spark) if name == "spark" else open_engine(name)
+        with started as engine, checker.options(engine=engine):
+            assert export([str(path)], out).written
+        outs[name] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len(outs["polars"]) > 20
+    assert outs["spark"] == outs["polars"]
