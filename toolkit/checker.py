@@ -27,7 +27,6 @@ from toolkit.parsers.base import Limits
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
 from toolkit.stage import load_documents, stage
-from toolkit.stage.texts import TEXTS
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -148,7 +147,7 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     assert texts is not None  # stage() always reads the texts
     with _engine(opts.engine) as engine:
         clock = time.perf_counter()
-        engine.load({**frames.tables, TEXTS: texts.table})
+        engine.load(loaded.engine_tables())
         timings["engine_load"] = time.perf_counter() - clock
         ctx = CheckContext(model, frames, engine=engine, texts=texts)
         ctx.cache[LIMITS] = limits

@@ -32,7 +32,7 @@ from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.stage.read import batches, file_size, open_lane, set_aside_old_format
-from toolkit.stage.texts import SourceTexts, stage_texts
+from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -64,6 +64,11 @@ class Staged:
     def frames(self) -> Frames:
         """The tables with their documents, as the checks receive them."""
         return Frames(tables=self.tables, documents=self.documents)
+
+    def engine_tables(self) -> dict[str, pl.DataFrame]:
+        """What an engine loads: the record tables and the source texts (`TEXTS`)."""
+        texts = {TEXTS: self.texts.table} if self.texts is not None else {}
+        return {**self.tables, **texts}
 
 
 def stage(
