@@ -10,6 +10,7 @@ ends; one it was given or found is left running.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import narwhals as nw
@@ -52,6 +53,11 @@ def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
     return session
 
 
+# pyspark warns on import that it does not fully support pandas 3; factkit hands Spark
+# Arrow data and never goes through pandas, so the warning says nothing to a user.
+_PANDAS_WARNING = "PySpark does not yet fully support pandas"
+
+
 class SparkEngine(Engine):
     name = "spark"
 
@@ -63,6 +69,7 @@ class SparkEngine(Engine):
         remote: str | None = None,
     ) -> None:
         super().__init__()
+        warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
         try:
             from pyspark.sql import SparkSession
         except ImportError:
