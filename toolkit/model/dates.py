@@ -61,6 +61,8 @@ def off_calendar(value: nw.Expr) -> nw.Expr:
         .otherwise(year.str.slice(2, 2).is_in(_LEAP_ENDINGS))
     )
     return (year == "0000") | month_day.is_in(_NO_SUCH_DAY) | ((month_day == "02-29") & ~leap)
+
+
 # The same readings on any engine (narwhals), with string operations only: slicing,
 # length and comparison of ISO prefixes behave alike on polars, DuckDB and Spark, where
 # date parsing does not (polars accepts '2024-6-1', Spark in ANSI mode raises on
