@@ -143,30 +143,20 @@ class CheckContext:
             schema={"_doc": pl.UInt32, "file": pl.String, "stem": pl.String, "line": pl.Int64},
         )
 
-    def columns(self, *refs: str) -> list[tuple[pl.DataFrame, Column]]:
-        """Every (table, column) holding a reference of one of the given kinds."""
-        return [
-            (self.table(t.name), c)
-            for t in self.model.tables.values()
-            if t.name in self.frames.tables
-            for c in t.columns
-            if c.ref in refs and c.path
-        ]
-
-    def reference_columns(self, *refs: str) -> list[tuple[str, Column]]:
-        """`columns` by table name, for checks that run on the engine (`values`)."""
+    def columns_where(self, keep: Callable[[Column], bool]) -> list[tuple[str, Column]]:
+        """(table name, column) of every column of a staged table that `keep` selects and
+        that is read from the data (has a path)."""
         return [
             (t.name, c)
             for t in self.model.tables.values()
             if t.name in self.frames.tables
             for c in t.columns
-            if c.ref in refs and c.path
+            if c.path and keep(c)
         ]
 
-    @cached_property
-    def actor_ids(self) -> pl.Series:
-        registry = self.table("actors")["id"].drop_nulls()
-        return pl.concat([registry, self.iso3]).unique()
+    def reference_columns(self, *refs: str) -> list[tuple[str, Column]]:
+        """Every column holding a reference of one of the given kinds."""
+        return self.columns_where(lambda c: c.ref in refs)
 
     # Typed results of the stages around the checks (issue #13), instead of `cache` keys:
     # the staged source texts (also on the engine as the table `texts`), and the evidence

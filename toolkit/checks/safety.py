@@ -81,13 +81,7 @@ def _flagged(value: str) -> nw.Expr:
 
 
 def _text_columns(ctx: CheckContext) -> list[tuple[str, Column]]:
-    return [
-        (table.name, col)
-        for table in ctx.model.tables.values()
-        if table.name in ctx.frames.tables
-        for col in table.columns
-        if col.kind in _TEXT_KINDS and col.path
-    ]
+    return ctx.columns_where(lambda col: col.kind in _TEXT_KINDS)
 
 
 def _cells(ctx: CheckContext, columns: list[tuple[str, Column]]) -> nw.LazyFrame[Any]:
