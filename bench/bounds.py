@@ -78,18 +78,21 @@ def naive_bound(rows: list[Row]) -> tuple[str, str]:
     )
 
 
-def _against_1m(rows: list[Row], large: list[Row], name: str) -> tuple[Row, Row] | None:
+def _against_1m(rows: list[Row], large: list[Row], name: str) -> tuple[Row, Row] | tuple[str, str]:
+    """The 1M and 10M runs of `name`, or the (measured, verdict) cells saying why not."""
     one, ten = _find(rows, name, MILLION), _find(large, name, TEN_MILLION)
-    return None if one is None or ten is None else (one, ten)
+    if one is None or ten is None:
+        return _missing(f"`{name}` at 1M or 10M", "make bench && make bench-large")
+    if not _completed(ten):
+        return f"10M did not complete (exit {ten['exit_codes']})", "**missed**"
+    return one, ten
 
 
 def peak_bound(rows: list[Row], large: list[Row], name: str) -> tuple[str, str]:
     pair = _against_1m(rows, large, name)
-    if pair is None:
-        return _missing(f"`{name}` at 1M or 10M", "make bench && make bench-large")
+    if isinstance(pair[0], str):
+        return pair  # type: ignore[return-value]
     one, ten = pair
-    if not _completed(ten):
-        return f"10M did not complete (exit {ten['exit_codes']})", "**missed**"
     ratio = _peak(ten) / _peak(one)
     measured = f"{_peak(ten):,.0f} MB vs {_peak(one):,.0f} MB: {ratio:.2f}×"
     return measured, _at_most(ratio, PEAK_RATIO, "×")
@@ -97,11 +100,9 @@ def peak_bound(rows: list[Row], large: list[Row], name: str) -> tuple[str, str]:
 
 def linear_bound(rows: list[Row], large: list[Row], name: str) -> tuple[str, str]:
     pair = _against_1m(rows, large, name)
-    if pair is None:
-        return _missing(f"`{name}` at 1M or 10M", "make bench && make bench-large")
+    if isinstance(pair[0], str):
+        return pair  # type: ignore[return-value]
     one, ten = pair
-    if not _completed(ten):
-        return f"10M did not complete (exit {ten['exit_codes']})", "**missed**"
     ratio = _seconds(ten) / _seconds(one)
     measured = f"{_seconds(ten):.1f} s vs {_seconds(one):.1f} s: {ratio:.1f}× for 10× the facts"
     return measured, _at_most(ratio, 10 * LINEAR_SLACK, "×")
