@@ -38,31 +38,6 @@ def last_day(expr: pl.Expr) -> pl.Expr:
     )
 
 
-# Month-day pairs no calendar has; 29 February is settled by the year (`off_calendar`).
-_NO_SUCH_DAY = ["02-30", "02-31", "04-31", "06-31", "09-31", "11-31"]
-_LEAP_ENDINGS = [f"{n:02d}" for n in range(0, 100, 4)]
-
-
-def off_calendar(value: nw.Expr) -> nw.Expr:
-    """A well-formed prefix ('YYYY', 'YYYY-MM', 'YYYY-MM-DD', months 01-12, days 01-31)
-    that names no day: year 0, or a day its month lacks in the proleptic Gregorian
-    calendar `first_day` reads.
-
-    Written as string comparisons so that polars, DuckDB and Spark evaluate it alike:
-    their date parsers raise on '2023-02-30' rather than give null. A test holds it to
-    `first_day` over every well-formed prefix of the years 0000-9999.
-    """
-    year, month_day = value.str.slice(0, 4), value.str.slice(5, 5)
-    # a leap year: divisible by 4, and a century only if divisible by 400
-    century = year.str.slice(2, 2) == "00"
-    leap = (
-        nw.when(century)
-        .then(year.str.slice(0, 2).is_in(_LEAP_ENDINGS))
-        .otherwise(year.str.slice(2, 2).is_in(_LEAP_ENDINGS))
-    )
-    return (year == "0000") | month_day.is_in(_NO_SUCH_DAY) | ((month_day == "02-29") & ~leap)
-
-
 # The same readings on any engine (narwhals), with string operations only: slicing,
 # length and comparison of ISO prefixes behave alike on polars, DuckDB and Spark, where
 # date parsing does not (polars accepts '2024-6-1', Spark in ANSI mode raises on
@@ -90,6 +65,18 @@ def is_calendar_date(expr: nw.Expr) -> nw.Expr:
     """A well-formed prefix ('2024', '2024-06', '2024-06-20') naming days on the calendar
     (no '2023-02-29', '2024-04-31'); false, never null, for anything else."""
     return expr.str.contains(_CALENDAR).fill_null(value=False)
+
+
+def off_calendar(value: nw.Expr) -> nw.Expr:
+    """A well-formed prefix ('YYYY', 'YYYY-MM', 'YYYY-MM-DD', months 01-12, days 01-31)
+    that names no day: year 0, or a day its month lacks in the proleptic Gregorian
+    calendar `first_day` reads.
+
+    Written as string operations (`is_calendar_date`) so that polars, DuckDB and Spark
+    evaluate it alike: their date parsers raise on '2023-02-30' rather than give null. A
+    test holds it to `first_day` over every well-formed prefix of the years 0000-9999.
+    """
+    return (value.str.slice(0, 4) == "0000") | ~is_calendar_date(value)
 
 
 def starts_key(expr: nw.Expr) -> nw.Expr:
