@@ -98,7 +98,7 @@ class CheckContext:
         col: Column,
         keep: Callable[[nw.LazyFrame[Any]], nw.LazyFrame[Any]] | None = None,
     ) -> nw.LazyFrame[Any]:
-        """`values_of` on the engine: `_doc`, `pointer`, `value` of every non-null value of
+        """`_doc`, `pointer`, `value` of every non-null value of
         a column, list elements each pointing at its own index.
 
         `keep` narrows the values (a frame of `_doc`, `_ptr`, `_row`, `value`, and `_i` for
@@ -209,41 +209,6 @@ def to_problems(fails: Failures, documents: Sequence[Document]) -> list[Problem]
         key = bool(row.pop("key")) if has_key else False
         out.append(make_problem(doc, fails.code, pointer, key=key, hint=hint, **row))
     return out
-
-
-def values_of(
-    frame: pl.DataFrame,
-    col: Column,
-    keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-) -> pl.DataFrame:
-    """`_doc`, `pointer`, `value` of every non-null value of a column; lists are exploded
-    so that each element points at its own index.
-
-    `keep` narrows the values (a frame of `_doc`, `value` and what the pointer is made
-    of) before pointers are built: they are a new string per value, and a check reports
-    few of the millions it looks at.
-    """
-    if col.kind in ("string_list", "vocabulary_list"):
-        raw = (
-            frame.select(
-                pl.col(DOC).alias("_doc"),
-                pl.col(PTR).alias("_ptr"),
-                pl.col(col.name).alias("value"),
-                pl.col(col.name).list.eval(pl.int_range(pl.len())).alias("_i"),
-            )
-            .explode(["value", "_i"])
-            .filter(pl.col("value").is_not_null())
-        )
-        suffix = "/" + "/".join(col.path) + "/"
-        pointer = pl.col("_ptr") + suffix + pl.col("_i").cast(pl.String)
-    else:
-        raw = frame.filter(pl.col(col.name).is_not_null()).select(
-            pl.col(DOC).alias("_doc"), pl.col(PTR).alias("_ptr"), pl.col(col.name).alias("value")
-        )
-        pointer = pl.col("_ptr") + ("/" + "/".join(col.path))
-    if keep is not None:
-        raw = keep(raw)
-    return raw.select("_doc", pointer.alias("pointer"), "value")
 
 
 def with_hints(frame: pl.DataFrame, hint: Callable[[str], str | None]) -> pl.DataFrame:
