@@ -350,7 +350,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--grounding-only", action="store_true", help="only the long-text grounding case"
     )
+    parser.add_argument(
+        "--bounds-only",
+        action="store_true",
+        help="run nothing: make the bounds table again from the results files",
+    )
     args = parser.parse_args(argv)
+    if args.bounds_only:
+        limits = bounds_text(BENCH)
+        print(limits)
+        if not args.no_readme:
+            write_readme(limits, BOUNDS)
+        return 0
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     where = work if args.no_readme else BENCH  # where results*.json are written and read

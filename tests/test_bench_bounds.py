@@ -48,6 +48,12 @@ def test_floor_and_naive_met_and_missed() -> None:
     measured, verdict = bounds.naive_bound(naive)
     assert "10.0× faster" in measured
     assert verdict.startswith("**missed** by 2.00×") and "≤ 7.5 s" in verdict
+    checked = [*naive, row("factkit validate", M, 9, 1)]
+    assert bounds.floor_bound(checked)[1] == (
+        "**missed** by 1.50×; validation alone takes 9.0 s, 1.80× the floor"
+    )
+    assert bounds.naive_bound(checked)[1].endswith("; validation alone takes 9.0 s")
+    assert bounds.floor_bound([*met, row("factkit validate", M, 9, 1)])[1] == "**met**"
 
 
 def test_peak_and_time_at_10m_against_1m() -> None:
