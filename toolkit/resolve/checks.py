@@ -3,9 +3,10 @@ contradict each other or the clusters, and the reports of one thing agree (a war
 located at each report that disagrees, naming the other).
 
 The joins and filters run on the run's engine; only failure cases are collected, and
-file names, row labels and hints are added to them on the driver. Clusters and the
-compared values are computed once per run with polars and handed to the engine as
-`derived` tables (see `_clusters` and `_values` for why)."""
+file names, row labels and hints are added to them on the driver. The clusters are
+found on the engine too (`toolkit.resolve.cluster`); the compared values of the records
+in clusters of two or more are built once per run with polars and handed to the engine
+as `derived` tables (see `_values` for why)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
+from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC
-from toolkit.resolve.cluster import cluster_ids
+from toolkit.resolve.cluster import clustered, records
 from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
 
-CLUSTERS = "resolve.clusters"
+LINKED = "resolve.linked"
 RECORDS = "resolve.records"
 VALUES = "resolve.values"
 PREFIXES = "resolve.prefixes"
@@ -30,46 +32,32 @@ PAIR = ["_lo", "_hi"]
 SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
 
 
-def records(ctx: CheckContext) -> pl.DataFrame:
-    """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `cluster_id`, `members`) of every
-    record, once per run: one row per record, so an id that records repeat is there as
-    often (join on `_doc` and `_ptr`)."""
+def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`),
+    the rounds run once per run."""
     found = ctx.cache.get(RECORDS)
     if found is None:
-        found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
+        found = clustered(ctx).rename({"component": "cluster_id"})
         ctx.cache[RECORDS] = found
+    assert isinstance(found, nw.LazyFrame)
     return found
 
 
-def clusters(ctx: CheckContext) -> pl.DataFrame:
-    """`records` with one row per id (its first record): what a join on `id` needs, as
-    the grounding family's G606 makes one, without multiplying rows."""
-    found = ctx.cache.get(CLUSTERS)
+def clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """(`id`, `cluster_id`), one row per id: a cluster is one per id, so a join on `id`
+    multiplies no rows (I206, C531, the grounding family's G606)."""
+    return _clusters(ctx).select("id", "cluster_id").unique()
+
+
+def _linked(ctx: CheckContext) -> pl.DataFrame:
+    """The records in clusters of two or more, collected once per run: what the compared
+    values (`_values`) are built from, with polars; only linked records, not every one."""
+    found = ctx.cache.get(LINKED)
     if found is None:
-        found = records(ctx).unique("id", keep="first", maintain_order=True)
-        ctx.cache[CLUSTERS] = found
+        found = ctx.collect(_clusters(ctx).filter(nw.col("members") > 1))
+        ctx.cache[LINKED] = found
+    assert isinstance(found, pl.DataFrame)
     return found
-
-
-def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """`records` on the engine, derived once with polars: connected components iterate
-    to a fixed point, a convergence test (a collect, a Spark job) after every round and a
-    plan that grows with each, over a graph of only the linked records; the export needs
-    the same components with polars, so one definition serves both."""
-    return ctx.derived(
-        RECORDS,
-        lambda _: records(ctx).with_columns(
-            pl.col("members").cast(pl.Int64),
-            pl.col("id").is_first_distinct().alias("_first_of_id"),
-            pl.struct("id", "table").is_first_distinct().alias("_first_of_kind"),
-        ),
-    )
-
-
-def _ids(ctx: CheckContext, *, kind: bool = False) -> nw.LazyFrame[Any]:
-    """One row per id (`kind`: per id and table) of `_clusters`, so that a join on an id
-    multiplies no rows when records repeat it (I201, I202)."""
-    return _clusters(ctx).filter(nw.col("_first_of_kind" if kind else "_first_of_id"))
 
 
 def _judged(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
@@ -103,8 +91,8 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    ids = _ids(ctx, kind=True).select("id", "table")
-    known = _ids(ctx).select("id")
+    ids = _clusters(ctx).select("id", "table").unique()
+    known = clusters(ctx).select("id")
     none = nw.lit(None, nw.String())
 
     def case(
@@ -138,7 +126,8 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     if found.is_empty():
         return []
     out = failures("I206", found.filter(pl.col("code") == "I206").select("_doc", "pointer", "ref"))
-    choices = records(ctx)["id"].to_list()
+    found_ids = ctx.collect(records(ctx).select("id", "_table", ROW))
+    choices = found_ids.sort("_table", ROW)["id"].to_list()
     for side in ("left", "right"):
         bad = found.filter((pl.col("code") == "R311") & (pl.col("pointer") == f"/{side}"))
         bad = bad.select("_doc", "pointer", pl.col("ref").alias("value"))
@@ -227,7 +216,7 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    found = _ids(ctx).select("id", "cluster_id")
+    found = clusters(ctx)
     split = (
         judged.filter(nw.col("judgement") == "different")
         .join(found.rename({"id": "left", "cluster_id": "_lc"}), on="left")
@@ -259,7 +248,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     built: dict[str, pl.DataFrame] = {}
 
     def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        built[VALUES] = record_values(ctx.model, tables, records(ctx))
+        built[VALUES] = record_values(ctx.model, tables, _linked(ctx))
         return built[VALUES]
 
     found = ctx.derived(VALUES, values)
@@ -271,7 +260,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
 
 def check_disagreements(ctx: CheckContext) -> list[Failures]:
     """Reports of one thing that disagree: a warning at each, naming the other."""
-    if records(ctx).filter(pl.col("members") > 1).is_empty():
+    if _linked(ctx).is_empty():
         return []
     found = ctx.collect(conflicts(*_values(ctx)))
     if found.is_empty():
