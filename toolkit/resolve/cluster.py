@@ -3,11 +3,10 @@ a connected component of it, named by its smallest id.
 
 One definition, written with narwhals, serves the checks on the run's engine and the
 export and the review with polars (`cluster_ids`, `components`): the edges are built on
-the engine from the staged tables, and the labels propagate there in rounds (each record
-takes the smallest label among itself and its neighbours, then the label of its label:
-pointer doubling, as C511 follows `same_as` chains in `toolkit.checks.links`) until a
-round changes none; one count per round comes back to test that. Only records with an
-edge take part; the others are their own cluster."""
+the engine from the staged tables, and the labels propagate there in rounds of joins and
+a group-by min, with pointer doubling (as C511 follows `same_as` chains in
+`toolkit.checks.links`), until a round changes none (`labels`). Only records with an edge
+take part; the others are their own cluster."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext
-from toolkit.checks.links import RESTAGE, doubled, same_as_links
+from toolkit.checks.links import doubled, same_as_links
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR, Frames
 from toolkit.model.model import Model
@@ -87,10 +86,6 @@ def records(ctx: CheckContext) -> nw.LazyFrame[Any]:
     return nw.concat(parts).filter(~nw.col("id").is_null())
 
 
-def _count(where: Where, frame: nw.LazyFrame[Any]) -> int:
-    return int(where.collect(frame.select(nw.len().alias("n")))["n"][0] or 0)
-
-
 def labels(
     where: Where, ids: nw.LazyFrame[Any], links: nw.LazyFrame[Any]
 ) -> nw.LazyFrame[Any] | None:
@@ -99,11 +94,19 @@ def labels(
     them); None when no link joins two of them.
 
     Every label is an id no greater than its own (a label only ever takes a smaller
-    one), so the label of one's label is never greater than one's label: a round is a
-    group-by min over the neighbours and oneself, then a doubling (`doubled`). The edges
-    of the linked ids are handed to the engine once, and the labels every `RESTAGE`
-    rounds and at the end (as C511 restages its jumps), so that no plan holds more than a
-    few rounds and the checks that join the clusters do not run the rounds again."""
+    one), so the label of one's label is never greater than one's label. A round either
+    hooks or doubles. A hook moves whole trees: the ids that share a label all take the
+    smallest label found across the links of any of them (themselves included), then the
+    label of that label (`doubled`); after a hook that changed labels, rounds only
+    double until none changes, so that every label names its tree's root again. A hook
+    that changes no label ends the rounds: each label is then the smallest id of its
+    component. (Hooking each id alone, a chain lost one id a round to its neighbour.)
+
+    The edges of the linked ids are handed to the engine once, and each round's labels
+    with whether they changed are collected and handed back (as C511 restages its jumps):
+    only the labels of linked ids pass through the driver, the round's joins and group-by
+    run on the engine, and no plan holds more than one round, so that neither the rounds
+    nor the checks that join the clusters recompute earlier rounds."""
     known = ids.select("id").filter(~nw.col("id").is_null()).unique()
     linked = links.join(known.rename({"id": "left"}), on="left", how="semi").join(
         known.rename({"id": "right"}), on="right", how="semi"
@@ -117,25 +120,24 @@ def labels(
     selves = both.select("left").unique().with_columns(pl.col("left").alias("right"))
     graph = where.small(pl.concat([both, selves]))
     label = graph.select(nw.col("left").alias("_from"), nw.col("left").alias("_to")).unique()
-    depth = 0
+    hook = True
     while True:
-        step = (
-            graph.join(label.rename({"_from": "right"}), on="right")
-            .group_by("left")
-            .agg(nw.col("_to").min())
-            .rename({"left": "_from"})
-        )
-        after = doubled(step)
-        changed = label.join(after.rename({"_to": "_new"}), on="_from").filter(
-            nw.col("_to") != nw.col("_new")
-        )
-        if not _count(where, changed):
+        step = label
+        if hook:
+            hooked = (
+                graph.join(label.rename({"_from": "left", "_to": "_at"}), on="left")
+                .join(label.rename({"_from": "right"}), on="right")
+                .group_by("_at")
+                .agg(nw.col("_to").min())
+            )
+            step = label.rename({"_to": "_at"}).join(hooked, on="_at").select("_from", "_to")
+        after = label.rename({"_to": "_old"}).join(doubled(step), on="_from")
+        found = where.collect(after.with_columns((nw.col("_to") != nw.col("_old")).alias("_new")))
+        changed = int(found["_new"].sum())
+        if hook and not changed:
             break
-        label, depth = after, depth + 1
-        if depth % RESTAGE == 0:
-            label = where.small(where.collect(label))
-    if depth % RESTAGE:
-        label = where.small(where.collect(label))
+        label = where.small(found.select("_from", "_to"))
+        hook = not changed
     return label.select(nw.col("_from").alias("id"), nw.col("_to").alias("component"))
 
 
