@@ -20,7 +20,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _WEEKDAY = r"(?i)\b(" + "|".join(WEEKDAYS) + r")\b"
 # Rounds of pointer doubling after which the jumps are handed to the engine afresh: a
 # plan that joins the links with themselves k times holds 2**k copies of them.
-RESTAGE = 4
+_RESTAGE = 4
 
 
 def _given(ctx: CheckContext, table: str, column: str) -> bool:
@@ -111,7 +111,7 @@ def _on_cycles(
     rounds = 1
     while after != size and after:
         jump, size, rounds = longer, after, rounds + 1
-        if rounds % RESTAGE == 0:
+        if rounds % _RESTAGE == 0:
             jump = ctx.small(ctx.collect(jump))
         longer = doubled(jump)
         (after,) = _sizes(ctx, None, longer)[1]
