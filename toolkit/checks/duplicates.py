@@ -224,18 +224,22 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
         nw.col(PTR).alias("_first_ptr"),
         nw.col("source_id").alias("_first_src"),
     )
+    later = keyed.join(first, on=["_part", "_key"]).filter(
+        nw.col("source_id") != nw.col("_first_src")
+    )
+    # an id no link joins to another is a cluster of its own
+    ours, theirs = nw.col("id"), nw.col("_first_id")
     cluster = clusters(ctx)
-    later = (
-        keyed.join(first, on=["_part", "_key"])
-        .filter(nw.col("source_id") != nw.col("_first_src"))
-        .join(cluster, on="id", how="left")
-        .join(
+    if cluster is not None:
+        later = later.join(cluster, on="id", how="left").join(
             cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
             on="_first_id",
             how="left",
         )
-        .filter(nw.col("cluster_id").is_null() | (nw.col("cluster_id") != nw.col("_first_cluster")))
-        .select("_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr")
+        ours = nw.coalesce(nw.col("cluster_id"), ours)
+        theirs = nw.coalesce(nw.col("_first_cluster"), theirs)
+    later = later.filter(ours.is_null() | (ours != theirs)).select(
+        "_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr"
     )
     found = ctx.collect(later)
     if found.is_empty():

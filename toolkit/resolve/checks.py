@@ -20,33 +20,38 @@ from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC
-from toolkit.resolve.cluster import clustered, records
+from toolkit.resolve.cluster import cluster_labels, clustered, records
 from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
 
+LABELS = "resolve.labels"
 LINKED = "resolve.linked"
-RECORDS = "resolve.records"
 VALUES = "resolve.values"
 PREFIXES = "resolve.prefixes"
 PAIR = ["_lo", "_hi"]
 SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
 
 
-def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`),
-    the rounds run once per run."""
-    found = ctx.cache.get(RECORDS)
-    if found is None:
-        found = clustered(ctx).rename({"component": "cluster_id"})
-        ctx.cache[RECORDS] = found
-    assert isinstance(found, nw.LazyFrame)
+def _labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+    """`cluster.cluster_labels`, the rounds run once per run."""
+    if LABELS not in ctx.cache:
+        ctx.cache[LABELS] = cluster_labels(ctx)
+    found = ctx.cache[LABELS]
+    assert found is None or isinstance(found, nw.LazyFrame)
     return found
 
 
-def clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """(`id`, `cluster_id`), one row per id: a cluster is one per id, so a join on `id`
-    multiplies no rows (I206, C531, the grounding family's G606)."""
-    return _clusters(ctx).select("id", "cluster_id").unique()
+def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`)."""
+    return clustered(ctx, _labels(ctx)).rename({"component": "cluster_id"})
+
+
+def clusters(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+    """(`id`, `cluster_id`) of every id linked to another, one row per id (None: none
+    is); any other id is a cluster of its own. A small table on the engine, so the
+    engine plans the joins on it well (I206, C531, the grounding family's G606)."""
+    label = _labels(ctx)
+    return None if label is None else label.rename({"component": "cluster_id"})
 
 
 def _linked(ctx: CheckContext) -> pl.DataFrame:
@@ -91,8 +96,8 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    ids = _clusters(ctx).select("id", "table").unique()
-    known = clusters(ctx).select("id")
+    ids = records(ctx).select("id", "table").unique()
+    known = ids.select("id").unique()
     none = nw.lit(None, nw.String())
 
     def case(
@@ -217,6 +222,8 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     if judged is None:
         return []
     found = clusters(ctx)
+    if found is None:  # a 'different' pair shares a cluster only through links
+        return []
     split = (
         judged.filter(nw.col("judgement") == "different")
         .join(found.rename({"id": "left", "cluster_id": "_lc"}), on="left")

@@ -141,14 +141,19 @@ def labels(
     return label.select(nw.col("_from").alias("id"), nw.col("_to").alias("component"))
 
 
-def clustered(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """`records` with `component` (the smallest id of the record's cluster) and `members`
-    (how many records the cluster has), on the engine: one row per record, so an id that
-    records repeat is there as often (join on `_doc` and `_ptr`, or on the distinct
-    `id` and `component`)."""
-    found = records(ctx)
+def cluster_labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+    """`labels` of the run's records: (`id`, `component`) of every id linked to another
+    (a small table the rounds handed to the engine); None when nothing links two."""
     links = edges(ctx)
-    label = None if links is None else labels(ctx, found, links)
+    return None if links is None else labels(ctx, records(ctx), links)
+
+
+def clustered(ctx: CheckContext, label: nw.LazyFrame[Any] | None) -> nw.LazyFrame[Any]:
+    """`records` with `component` (the smallest id of the record's cluster, from
+    `cluster_labels`) and `members` (how many records the cluster has), on the engine:
+    one row per record, so an id that records repeat is there as often (join on `_doc`
+    and `_ptr`, or on the distinct `id` and `component`)."""
+    found = records(ctx)
     if label is None:
         joined = found.with_columns(nw.col("id").alias("component"))
     else:
@@ -176,7 +181,7 @@ def cluster_ids(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     `source_id`, `_doc`, `_ptr`, `component`, `members`), for the export and the review."""
     ctx = _on_polars(model, tables)
     return (
-        ctx.collect(clustered(ctx))
+        ctx.collect(clustered(ctx, cluster_labels(ctx)))
         .sort("_table", ROW)
         .select(
             "id",
