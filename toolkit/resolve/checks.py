@@ -49,14 +49,16 @@ def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
 def clusters(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     """(`id`, `cluster_id`) of every id linked to another, one row per id (None: none
     is); any other id is a cluster of its own. A small table on the engine, so the
-    engine plans the joins on it well (I206, C531, the grounding family's G606)."""
+    engine plans the joins on it well (C531, the grounding family's G606); DuckDB
+    mis-planned joins on `_clusters`, a plan over every record, and ran out of memory."""
     label = _labels(ctx)
     return None if label is None else label.rename({"component": "cluster_id"})
 
 
 def _linked(ctx: CheckContext) -> pl.DataFrame:
     """The records in clusters of two or more, collected once per run: what the compared
-    values (`_values`) are built from, with polars; only linked records, not every one."""
+    values (`_values`) are built from, with polars: the records linked to another or
+    sharing their id with another, not every one."""
     found = ctx.cache.get(LINKED)
     if found is None:
         found = ctx.collect(_clusters(ctx).filter(nw.col("members") > 1))
