@@ -2,7 +2,8 @@
 
 Evidence spans and quoted words must occur in the source's text copy (after the
 normalisation in `toolkit.grounding`); machine extractions must show their work;
-attributions stay within their source; the same fact entered twice is flagged.
+attributions stay within their source; the same fact entered twice is flagged
+(`toolkit.checks.duplicates`).
 
 Exact grounding runs on the engine: every span joined to its source's staged text and
 kept if the text does not contain it as written. Only those misses come back to the
@@ -17,13 +18,13 @@ import narwhals as nw
 import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.duplicates import check_duplicates
 from toolkit.checks.hints import grounding_hint
 from toolkit.checks.texts import staged_texts
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
-from toolkit.grounding import EVIDENCE, NormalText, grounded_columns, normalize, normalize_expr
+from toolkit.grounding import EVIDENCE, NormalText, grounded_columns, normalize
 from toolkit.passages import HINT_BUDGET, PassageIndex
-from toolkit.resolve.checks import clusters as resolution_clusters
 from toolkit.stage.texts import TEXTS
 
 MACHINE = ("model", "assisted")
@@ -296,99 +297,6 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
     unattributed = items.join(anonymous, on="ref", how="inner").select(DOC, "pointer", "ref")
     hint = "give the statement speakers or a speaker_group, or leave it out of asserted_by"
     out += failures("G608", ctx.collect(unattributed).with_columns(hint=pl.lit(hint)))
-    return out
-
-
-def _duplicates(
-    ctx: CheckContext, frame: pl.DataFrame, key: list[pl.Expr], what: str
-) -> list[Failures]:
-    """Facts from different sources sharing a key, unless one cluster already holds both
-    (a same_as link, a chain of them, or a 'same' judgement)."""
-    keyed = (
-        frame.with_columns(pl.concat_str(key, separator="\x1f").alias("_key"))
-        .filter(pl.col("_key").is_not_null())
-        .with_row_index("_order")
-    )
-    first = (
-        keyed.sort("_order")
-        .group_by("_key", maintain_order=True)
-        .agg(
-            pl.col("id").first().alias("_first_id"),
-            pl.col(DOC).first().alias("_first_doc"),
-            pl.col(PTR).first().alias("_first_ptr"),
-            pl.col("source_id").first().alias("_first_src"),
-        )
-    )
-    later = keyed.join(first, on="_key").filter(pl.col("source_id") != pl.col("_first_src"))
-    # linked already, by same_as or a 'same' judgement (one mechanism: the clusters)
-    cluster = resolution_clusters(ctx).select("id", "cluster_id")
-    later = (
-        later.join(cluster, on="id", how="left")
-        .join(
-            cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
-            on="_first_id",
-            how="left",
-        )
-        .filter(pl.col("cluster_id").is_null() | (pl.col("cluster_id") != pl.col("_first_cluster")))
-    )
-    if later.is_empty():
-        return []
-    docs = ctx.frames.documents
-    others = [
-        f"{docs[d].file}:{docs[d].locate(p)[0]}"
-        for d, p in later.select("_first_doc", "_first_ptr").iter_rows()
-    ]
-    return failures(
-        "G606",
-        later.select(
-            pl.col(DOC).alias("_doc"),
-            pl.col(PTR).alias("pointer"),
-            pl.lit(what).alias("what"),
-            pl.Series("other", others, pl.String),
-            pl.format(
-                "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref"
-                " --review)",
-                pl.col("_first_id"),
-            ).alias("hint"),
-        ),
-    )
-
-
-def check_duplicates(ctx: CheckContext) -> list[Failures]:
-    statements = ctx.table("statements").filter(pl.col("mode") != "paraphrase")
-    out = _duplicates(
-        ctx,
-        statements,
-        [pl.col("speakers").list.sort().list.join(","), normalize_expr(pl.col("text"))],
-        "quote by the same speaker",
-    )
-    items = (
-        ctx.table("supply_items")
-        .group_by("supply_id")
-        .agg(pl.col("category").drop_nulls().unique().sort().str.join(",").alias("_cats"))
-    )
-    supplies = ctx.table("supplies").join(items, left_on="id", right_on="supply_id", how="left")
-    out += _duplicates(
-        ctx,
-        supplies,
-        [pl.col("supplier"), pl.col("recipient"), pl.col("polarity"), pl.col("_cats")],
-        "supply",
-    )
-    parties = (
-        ctx.table("agreement_parties")
-        .filter(pl.col("role") == "party")
-        .group_by("agreement_id")
-        .agg(pl.col("actor").drop_nulls().unique().sort().str.join(",").alias("_p"))
-    )
-    agreements = ctx.table("agreements").join(
-        parties, left_on="id", right_on="agreement_id", how="left"
-    )
-    out += _duplicates(
-        ctx,
-        agreements,
-        [normalize_expr(pl.col("title")).str.to_lowercase(), pl.col("_p")],
-        "agreement",
-    )
     return out
 
 

@@ -30,7 +30,7 @@ def _given(ctx: CheckContext, table: str, column: str) -> bool:
     return column in frame.columns and frame[column].null_count() < frame.height
 
 
-def _same_as_links(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+def same_as_links(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     """Every `same_as` of every fact table: `_doc`, `_ptr`, `_row`, `_table` (its order
     among the fact tables), `id`, `source_id`, `same_as`."""
     parts = [
@@ -83,7 +83,7 @@ def _sizes(
     return found.filter(pl.col("_i") < 0).drop("_i", "n"), sizes
 
 
-def _doubled(jump: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+def doubled(jump: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Two jumps in one: where `_from` arrives after twice as many steps."""
     onward = jump.select(nw.col("_from").alias("_to"), nw.col("_to").alias("_next"))
     return jump.join(onward, on="_to", how="inner").select("_from", nw.col("_next").alias("_to"))
@@ -106,14 +106,14 @@ def _on_cycles(
     step = lowest(linking, ["id"], "_table", ROW)
     step = step.select(nw.col("id").alias("_from"), nw.col("same_as").alias("_to"))
     jump = step.join(linking.select(nw.col("id").alias("_to")), on="_to", how="semi")
-    longer = _doubled(jump)
+    longer = doubled(jump)
     found, (size, after) = _sizes(ctx, cases, jump, longer)
     rounds = 1
     while after != size and after:
         jump, size, rounds = longer, after, rounds + 1
         if rounds % _RESTAGE == 0:
             jump = ctx.small(ctx.collect(jump))
-        longer = _doubled(jump)
+        longer = doubled(jump)
         (after,) = _sizes(ctx, None, longer)[1]
     if not after:
         return found, None
@@ -123,7 +123,7 @@ def _on_cycles(
 def check_same_as(ctx: CheckContext) -> list[Failures]:
     """C512 `same_as` to a fact of the same source (it cannot report one fact twice);
     C511 a chain of `same_as` that returns to where it started."""
-    links = _same_as_links(ctx)
+    links = same_as_links(ctx)
     if links is None:
         return []
     own = links.filter(

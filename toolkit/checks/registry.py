@@ -13,6 +13,7 @@ from types import ModuleType
 
 from toolkit.checks import (
     consistency,
+    duplicates,
     grounding,
     identity,
     lifecycle,
@@ -75,7 +76,7 @@ EMITS: dict[Check, tuple[str, ...]] = {
     grounding.check_grounding: ("G601", "G602", "G609"),
     grounding.check_machine_facts: ("G603", "G604", "G607"),
     grounding.check_attribution: ("G605", "G608"),
-    grounding.check_duplicates: ("G606",),
+    duplicates.check_duplicates: ("G606",),
     resolution.check_judged_records: ("I206", "R311", "R312"),
     resolution.check_judgement_conflicts: ("I207", "C530"),
     resolution.check_different_in_cluster: ("C531",),

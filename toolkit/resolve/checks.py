@@ -3,9 +3,10 @@ contradict each other or the clusters, and the reports of one thing agree (a war
 located at each report that disagrees, naming the other).
 
 The joins and filters run on the run's engine; only failure cases are collected, and
-file names, row labels and hints are added to them on the driver. Clusters and the
-compared values are computed once per run with polars and handed to the engine as
-`derived` tables (see `_clusters` and `_values` for why)."""
+file names, row labels and hints are added to them on the driver. The clusters are
+found on the engine too (`toolkit.resolve.cluster`); the compared values of the records
+in clusters of two or more are built once per run with polars and handed to the engine
+as `derived` tables (see `_values` for why)."""
 
 from __future__ import annotations
 
@@ -17,59 +18,53 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
+from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC
-from toolkit.resolve.cluster import cluster_ids
+from toolkit.resolve.cluster import cluster_labels, clustered, records
 from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
 
-CLUSTERS = "resolve.clusters"
-RECORDS = "resolve.records"
+LABELS = "resolve.labels"
+LINKED = "resolve.linked"
 VALUES = "resolve.values"
 PREFIXES = "resolve.prefixes"
 PAIR = ["_lo", "_hi"]
 SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
 
 
-def records(ctx: CheckContext) -> pl.DataFrame:
-    """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `cluster_id`, `members`) of every
-    record, once per run: one row per record, so an id that records repeat is there as
-    often (join on `_doc` and `_ptr`)."""
-    found = ctx.cache.get(RECORDS)
-    if found is None:
-        found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
-        ctx.cache[RECORDS] = found
-    return found
-
-
-def clusters(ctx: CheckContext) -> pl.DataFrame:
-    """`records` with one row per id (its first record): what a join on `id` needs, as
-    the grounding family's G606 makes one, without multiplying rows."""
-    found = ctx.cache.get(CLUSTERS)
-    if found is None:
-        found = records(ctx).unique("id", keep="first", maintain_order=True)
-        ctx.cache[CLUSTERS] = found
+def _labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+    """`cluster.cluster_labels`, the rounds run once per run."""
+    if LABELS not in ctx.cache:
+        ctx.cache[LABELS] = cluster_labels(ctx)
+    found = ctx.cache[LABELS]
+    assert found is None or isinstance(found, nw.LazyFrame)
     return found
 
 
 def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """`records` on the engine, derived once with polars: connected components iterate
-    to a fixed point, a convergence test (a collect, a Spark job) after every round and a
-    plan that grows with each, over a graph of only the linked records; the export needs
-    the same components with polars, so one definition serves both."""
-    return ctx.derived(
-        RECORDS,
-        lambda _: records(ctx).with_columns(
-            pl.col("members").cast(pl.Int64),
-            pl.col("id").is_first_distinct().alias("_first_of_id"),
-            pl.struct("id", "table").is_first_distinct().alias("_first_of_kind"),
-        ),
-    )
+    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`)."""
+    return clustered(ctx, _labels(ctx)).rename({"component": "cluster_id"})
 
 
-def _ids(ctx: CheckContext, *, kind: bool = False) -> nw.LazyFrame[Any]:
-    """One row per id (`kind`: per id and table) of `_clusters`, so that a join on an id
-    multiplies no rows when records repeat it (I201, I202)."""
-    return _clusters(ctx).filter(nw.col("_first_of_kind" if kind else "_first_of_id"))
+def clusters(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
+    """(`id`, `cluster_id`) of every id linked to another, one row per id (None: none
+    is); any other id is a cluster of its own. A small table on the engine, so the
+    engine plans the joins on it well (C531, the grounding family's G606); DuckDB
+    mis-planned joins on `_clusters`, a plan over every record, and ran out of memory."""
+    label = _labels(ctx)
+    return None if label is None else label.rename({"component": "cluster_id"})
+
+
+def _linked(ctx: CheckContext) -> pl.DataFrame:
+    """The records in clusters of two or more, collected once per run: what the compared
+    values (`_values`) are built from, with polars: the records linked to another or
+    sharing their id with another, not every one."""
+    found = ctx.cache.get(LINKED)
+    if found is None:
+        found = ctx.collect(_clusters(ctx).filter(nw.col("members") > 1))
+        ctx.cache[LINKED] = found
+    assert isinstance(found, pl.DataFrame)
+    return found
 
 
 def _judged(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
@@ -103,8 +98,8 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    ids = _ids(ctx, kind=True).select("id", "table")
-    known = _ids(ctx).select("id")
+    ids = records(ctx).select("id", "table").unique()
+    known = ids.select("id").unique()
     none = nw.lit(None, nw.String())
 
     def case(
@@ -138,7 +133,8 @@ def check_judged_records(ctx: CheckContext) -> list[Failures]:
     if found.is_empty():
         return []
     out = failures("I206", found.filter(pl.col("code") == "I206").select("_doc", "pointer", "ref"))
-    choices = records(ctx)["id"].to_list()
+    found_ids = ctx.collect(records(ctx).select("id", "_table", ROW))
+    choices = found_ids.sort("_table", ROW)["id"].to_list()
     for side in ("left", "right"):
         bad = found.filter((pl.col("code") == "R311") & (pl.col("pointer") == f"/{side}"))
         bad = bad.select("_doc", "pointer", pl.col("ref").alias("value"))
@@ -227,7 +223,9 @@ def check_different_in_cluster(ctx: CheckContext) -> list[Failures]:
     judged = _judged(ctx)
     if judged is None:
         return []
-    found = _ids(ctx).select("id", "cluster_id")
+    found = clusters(ctx)
+    if found is None:  # a 'different' pair shares a cluster only through links
+        return []
     split = (
         judged.filter(nw.col("judgement") == "different")
         .join(found.rename({"id": "left", "cluster_id": "_lc"}), on="left")
@@ -259,7 +257,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     built: dict[str, pl.DataFrame] = {}
 
     def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        built[VALUES] = record_values(ctx.model, tables, records(ctx))
+        built[VALUES] = record_values(ctx.model, tables, _linked(ctx))
         return built[VALUES]
 
     found = ctx.derived(VALUES, values)
@@ -271,7 +269,7 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
 
 def check_disagreements(ctx: CheckContext) -> list[Failures]:
     """Reports of one thing that disagree: a warning at each, naming the other."""
-    if records(ctx).filter(pl.col("members") > 1).is_empty():
+    if _linked(ctx).is_empty():
         return []
     found = ctx.collect(conflicts(*_values(ctx)))
     if found.is_empty():

@@ -1,0 +1,265 @@
+"""G606: the same fact entered from two sources (a quote by the same speakers, a supply,
+an agreement), unless a link already joins them.
+
+Runs on the run's engine: each fact's key is made there, the first fact of each key (the
+lowest `_row`) found there, and the later ones from other sources that no cluster joins
+to it are the only rows collected. A key compares texts in grounding's normal form
+(`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
+which Spark SQL cannot compute and DuckDB only in part: that form is computed on the
+driver, once per distinct text, and handed to the engine as a small `derived` table
+(`_normal_forms`), joined where the keys are made. A party or category set is a sorted,
+joined list of values (`_joined`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from toolkit.checks.base import CheckContext, Failures, failures, lowest
+from toolkit.engines.base import ROW
+from toolkit.frames.base import DOC, PTR
+from toolkit.grounding import normalize_expr
+from toolkit.resolve.checks import clusters
+
+NORMAL = "G606.normal"
+QUOTES, SUPPLIES, AGREEMENTS = 0, 1, 2
+WHAT = {QUOTES: "quote by the same speaker", SUPPLIES: "supply", AGREEMENTS: "agreement"}
+SEP = "\x1f"  # between the parts of a key
+HINT = "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref --review)"
+
+
+def _columns(frame: pl.DataFrame | pl.LazyFrame, *names: str) -> pl.DataFrame:
+    """Only `names` of a staged table, whether it is staged eagerly or lazily."""
+    picked = frame.select(*names)
+    return picked.collect() if isinstance(picked, pl.LazyFrame) else picked
+
+
+def _normal_forms(tables: dict[str, Any]) -> pl.DataFrame:
+    """(`_part`, `_raw`, `_norm`): the normal form of each distinct quoted text (part
+    `QUOTES`) and, lower-cased, of each distinct agreement title (`AGREEMENTS`), only
+    where it is not the text itself (most quotes are already normal), so the key is
+    `_norm` where there is one, else the text.
+
+    Built on the driver because the engines cannot normalise alike (Spark has no NFC);
+    it holds the distinct texts at most, never a whole table, and each is normalised
+    once however many facts repeat it."""
+    statements = _columns(tables["statements"], "mode", "text")
+    quotes = statements.filter(pl.col("mode") != "paraphrase")["text"]
+    titles = _columns(tables["agreements"], "title")["title"]
+    parts = []
+    for part, values, lower in ((QUOTES, quotes, False), (AGREEMENTS, titles, True)):
+        norm = normalize_expr(pl.col("_raw"))
+        frame = values.drop_nulls().unique().alias("_raw").to_frame()
+        frame = frame.with_columns((norm.str.to_lowercase() if lower else norm).alias("_norm"))
+        parts.append(
+            frame.filter(pl.col("_norm") != pl.col("_raw")).select(
+                pl.lit(part, pl.Int64).alias("_part"), "_raw", "_norm"
+            )
+        )
+    return pl.concat(parts)
+
+
+def _normal(ctx: CheckContext, part: int, column: str) -> nw.LazyFrame[Any]:
+    """`column` → `_norm` of one part of `_normal_forms`, on the engine."""
+    return (
+        ctx.derived(NORMAL, _normal_forms)
+        .filter(nw.col("_part") == part)
+        .select(nw.col("_raw").alias(column), "_norm")
+    )
+
+
+def _sets(ctx: CheckContext) -> dict[str, nw.LazyFrame[Any]]:
+    """(group, `value`) of each set a key holds: the speakers of a statement (by `_row`,
+    repeats kept), the distinct categories of a supply's items, the distinct actors
+    among an agreement's parties."""
+    return {
+        ROW: ctx.items("statements", "speakers").select(ROW, "value"),
+        "supply_id": ctx.lazy("supply_items")
+        .filter(~nw.col("supply_id").is_null() & ~nw.col("category").is_null())
+        .select("supply_id", nw.col("category").alias("value"))
+        .unique(),
+        "agreement_id": _parties(ctx)
+        .filter(~nw.col("actor").is_null())
+        .select("agreement_id", nw.col("actor").alias("value"))
+        .unique(),
+    }
+
+
+def _parties(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    return ctx.lazy("agreement_parties").filter(
+        (nw.col("role") == "party") & ~nw.col("agreement_id").is_null()
+    )
+
+
+def _widths(ctx: CheckContext, sets: dict[str, nw.LazyFrame[Any]]) -> dict[str, int]:
+    """The most values a group of each set holds, in one query."""
+    found = ctx.collect(
+        nw.concat(
+            [
+                frame.group_by(by)
+                .agg(nw.len().cast(nw.Int64()).alias("n"))
+                .select(nw.col("n").max())
+                .with_columns(nw.lit(i, nw.Int64()).alias("_i"))
+                for i, (by, frame) in enumerate(sets.items())
+            ]
+        )
+    )
+    most = dict(zip(found["_i"].to_list(), found["n"].to_list(), strict=True))
+    return {by: int(most.get(i) or 0) for i, by in enumerate(sets)}
+
+
+def _joined(frame: nw.LazyFrame[Any], by: str, width: int) -> nw.LazyFrame[Any]:
+    """(`by`, `_joined`): each group's values sorted and joined with ',', as polars'
+    `list.sort().list.join(',')` makes them. The engines share no string aggregation, so
+    each value takes its place in its group's order and the places become `width`
+    columns, joined."""
+    places = [f"_v{i}" for i in range(max(width, 1))]
+    return (
+        frame.with_columns(nw.col("value").rank("ordinal").over(by).alias("_at"))
+        .with_columns(
+            *(
+                nw.when(nw.col("_at") == i + 1).then(nw.col("value")).alias(p)
+                for i, p in enumerate(places)
+            )
+        )
+        .group_by(by)
+        .agg(*(nw.col(p).max() for p in places))
+        .select(
+            by,
+            nw.concat_str([nw.col(p) for p in places], separator=",", ignore_nulls=True).alias(
+                "_joined"
+            ),
+        )
+    )
+
+
+def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
+    """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact with a
+    key: quotes by speakers and normal text, supplies by supplier, recipient, polarity and
+    categories, agreements by lower-cased normal title and parties. A set is '' for a
+    record with none of its values, and the key null (no key) for one without the set."""
+    sets = _sets(ctx)
+    widths = _widths(ctx, sets)
+    joined = {by: _joined(frame, by, widths[by]) for by, frame in sets.items()}
+    speakers = nw.col("speakers").list.len()
+    quotes = (
+        ctx.lazy("statements")
+        .filter(nw.col("mode") != "paraphrase")
+        .join(joined[ROW], on=ROW, how="left")
+        .join(_normal(ctx, QUOTES, "text"), on="text", how="left")
+        .with_columns(
+            nw.concat_str(
+                [
+                    nw.when(~speakers.is_null()).then(nw.coalesce(nw.col("_joined"), nw.lit(""))),
+                    nw.coalesce(nw.col("_norm"), nw.col("text")),
+                ],
+                separator=SEP,
+            ).alias("_key")
+        )
+    )
+    categories = (
+        ctx.lazy("supply_items")
+        .filter(~nw.col("supply_id").is_null())
+        .select(nw.col("supply_id"))
+        .unique()
+        .join(joined["supply_id"], on="supply_id", how="left")
+        .select(
+            nw.col("supply_id").alias("id"),
+            nw.coalesce(nw.col("_joined"), nw.lit("")).alias("_set"),
+        )
+    )
+    supplies = (
+        ctx.lazy("supplies")
+        .join(categories, on="id", how="left")
+        .with_columns(
+            nw.concat_str(
+                [nw.col("supplier"), nw.col("recipient"), nw.col("polarity"), nw.col("_set")],
+                separator=SEP,
+            ).alias("_key")
+        )
+    )
+    parties = (
+        _parties(ctx)
+        .select("agreement_id")
+        .unique()
+        .join(joined["agreement_id"], on="agreement_id", how="left")
+        .select(
+            nw.col("agreement_id").alias("id"),
+            nw.coalesce(nw.col("_joined"), nw.lit("")).alias("_set"),
+        )
+    )
+    agreements = (
+        ctx.lazy("agreements")
+        .join(parties, on="id", how="left")
+        .join(_normal(ctx, AGREEMENTS, "title"), on="title", how="left")
+        .with_columns(
+            nw.concat_str(
+                [nw.coalesce(nw.col("_norm"), nw.col("title")), nw.col("_set")], separator=SEP
+            ).alias("_key")
+        )
+    )
+    return nw.concat(
+        [
+            frame.filter(~nw.col("_key").is_null()).select(
+                nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
+            )
+            for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
+        ]
+    )
+
+
+def check_duplicates(ctx: CheckContext) -> list[Failures]:
+    """Facts from different sources sharing a key, each reported once, at every copy from
+    another source than the first of its key, unless one cluster already holds both (a
+    same_as link, a chain of them, or a 'same' judgement)."""
+    keyed = _keyed(ctx)
+    first = lowest(keyed, ["_part", "_key"], ROW).select(
+        "_part",
+        "_key",
+        nw.col("id").alias("_first_id"),
+        nw.col(DOC).alias("_first_doc"),
+        nw.col(PTR).alias("_first_ptr"),
+        nw.col("source_id").alias("_first_src"),
+    )
+    later = keyed.join(first, on=["_part", "_key"]).filter(
+        nw.col("source_id") != nw.col("_first_src")
+    )
+    # an id no link joins to another is a cluster of its own
+    ours, theirs = nw.col("id"), nw.col("_first_id")
+    cluster = clusters(ctx)
+    if cluster is not None:
+        later = later.join(cluster, on="id", how="left").join(
+            cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
+            on="_first_id",
+            how="left",
+        )
+        ours = nw.coalesce(nw.col("cluster_id"), ours)
+        theirs = nw.coalesce(nw.col("_first_cluster"), theirs)
+    later = later.filter(ours.is_null() | (ours != theirs)).select(
+        "_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr"
+    )
+    found = ctx.collect(later)
+    if found.is_empty():
+        return []
+    docs = ctx.frames.documents
+    others = [
+        f"{docs[d].file}:{docs[d].locate(p)[0]}"
+        for d, p in found.select("_first_doc", "_first_ptr").iter_rows()
+    ]
+    found = found.with_columns(pl.Series("other", others, pl.String))
+    out: list[Failures] = []
+    for part, what in WHAT.items():
+        out += failures(
+            "G606",
+            found.filter(pl.col("_part") == part).select(
+                pl.col(DOC).alias("_doc"),
+                pl.col(PTR).alias("pointer"),
+                pl.lit(what).alias("what"),
+                "other",
+                pl.format(HINT, pl.col("_first_id")).alias("hint"),
+            ),
+        )
+    return out
