@@ -17,7 +17,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
-from toolkit.frames.base import DOC
+from toolkit.frames.base import DOC, read_columns
 from toolkit.resolve.cluster import cluster_ids
 from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
@@ -30,13 +30,20 @@ PAIR = ["_lo", "_hi"]
 SLOTS = 4  # more than there are verdicts: `_doc` × SLOTS + a verdict's place is one number
 
 
+def _clustered_columns(ctx: CheckContext) -> dict[str, tuple[str, ...]]:
+    """The columns `cluster_ids` reads, by table."""
+    facts = {t.name: ("id", "source_id", "same_as") for t in ctx.model.fact_tables}
+    return {**facts, "actors": ("id",), "judgements": ("judgement", "left", "right")}
+
+
 def records(ctx: CheckContext) -> pl.DataFrame:
     """(`id`, `table`, `source_id`, `_doc`, `_ptr`, `cluster_id`, `members`) of every
     record, once per run: one row per record, so an id that records repeat is there as
     often (join on `_doc` and `_ptr`)."""
     found = ctx.cache.get(RECORDS)
     if found is None:
-        found = cluster_ids(ctx.model, ctx.frames.tables).rename({"component": "cluster_id"})
+        tables = read_columns(ctx.frames.tables, _clustered_columns(ctx))
+        found = cluster_ids(ctx.model, tables).rename({"component": "cluster_id"})
         ctx.cache[RECORDS] = found
     return found
 
@@ -258,8 +265,17 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     alike (`disagree.record_values`); what disagrees with what is found on the engine."""
     built: dict[str, pl.DataFrame] = {}
 
-    def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        built[VALUES] = record_values(ctx.model, tables, records(ctx))
+    def values(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
+        # only the documents of the records in clusters of two or more are read: what
+        # record_values joins to a record (its parts, its source) is in its document
+        clustered = records(ctx)
+        docs = clustered.filter(pl.col("members") > 1)[DOC].unique().cast(pl.Int64)
+        held = {
+            name: frame.filter(pl.col(DOC).is_in(docs.implode())).collect()
+            for name, frame in tables.items()
+            if name in ctx.model.tables
+        }
+        built[VALUES] = record_values(ctx.model, held, clustered)
         return built[VALUES]
 
     found = ctx.derived(VALUES, values)
