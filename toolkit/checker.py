@@ -214,7 +214,7 @@ def _checked(
                 problems += budget.render(fails, ctx)
             timings[check.__name__] = time.perf_counter() - clock
     offsets = _Offsets(model, texts, ctx.evidence)  # attached when a fact table is read
-    loaded.tables.finish = lambda name, frame: offsets(loaded.tables, name, frame)
+    loaded.tables.when_read(lambda name, frame: offsets(loaded.tables, name, frame))
     counted = [*(t.name for t in model.fact_tables), "sources", "actors"]
     records = sum(loaded.tables.height(name) for name in counted)
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)

@@ -165,6 +165,12 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
         self.finish = finish
         self._read: dict[str, pl.DataFrame] = {}
 
+    def when_read(self, finish: Callable[[str, pl.DataFrame], pl.DataFrame]) -> None:
+        """Apply `finish` to each table read whole from now on, and to those read already
+        (a check may have read one)."""
+        self.finish = finish
+        self._read = {name: finish(name, frame) for name, frame in self._read.items()}
+
     @property
     def folder(self) -> RunFolder:
         return self.parts.folder
