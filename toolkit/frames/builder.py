@@ -85,13 +85,13 @@ class FrameBuilder:
         *,
         threads: bool = True,
         parts: Parts | None = None,
-        part_rows: int = PART_ROWS,
+        part_rows: int | None = None,
     ) -> None:
         self.model = model
         # with `parts`, batches are written there every `part_rows` rows (see `_spill`);
         # `_base` counts the batches already written, `_rows` the rows held since
         self.parts = parts
-        self.part_rows = part_rows
+        self.part_rows = PART_ROWS if part_rows is None else part_rows
         self._base = 0
         self._rows = 0
         self.tables = [t for t in model.tables.values() if t.kind not in ("vocabulary", "derived")]
