@@ -164,6 +164,10 @@ class CheckContext:
     texts: SourceTexts | None = None
     evidence: pl.DataFrame | None = None
 
+    def columns(self, name: str) -> list[str]:
+        """A staged table's columns (with `_row`), without reading the table."""
+        return self._engine().columns(name)
+
 
 def ordered(fails: Failures) -> Failures:
     """Failure cases in document order, whichever engine found them: by `_doc`, then by
