@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -20,13 +21,13 @@ from toolkit.checks.base import CheckContext, ordered
 from toolkit.checks.limits import LIMITS, ProblemBudget
 from toolkit.checks.rejected import without_follow_ons
 from toolkit.engines import Engine, open_engine
-from toolkit.frames.base import DOC, PTR, Frames
-from toolkit.grounding import evidence_offsets
+from toolkit.frames.base import DOC, PTR, Frames, read_columns
+from toolkit.grounding import evidence_offsets, grounded_columns
 from toolkit.model.model import Model, load_model
 from toolkit.parsers.base import Limits
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
-from toolkit.stage import load_documents, stage
+from toolkit.stage import PartTables, SourceTexts, Staged, load_documents, stage
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -51,6 +52,21 @@ class Run:
     digests: dict[str, str] = field(default_factory=dict)
     # wall time of each stage in seconds (load, then each check), for profiles and benchmarks
     timings: dict[str, float] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Remove the run's staged parts (tables read from them before stay usable); done
+        at the latest when the run is garbage-collected."""
+        tables = self.frames.tables
+        if isinstance(tables, PartTables):
+            tables.folder.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +116,41 @@ def current_options() -> Options:
 def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -> None:
     """Give each fact table the evidence offsets grounding found (null where none)."""
     for table in model.fact_tables:
-        frame = frames.tables[table.name]
-        found = None if offsets is None else offsets.filter(pl.col("table") == table.name)
-        if found is None or found.is_empty():
-            frames.tables[table.name] = frame.with_columns(
-                pl.lit(None, pl.Int64).alias("evidence_start"),
-                pl.lit(None, pl.Int64).alias("evidence_end"),
-            )
-        else:
-            frames.tables[table.name] = frame.join(
-                found.drop("table"), on=[DOC, PTR], how="left", maintain_order="left"
-            )
+        frames.tables[table.name] = with_offsets(table.name, frames.tables[table.name], offsets)
+
+
+def with_offsets(name: str, frame: pl.DataFrame, offsets: pl.DataFrame | None) -> pl.DataFrame:
+    """A fact table with the evidence offsets grounding found for it (null where none)."""
+    found = None if offsets is None else offsets.filter(pl.col("table") == name)
+    if found is None or found.is_empty():
+        return frame.with_columns(
+            pl.lit(None, pl.Int64).alias("evidence_start"),
+            pl.lit(None, pl.Int64).alias("evidence_end"),
+        )
+    return frame.join(found.drop("table"), on=[DOC, PTR], how="left", maintain_order="left")
+
+
+class _Offsets:
+    """Evidence offsets for the fact tables of a run, found when the first fact table is
+    read whole (by an export): `validate` needs none, so it reads no fact table for them.
+    Only the evidence columns are read from the parts."""
+
+    def __init__(self, model: Model, texts: SourceTexts, searched: pl.DataFrame | None):
+        self.model, self.texts, self.searched = model, texts, searched
+        self.found: pl.DataFrame | None = None
+        self.done = False
+
+    def __call__(self, tables: PartTables, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        if name not in {t.name for t in self.model.fact_tables}:
+            return frame
+        if not self.done:
+            wanted: dict[str, set[str]] = {}
+            for table, column, _, _ in grounded_columns(self.model):
+                wanted.setdefault(table, set()).add(column)
+            spans = read_columns(tables, wanted)
+            self.found = evidence_offsets(self.model, spans, self.texts.table, self.searched)
+            self.done = True
+        return with_offsets(name, frame, self.found)
 
 
 def run(
@@ -139,6 +179,22 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     model = load_model()
     budget = ProblemBudget(limits.max_problems_per_file)
     loaded = stage(model, paths, limits, budget, cache=opts.cache, progress=opts.progress)
+    try:
+        return _checked(model, loaded, budget, limits, opts, timings, clock)
+    except BaseException:
+        loaded.close()
+        raise
+
+
+def _checked(
+    model: Model,
+    loaded: Staged,
+    budget: ProblemBudget,
+    limits: Limits,
+    opts: Options,
+    timings: dict[str, float],
+    clock: float,
+) -> Run:
     problems, checked = loaded.problems, loaded.files
     frames = loaded.frames()
     timings["load"] = time.perf_counter() - clock
@@ -147,7 +203,7 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     assert texts is not None  # stage() always reads the texts
     with _engine(opts.engine) as engine:
         clock = time.perf_counter()
-        engine.load(loaded.engine_tables())
+        loaded.load(engine)
         timings["engine_load"] = time.perf_counter() - clock
         ctx = CheckContext(model, frames, engine=engine, texts=texts)
         ctx.cache[LIMITS] = limits
@@ -157,11 +213,10 @@ def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
                 fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
                 problems += budget.render(fails, ctx)
             timings[check.__name__] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    attach_offsets(model, frames, evidence_offsets(model, frames.tables, texts.table, ctx.evidence))
-    timings["attach_offsets"] = time.perf_counter() - clock
-    records = sum(frames.tables[t.name].height for t in model.fact_tables)
-    records += frames.tables["sources"].height + frames.tables["actors"].height
+    offsets = _Offsets(model, texts, ctx.evidence)  # attached when a fact table is read
+    loaded.tables.when_read(lambda name, frame: offsets(loaded.tables, name, frame))
+    counted = [*(t.name for t in model.fact_tables), "sources", "actors"]
+    records = sum(loaded.tables.height(name) for name in counted)
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
     digests = {**loaded.digests, **texts.digests}
     return Run(report, model, frames, texts.files, digests, timings)
@@ -185,4 +240,5 @@ def validate(
     progress: Progress | None = None,
     engine: str | Engine | None = None,
 ) -> Report:
-    return run(paths, limits=limits, cache=cache, progress=progress, engine=engine).report
+    with run(paths, limits=limits, cache=cache, progress=progress, engine=engine) as done:
+        return done.report

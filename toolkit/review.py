@@ -197,11 +197,13 @@ def review_changes(paths: Sequence[str], ref: str) -> Review:
     from toolkit import checker
 
     changes = find_changes(anchor(paths), ref)
-    now = facts_of(checker.run(list(paths)))
+    with checker.run(list(paths)) as current:
+        now = facts_of(current)
     was: dict[tuple[str, str], Fact] = {}
     with at_base(changes, list(paths)) as (args, _):
         if args:
-            was = facts_of(checker.run(args))
+            with checker.run(args) as base:
+                was = facts_of(base)
     found = compare(was, now)
     unchanged = len(now.keys() & was.keys()) - sum(1 for c in found if c.kind == "changed")
     return Review(ref=ref, base=changes.base, changes=found, unchanged=unchanged)

@@ -56,7 +56,7 @@ class CheckContext:
             from toolkit.engines.polars_engine import PolarsEngine
 
             self.engine = PolarsEngine()
-            self.engine.load(self.frames.tables)
+            self.engine.load(dict(self.frames.tables))
         return self.engine
 
     def lazy(self, name: str) -> nw.LazyFrame[Any]:
@@ -79,10 +79,10 @@ class CheckContext:
         )
 
     def derived(
-        self, key: str, build: Callable[[dict[str, pl.DataFrame]], pl.DataFrame]
+        self, key: str, build: Callable[[dict[str, pl.LazyFrame]], pl.DataFrame]
     ) -> nw.LazyFrame[Any]:
-        """A table computed with polars from the staged tables (`_doc` Int64, `_row`) and
-        handed to the engine: see `Engine.derived`."""
+        """A table computed with polars from the staged tables (lazy: `_doc` Int64, `_row`)
+        and handed to the engine: see `Engine.derived`."""
         return self._engine().derived(key, lambda tables: build(dict(tables)))
 
     def collect(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
@@ -163,6 +163,10 @@ class CheckContext:
     # grounding found only after normalising, with its offsets (`toolkit.checks.grounding`).
     texts: SourceTexts | None = None
     evidence: pl.DataFrame | None = None
+
+    def columns(self, name: str) -> list[str]:
+        """A staged table's columns (with `_row`), without reading the table."""
+        return self._engine().columns(name)
 
 
 def ordered(fails: Failures) -> Failures:

@@ -264,7 +264,7 @@ def check_attribution(ctx: CheckContext) -> list[Failures]:
             "source_id",
         )
         for table in ctx.model.fact_tables
-        if "asserted_by" in ctx.frames.tables[table.name].columns
+        if "asserted_by" in ctx.columns(table.name)
     ]
     if not parts:
         return []

@@ -187,15 +187,15 @@ def _lookalike_ids(ctx: CheckContext) -> nw.LazyFrame[Any]:
     """
     facts = [t.name for t in ctx.model.fact_tables]
 
-    def build(tables: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    def build(tables: Mapping[str, pl.LazyFrame]) -> pl.DataFrame:
         ids = pl.concat(
             [
-                tables["actors"]["id"],
-                tables["sources"]["id"],
-                *(tables[name]["local_id"] for name in facts),
+                tables["actors"].select("id"),
+                tables["sources"].select("id"),
+                *(tables[name].select(pl.col("local_id").alias("id")) for name in facts),
             ]
         )
-        distinct = ids.drop_nulls().unique().to_frame("id")
+        distinct = ids.drop_nulls().unique().collect()
         skel = distinct.with_columns(_skeleton(pl.col("id")).alias("_skel"))
         return skel.filter(pl.col("_skel").is_duplicated())
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures, lowest
 from toolkit.engines.base import ROW
-from toolkit.frames.base import DOC, PTR
+from toolkit.frames.base import DOC, PTR, read_columns
 from toolkit.model.dates import first_day, is_calendar_date, iso_weekday
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,9 +25,12 @@ _RESTAGE = 4
 
 def _given(ctx: CheckContext, table: str, column: str) -> bool:
     """Whether any row of the staged table has the column: columns nobody filled in stay
-    out of the engine's plans (a null count is known without a scan)."""
-    frame = ctx.table(table)
-    return column in frame.columns and frame[column].null_count() < frame.height
+    out of the engine's plans (a null count is known without a scan; of staged parts, only
+    the column is read)."""
+    frame = read_columns(ctx.frames.tables, {table: (column,)}).get(table)
+    if frame is None or column not in frame.columns:
+        return False
+    return frame[column].null_count() < frame.height
 
 
 def same_as_links(ctx: CheckContext) -> nw.LazyFrame[Any] | None:

@@ -179,7 +179,7 @@ def check_same_as(ctx: CheckContext) -> list[Failures]:
     """`same_as` links a fact to the same fact recorded from another source: R304 when
     it names its own fact, R303 when it names no fact of its table. One engine query for
     every table; the hint's ids are collected only for tables with an R303."""
-    tables = [t for t in ctx.model.fact_tables if "same_as" in ctx.frames.tables[t.name].columns]
+    tables = [t for t in ctx.model.fact_tables if "same_as" in ctx.columns(t.name)]
     parts: list[nw.LazyFrame[Any]] = []
     for i, table in enumerate(tables):
         refs = (

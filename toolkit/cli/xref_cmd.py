@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INVALID
     minimum = MIN_SCORE if args.min_score is None else args.min_score
-    pairs = candidates(found.model, found.frames.tables, min_score=minimum)
+    pairs = candidates(found.model, dict(found.frames.tables), min_score=minimum)
     if args.out:
         lines = [orjson.dumps(row).decode() + "\n" for row in pairs.iter_rows(named=True)]
         write_atomic(args.out, "".join(lines))

@@ -1,7 +1,9 @@
 """The engine contract: staged tables in, narwhals frames out, failure cases collected.
 
-Every engine receives the same staged tables (polars frames built by the stage step) and
-gives each one back as a `narwhals.LazyFrame` on its own backend. What differs between
+Every engine receives the same staged tables and gives each one back as a
+`narwhals.LazyFrame` on its own backend: Parquet parts that staging wrote (`load_parts`,
+what a run does; the backend scans them, nothing is copied into memory) or polars frames
+(`load`, for tests and callers that built tables themselves). What differs between
 backends is settled here, once, so that checks need not know where they run:
 
 - `_doc` is a signed 64-bit integer (Spark has no unsigned types);
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import narwhals as nw
@@ -46,7 +49,7 @@ def staged(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def items_of(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+def items_of(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
     """`_doc`, `_ptr`, `_row`, `_i`, `value`: one row per non-null element of a list column."""
     return (
         frame.select(
@@ -69,34 +72,77 @@ class Engine(ABC):
 
     def __init__(self) -> None:
         self._tables: dict[str, pl.DataFrame] = {}
+        self._parts: dict[str, list[Path]] = {}
+        self._schemas: dict[str, dict[str, pl.DataType]] = {}
+        self._folder: Path | None = None
         self._frames: dict[str, nw.LazyFrame[Any]] = {}
 
     def load(self, tables: Mapping[str, pl.DataFrame]) -> None:
-        """Stage the run's tables (the engine may copy or spill them)."""
+        """Stage the run's tables from polars frames (the engine may copy or spill them)."""
         self._tables = {name: staged(frame) for name, frame in tables.items()}
+        self._parts, self._schemas, self._folder = {}, {}, None
         self._frames = {}
+
+    def load_parts(
+        self,
+        parts: Mapping[str, Sequence[Path]],
+        schemas: Mapping[str, Mapping[str, pl.DataType]],
+        folder: Path,
+        tables: Mapping[str, pl.DataFrame] | None = None,
+    ) -> None:
+        """Stage the run's tables from Parquet parts that already hold `_doc` (Int64) and
+        `_row` (`toolkit.stage.parts`); `schemas` gives the columns of a table without
+        parts; `folder` (the run's) takes the item tables; `tables`: frames to stage as
+        `load` does besides (the source texts)."""
+        self._tables = {name: staged(frame) for name, frame in (tables or {}).items()}
+        self._parts = {name: list(paths) for name, paths in parts.items()}
+        self._schemas = {name: dict(schema) for name, schema in schemas.items()}
+        self._folder = folder
+        self._frames = {}
+
+    def _polars(self, name: str) -> pl.LazyFrame:
+        """A staged table as polars sees it, lazily (a scan of its parts)."""
+        if name in self._tables:
+            return self._tables[name].lazy()
+        if not self._parts[name]:
+            return pl.LazyFrame(schema=self._schemas[name])
+        return pl.scan_parquet(self._parts[name])
 
     def table(self, name: str) -> nw.LazyFrame[Any]:
         """A staged table, with `_row`."""
         if name not in self._frames:
-            self._frames[name] = self._native(self._tables[name], name)
+            paths = self._parts.get(name)
+            if paths:
+                self._frames[name] = self._scan(paths, name)
+            else:
+                self._frames[name] = self._native(self._polars(name).collect(), name)
         return self._frames[name]
 
     def items(self, table: str, column: str) -> nw.LazyFrame[Any]:
-        """The elements of a list column with their positions `_i` (see `items_of`)."""
+        """The elements of a list column with their positions `_i` (see `items_of`); from
+        parts, exploded by a streaming polars query into one more part, then scanned."""
         key = f"{table}.{column}"
         if key not in self._frames:
-            self._frames[key] = self._native(items_of(self._tables[table], column), key)
+            items = items_of(self._polars(table), column)
+            if self._parts.get(table) and self._folder is not None:
+                path = self._folder / f"items-{table}-{column}.parquet"
+                items.sink_parquet(path, compression="lz4")
+                self._frames[key] = self._scan([path], key)
+            else:
+                self._frames[key] = self._native(items.collect(), key)
         return self._frames[key]
 
     def derived(
-        self, key: str, build: Callable[[Mapping[str, pl.DataFrame]], pl.DataFrame]
+        self, key: str, build: Callable[[Mapping[str, pl.LazyFrame]], pl.DataFrame]
     ) -> nw.LazyFrame[Any]:
         """A table computed once from the staged tables with polars, then handed to the
         engine: for what backends cannot compute alike (Unicode NFKC, a Python function),
-        done where the tables are staged. `key` names it for reuse within the run."""
+        done where the tables are staged. `build` gets the tables as lazy polars frames
+        (scans of the parts), so it reads only the columns and rows it selects. `key`
+        names it for reuse within the run."""
         if key not in self._frames:
-            self._frames[key] = self._native(build(self._tables), key)
+            lazy = {name: self._polars(name) for name in [*self._tables, *self._parts]}
+            self._frames[key] = self._native(build(lazy), key)
         return self._frames[key]
 
     def small(self, frame: pl.DataFrame, name: str = "") -> nw.LazyFrame[Any]:
@@ -110,18 +156,26 @@ class Engine(ABC):
         return out
 
     def has(self, name: str) -> bool:
-        return name in self._tables
+        return name in self._tables or name in self._parts
 
     def columns(self, name: str) -> list[str]:
-        return list(self._tables[name].columns)
+        if name in self._tables:
+            return list(self._tables[name].columns)
+        return list(self._schemas[name])
 
     @abstractmethod
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
         """The frame as a lazy frame of this backend."""
 
+    def _scan(self, paths: Sequence[Path], name: str) -> nw.LazyFrame[Any]:
+        """Parquet files as a lazy frame of this backend; backends that read Parquet
+        themselves override it (this reads them into memory and hands them over)."""
+        return self._native(pl.read_parquet(list(paths)), name)
+
     def close(self) -> None:
         """Release what the engine holds (a connection, a session it started)."""
         self._tables = {}
+        self._parts = {}
         self._frames = {}
 
 

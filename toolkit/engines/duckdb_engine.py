@@ -1,4 +1,5 @@
-"""DuckDB: the staged tables as Arrow views in one in-process connection.
+"""DuckDB: the staged tables as views in one in-process connection: of their Parquet
+parts (`read_parquet`, nothing copied), or of Arrow tables (frames given to `load`).
 
 DuckDB spills joins and aggregations to its temporary directory when they outgrow
 `memory_limit`, which is what makes it the engine for data larger than memory.
@@ -6,6 +7,8 @@ DuckDB spills joins and aggregations to its temporary directory when they outgro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import narwhals as nw
@@ -37,6 +40,9 @@ class DuckDBEngine(Engine):
         arrow = frame.to_arrow()
         self._held.append(arrow)
         return nw.from_native(self._con.from_arrow(arrow))
+
+    def _scan(self, paths: Sequence[Path], name: str) -> nw.LazyFrame[Any]:
+        return nw.from_native(self._con.read_parquet([str(p) for p in paths]))
 
     def close(self) -> None:
         super().close()

@@ -1,7 +1,9 @@
-"""The default engine: the staged polars frames themselves, lazily."""
+"""The default engine: the staged polars frames themselves, or scans of their parts, lazily."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import narwhals as nw
@@ -15,3 +17,6 @@ class PolarsEngine(Engine):
 
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
         return nw.from_native(frame.lazy())
+
+    def _scan(self, paths: Sequence[Path], name: str) -> nw.LazyFrame[Any]:
+        return nw.from_native(pl.scan_parquet(list(paths)))

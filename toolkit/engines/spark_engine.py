@@ -105,3 +105,17 @@ class SparkEngine(Engine):
         super().close()
         if self._owned:
             self.session.stop()
+
+    def _scan(self, paths: Any, name: str) -> nw.LazyFrame[Any]:
+        """The parts read by Spark itself when its executors share this machine's files (a
+        local master); a cluster or Spark Connect gets them through Arrow, since the run's
+        folder is on the driver only. (`paths`: a sequence of `Path`s, as `Engine._scan`.)"""
+        files = [str(p) for p in paths]
+        try:
+            local = str(self.session.conf.get("spark.master", "")).startswith("local")
+        except Exception:  # Spark Connect may not say: hand the data over
+            local = False
+        if not local:
+            return self._native(pl.read_parquet(files), name)
+        frame: nw.LazyFrame[Any] = nw.from_native(self.session.read.parquet(*files))
+        return frame

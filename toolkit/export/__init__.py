@@ -295,9 +295,10 @@ def export(
     progress = checker.current_options().progress
     progress.begin("exporting")
     chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
-    resolved = annotate(model, run.frames.tables, chosen_facts.frames)
+    resolved = annotate(model, dict(run.frames.tables), chosen_facts.frames)
     tables = typed.typed_tables(model, resolved)
     input_hash = parquet.input_sha256(_inputs(entries, run))
+    run.close()  # every table is read: the run's parts can go
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
     common[f"{parquet.PREFIX}release"] = chosen_facts.policy
     report, left_out = run.report, chosen_facts.left_out

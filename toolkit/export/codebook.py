@@ -117,7 +117,7 @@ def dataset_examples(paths: Sequence[str | os.PathLike[str]]) -> dict[tuple[str,
     from toolkit.resolve.export import annotate
 
     released = release.release(run.model, run.frames, include_unreviewed=True).frames
-    frames = annotate(run.model, run.frames.tables, released)  # as the export does
+    frames = annotate(run.model, dict(run.frames.tables), released)  # as the export does
     return examples_from(typed.typed_tables(run.model, frames))
 
 

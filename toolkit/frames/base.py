@@ -12,7 +12,7 @@ column.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +56,11 @@ class Frames:
     """The check tables of one run plus the documents their rows point into.
 
     `documents` is any sequence indexable by `_doc` (the checker's keeps JSONL lines on
-    disk and reads one back only when a problem needs its position).
+    disk and reads one back only when a problem needs its position). `tables` is a dict, or
+    after a run the staged parts (`toolkit.stage.parts.PartTables`), read when asked.
     """
 
-    tables: dict[str, pl.DataFrame]
+    tables: MutableMapping[str, pl.DataFrame]
     documents: Sequence[Document]
 
 
@@ -157,3 +158,31 @@ def bundle_file(doc: Document) -> str:
     """The `bundle_file` of a document: its path from the data root, with `/`."""
     name = os.path.relpath(doc.path, doc.root) if doc.root else str(doc.path)
     return name.replace(os.sep, "/")
+
+
+def read_columns(
+    tables: Mapping[str, pl.DataFrame], wanted: Mapping[str, Collection[str]]
+) -> dict[str, pl.DataFrame]:
+    """Only the `wanted` columns (those a table has, with `_doc`, `_ptr`) of some tables:
+    staged tables kept as Parquet parts (`toolkit.stage.parts.PartTables`) read no other
+    column from disk, and are not read whole."""
+    reader = getattr(tables, "read_columns", None)
+    if reader is not None:
+        found: dict[str, pl.DataFrame] = reader(wanted)
+        return found
+    return {
+        name: frame.select(c for c in frame.columns if c in columns or c in (DOC, PTR))
+        for name, columns in wanted.items()
+        if (frame := tables.get(name)) is not None
+    }
+
+
+def table_rows(tables: Mapping[str, pl.DataFrame], name: str) -> int:
+    """A table's rows (0 when there is none), without reading a table kept as parts."""
+    if name not in tables:
+        return 0
+    counter = getattr(tables, "height", None)
+    if counter is not None:
+        rows: int = counter(name)
+        return rows
+    return tables[name].height

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import orjson
 import polars as pl
@@ -21,6 +22,15 @@ from toolkit.frames.from_json import integer_paths, polars_bundles
 from toolkit.model.model import Model
 from toolkit.parsers.base import Document
 from toolkit.parsers.fast_lane import integers_are_integers
+
+if TYPE_CHECKING:
+    from toolkit.stage.parts import Parts
+
+# Rows (all tables together) a builder writing parts holds before it writes them: a part
+# of that size is a few tens of MB in polars, and large enough that scanning the parts
+# costs no more than one file would (fewer, larger parts: more memory; smaller: more files
+# for every engine to open, and more row groups to plan).
+PART_ROWS = 250_000
 
 
 def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -69,8 +79,21 @@ class FrameBuilder:
     does in a worker thread while the next batch is parsed). Documents that passed the
     schema are flattened column by column or in polars; the others, value by value."""
 
-    def __init__(self, model: Model, *, threads: bool = True) -> None:
+    def __init__(
+        self,
+        model: Model,
+        *,
+        threads: bool = True,
+        parts: Parts | None = None,
+        part_rows: int | None = None,
+    ) -> None:
         self.model = model
+        # with `parts`, batches are written there every `part_rows` rows (see `_spill`);
+        # `_base` counts the batches already written, `_rows` the rows held since
+        self.parts = parts
+        self.part_rows = PART_ROWS if part_rows is None else part_rows
+        self._base = 0
+        self._rows = 0
         self.tables = [t for t in model.tables.values() if t.kind not in ("vocabulary", "derived")]
         self._batches: list[dict[str, pl.DataFrame] | _Pending] = []
         self._buffer: list[Document] = []
@@ -132,8 +155,10 @@ class FrameBuilder:
             files = [self._file(d) for d in docs]
             future = self._pool.submit(polars_bundles, self.model, text, where, files)
             self._batches.append(_Pending(future, docs, where, done, text))
+            self._held(done)
+            self._spill()
         elif done is not None:
-            self._batches.append(done)
+            self._push(done)
 
     def _file(self, doc: Document) -> str:
         """`bundle_file` of a document, computed once per file."""
@@ -147,7 +172,7 @@ class FrameBuilder:
         if self._buffer:
             docs, where, ok = self._buffer, self._buffer_at, self._buffer_ok
             self._buffer, self._buffer_at, self._buffer_ok = [], [], []
-            self._batches.append(self._now(docs, where, ok, list(range(len(docs)))))
+            self._push(self._now(docs, where, ok, list(range(len(docs)))))
 
     def _now(
         self,
@@ -189,21 +214,74 @@ class FrameBuilder:
         for i in pending[: max(0, len(pending) - keep)]:
             batch = self._batches[i]
             assert isinstance(batch, _Pending)
-            self._batches[i] = self._resolve(batch)
+            self._batches[i] = resolved = self._resolve(batch)
+            self._held(resolved, pending=batch.done)
+
+    def _push(self, batch: dict[str, pl.DataFrame]) -> None:
+        self._batches.append(batch)
+        self._held(batch)
+        self._spill()
+
+    def _held(
+        self, batch: dict[str, pl.DataFrame] | None, pending: dict[str, pl.DataFrame] | None = None
+    ) -> None:
+        """Count the rows a batch adds to those held (`pending`: its part counted before)."""
+        if self.parts is not None:
+            rows = sum(f.height for f in (batch or {}).values())
+            self._rows += rows - sum(f.height for f in (pending or {}).values())
+
+    def _spill(self, keep: int = 1) -> None:
+        """Once `part_rows` rows are held, write the flattened batches, one part per table,
+        and let them go. The batch in the worker thread (`keep`) stays in flight; the
+        batches from it on wait for the next part."""
+        if self.parts is None or (keep and self._rows < self.part_rows):
+            return
+        self._settle(keep=keep)
+        ready = next(
+            (i for i, b in enumerate(self._batches) if isinstance(b, _Pending)), len(self._batches)
+        )
+        batches = [b for b in self._batches[:ready] if isinstance(b, dict)]
+        for name in self.parts.parts:
+            self.parts.write(name, [b.pop(name, None) for b in batches], self._base)
+        self._base += ready
+        del self._batches[:ready]
+        self._rows = self._count()
+
+    def _count(self) -> int:
+        """The rows held in flattened batches (of a batch in flight: its part done now)."""
+        held = [b if isinstance(b, dict) else (b.done or {}) for b in self._batches]
+        return sum(f.height for b in held for f in b.values())
 
     BUFFER = 2048  # whole-file documents flattened together
 
     def mark(self) -> int:
         """A point `truncate` can return to (what came before is flattened first)."""
         self._flush()
-        return len(self._batches)
+        return self._base + len(self._batches)
 
     def truncate(self, mark: int) -> None:
-        """Forget every batch added since `mark` (a file that failed as a whole)."""
-        for batch in self._batches[mark:]:
+        """Forget every batch added since `mark` (a file that failed as a whole), also
+        those already written as parts."""
+        held = max(0, mark - self._base)
+        for batch in self._batches[held:]:
             if isinstance(batch, _Pending):
                 batch.future.cancel()
-        del self._batches[mark:]
+        del self._batches[held:]
+        if mark < self._base:
+            assert self.parts is not None
+            self.parts.truncate(mark)
+            self._base = mark
+        self._rows = self._count()
+
+    def write_parts(self) -> Parts:
+        """Write what is held as the last parts and hand the parts over (call once)."""
+        assert self.parts is not None
+        self._flush()
+        self._settle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._spill(keep=0)
+        return self.parts
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The tables, handed over: the builder lets go of its batches (call once)."""

@@ -19,7 +19,7 @@ import polars as pl
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
 from toolkit.engines.base import ROW
-from toolkit.frames.base import DOC
+from toolkit.frames.base import DOC, table_rows
 from toolkit.resolve.cluster import cluster_labels, clustered, records
 from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
 from toolkit.resolve.judgements import VERDICTS
@@ -68,8 +68,7 @@ def _linked(ctx: CheckContext) -> pl.DataFrame:
 
 
 def _judged(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
-    frame = ctx.frames.tables.get("judgements")
-    if frame is None or frame.is_empty():
+    if not table_rows(ctx.frames.tables, "judgements"):
         return None
     return ctx.lazy("judgements")
 
@@ -256,8 +255,17 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     alike (`disagree.record_values`); what disagrees with what is found on the engine."""
     built: dict[str, pl.DataFrame] = {}
 
-    def values(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        built[VALUES] = record_values(ctx.model, tables, _linked(ctx))
+    def values(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
+        # only the documents of the records in clusters of two or more are read: what
+        # record_values joins to a record (its parts, its source) is in its document
+        linked = _linked(ctx)
+        docs = linked[DOC].unique().cast(pl.Int64)
+        held = {
+            name: frame.filter(pl.col(DOC).is_in(docs.implode())).collect()
+            for name, frame in tables.items()
+            if name in ctx.model.tables
+        }
+        built[VALUES] = record_values(ctx.model, held, linked)
         return built[VALUES]
 
     found = ctx.derived(VALUES, values)

@@ -18,7 +18,7 @@ import polars as pl
 from toolkit.checks.base import CheckContext
 from toolkit.checks.links import doubled, same_as_links
 from toolkit.engines.base import ROW
-from toolkit.frames.base import DOC, PTR, Frames
+from toolkit.frames.base import DOC, PTR, Frames, table_rows
 from toolkit.model.model import Model
 
 
@@ -37,8 +37,7 @@ def edges(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     links = same_as_links(ctx)
     if links is not None:
         found.append(links.select(nw.col("id").alias("left"), nw.col("same_as").alias("right")))
-    judged = ctx.frames.tables.get("judgements")
-    if judged is not None and judged.height:
+    if table_rows(ctx.frames.tables, "judgements"):
         found.append(
             ctx.lazy("judgements")
             .filter(

@@ -3,10 +3,12 @@ the way. The contract between reading and checking.
 
 `stage` finds the files, reads them a batch at a time (the parse cache for YAML, the fast
 lane for large JSONL), checks each record against its schema within the problem budget and
-flattens the valid ones into one polars table per record type; then it reads each source's
-text copy once into the `texts` table (`stage.texts`), so that grounding is a join and no
-check reads a file. What comes out, `Staged`, is all the checks and the report need: the
-readers' batches, lanes and caches stay here.
+flattens the valid ones into one table per record type, written a part at a time as
+Parquet into the run's folder (`stage.parts`), so memory holds one part, not the tables;
+then it reads each source's text copy once into the `texts` table (`stage.texts`), so that
+grounding is a join and no check reads a file. What comes out, `Staged`, is all the checks
+and the report need: the readers' batches, lanes and caches stay here. It owns the run's
+folder: `close()` (or its `with` block) removes it.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from toolkit.checks.limits import ProblemBudget
 from toolkit.checks.rejected import VALUE, rejected_frame
-from toolkit.checks.rejected import mark as mark_rejected
 from toolkit.checks.schema import SchemaChecker
-from toolkit.frames.base import Frames
+from toolkit.engines.base import Engine
+from toolkit.frames.base import Frames, read_columns
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
@@ -31,13 +34,14 @@ from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
+from toolkit.stage.parts import Parts, PartTables, RunFolder, mark_parts
 from toolkit.stage.read import batches, file_size, open_lane, set_aside_old_format
 from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
 
-__all__ = ["Staged", "load_documents", "stage"]
+__all__ = ["PartTables", "SourceTexts", "Staged", "load_documents", "stage"]
 
 
 @dataclass(slots=True)
@@ -49,10 +53,12 @@ class Staged:
     order; `digests`: sha256 of each file read to its end, by resolved path (the
     export's input hash reuses them). `rejected`: (_doc, pointer) of every value the
     schema refused, and `stand_ins` those given a stand-in (see `checks.rejected`).
+    `tables`: the record tables as Parquet parts in the run's folder, each read whole
+    only when a consumer asks for it (`PartTables`).
     """
 
     documents: Documents
-    tables: dict[str, pl.DataFrame]
+    tables: PartTables
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
@@ -65,10 +71,23 @@ class Staged:
         """The tables with their documents, as the checks receive them."""
         return Frames(tables=self.tables, documents=self.documents)
 
-    def engine_tables(self) -> dict[str, pl.DataFrame]:
-        """What an engine loads: the record tables and the source texts (`TEXTS`)."""
+    def load(self, engine: Engine) -> None:
+        """Hand the engine the record tables (their parts) and the source texts (`TEXTS`)."""
         texts = {TEXTS: self.texts.table} if self.texts is not None else {}
-        return {**self.tables, **texts}
+        tables = self.tables
+        engine.load_parts(tables.paths(), tables.schemas(), tables.folder.path, texts)
+
+    def close(self) -> None:
+        """Remove the run's folder (the parts): the tables read before stay usable."""
+        self.tables.folder.close()
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def stage(
@@ -82,15 +101,34 @@ def stage(
 ) -> Staged:
     """Parse, check against the schema and flatten every file, a batch at a time.
 
-    A batch's values are dropped once its rows are in the tables, so memory holds the
-    tables, not the input. The cycle collector stays off meanwhile: parsing allocates
-    millions of acyclic containers that it would scan again and again for nothing.
+    A batch's values are dropped once its rows are in the tables, and the tables are
+    written as parts every `PART_ROWS` rows, so memory holds one part, not the input nor
+    the tables. The cycle collector stays off meanwhile: parsing allocates millions of
+    acyclic containers that it would scan again and again for nothing. The run's folder
+    is removed if staging fails; else the caller closes it (`Staged.close`).
     `budget` admits each file's problems (and stops reading a file whose share is full);
     the checks later render theirs through the same budget.
     """
+    folder = RunFolder()
+    try:
+        return _stage(model, paths, limits, budget, folder, cache, progress)
+    except BaseException:
+        folder.close()
+        raise
+
+
+def _stage(
+    model: Model,
+    paths: Sequence[str],
+    limits: Limits,
+    budget: ProblemBudget,
+    folder: RunFolder,
+    cache: ParseCache | None,
+    progress: Progress,
+) -> Staged:
     entries, problems = discover(paths)
     documents = Documents()
-    builder = FrameBuilder(model)
+    builder = FrameBuilder(model, parts=Parts.of(folder, model))
     schema = SchemaChecker(model)
     digests: dict[str, str] = {}
     rejected: list[tuple[int, str]] = []
@@ -150,10 +188,11 @@ def stage(
         if enabled:
             gc.enable()
     files = [entry.file for entry in entries]
-    tables = builder.frames()
+    tables = PartTables(builder.write_parts())
     marks = rejected_frame(rejected)
-    stand_ins = mark_rejected(model, tables, marks)
-    texts = stage_texts(tables["sources"], documents)
+    stand_ins = mark_parts(model, tables.parts, marks)
+    sources = read_columns(tables, {"sources": ("id", "text")})["sources"]
+    texts = stage_texts(sources, documents)
     return Staged(documents, tables, problems, files, digests, marks, stand_ins, texts)
 
 
