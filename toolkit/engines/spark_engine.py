@@ -10,6 +10,8 @@ ends; one it was given or found is left running.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import warnings
 from typing import Any
 
@@ -56,6 +58,8 @@ def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
 # pyspark warns on import that it does not fully support pandas 3; factkit hands Spark
 # Arrow data and never goes through pandas, so the warning says nothing to a user.
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
+# Arrow as Spark reads it: plain strings and lists, not polars' string views
+OLDEST = pl.CompatLevel.oldest()
 
 
 class SparkEngine(Engine):
@@ -67,6 +71,7 @@ class SparkEngine(Engine):
         session: Any = None,
         master: str | None = None,
         remote: str | None = None,
+        parquet_rows: int = 10_000,
     ) -> None:
         super().__init__()
         warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
@@ -75,6 +80,9 @@ class SparkEngine(Engine):
         except ImportError:
             raise EngineUnavailable(_INSTALL) from None
         self._owned = False
+        # where staged tables are written as Parquet for a local session (see `_native`)
+        self._folder: str | None = None
+        self.parquet_rows = parquet_rows
         remote = remote or os.environ.get("FACTKIT_SPARK_REMOTE")
         if session is None and remote is None and master is None:
             session = SparkSession.getActiveSession()
@@ -97,11 +105,54 @@ class SparkEngine(Engine):
         self.session = session
 
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
-        arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
-        frame_: nw.LazyFrame[Any] = nw.from_native(self.session.createDataFrame(arrow))
-        return frame_
+        """A table of `parquet_rows` rows or more, on a local session, is written once to
+        Parquet in a folder of the engine's and read from there; smaller ones, and every
+        table on a cluster or Spark Connect (whose executors do not see this machine's
+        files), go through `createDataFrame`.
+
+        `createDataFrame` keeps the Arrow batches in the driver and decodes every column
+        of them again in each query that scans the table: X704's one query over every
+        text column scanned each table once per column. Parquet is read column by column.
+        """
+        if frame.height < self.parquet_rows or not self._local():
+            arrow = frame.to_arrow(compat_level=OLDEST)
+            created: nw.LazyFrame[Any] = nw.from_native(self.session.createDataFrame(arrow))
+            return created
+        # Parquet has no column of nulls only: such columns are added back as Spark's.
+        nulls = [c for c, dtype in frame.schema.items() if dtype == pl.Null]
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        if self._folder is None:
+            self._folder = tempfile.mkdtemp(prefix="factkit-spark-")
+        path = os.path.join(self._folder, f"{len(os.listdir(self._folder))}.parquet")
+        written = frame.drop(nulls)
+        written.write_parquet(path, statistics=False)
+        # the schema given, Spark reads no footer to infer it (a job per table)
+        schema = from_arrow_schema(written.head(0).to_arrow(compat_level=OLDEST).schema)
+        native = self.session.read.schema(schema).parquet(path)
+        if nulls:
+            from pyspark.sql import functions as F
+
+            native = native.select(
+                *(F.lit(None).alias(c) if c in nulls else F.col(c) for c in frame.columns)
+            )
+        read: nw.LazyFrame[Any] = nw.from_native(native)
+        return read
+
+    def _local(self) -> bool:
+        """Whether the session is a classic one on this machine (`local[...]`)."""
+        try:
+            master = str(self.session.sparkContext.master)
+        except Exception:  # Spark Connect has no SparkContext
+            return False
+        return master.startswith("local")
 
     def close(self) -> None:
         super().close()
-        if self._owned:
-            self.session.stop()
+        try:
+            if self._owned:
+                self.session.stop()
+        finally:
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
