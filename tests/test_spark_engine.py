@@ -1,9 +1,12 @@
 """The Spark engine's own housekeeping: the Parquet copies of the staged tables live in a
-folder of the engine's, removed when the run ends, whether it ended well or not."""
+folder of the engine's, removed when the run ends, whether it ended well or not; a local
+session factkit starts says nothing on stderr."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from toolkit.engines import EngineUnavailable, open_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+INVALID = ROOT / "fixtures" / "invalid" / "vocabulary-typo" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +74,23 @@ def test_the_folder_is_removed_after_a_failing_run(
         validate([str(DATA)], engine=engine)
     assert seen and seen[0] is not None
     assert not os.path.exists(seen[0])
+
+
+def test_a_session_factkit_starts_prints_nothing_of_its_own_on_stderr(spark: Any) -> None:
+    """In a fresh interpreter (a JVM of its own): Spark's start-up lines, its warnings and
+    the JVM's notes stay out of what a user sees; factkit's output is polars' output."""
+
+    def validate_cli(engine: str) -> subprocess.CompletedProcess[str]:
+        argv = ["validate", "--no-cache", "--engine", engine, str(INVALID)]
+        return subprocess.run(
+            [sys.executable, "-m", "toolkit", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+
+    polars, spark_run = validate_cli("polars"), validate_cli("spark")
+    assert polars.returncode == spark_run.returncode == 1
+    assert spark_run.stderr == polars.stderr
+    assert spark_run.stdout == polars.stdout

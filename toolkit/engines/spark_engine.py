@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import warnings
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import narwhals as nw
 import polars as pl
@@ -27,32 +31,70 @@ _JAVA = (
 )
 
 
+# errors only, on stderr: for the sessions factkit starts itself (see `local_session`)
+LOG4J = Path(__file__).with_name("log4j2.properties")
+# Lines the JVM prints on stderr past any logging configuration: the JVM's note on the
+# incubator module Spark's launcher always adds, and Spark's note on the level of a shell.
+_JVM_NOTES = (
+    b"WARNING: Using incubator modules",
+    b"Setting default log level to",
+    b"To adjust logging level use sc.setLogLevel",
+)
+
+
 def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
     """A local session sized for one machine: no web UI, few shuffle partitions, bound to
-    the loopback interface, UTC."""
+    the loopback interface, UTC; started quietly (factkit's logging configuration, and
+    the JVM's notes left out of stderr)."""
     try:
+        from pyspark import SparkConf
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineUnavailable(_INSTALL) from None
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("factkit")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", driver_memory)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    conf = (
+        SparkConf()
+        .setMaster(master)
+        .setAppName("factkit")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+        .set("spark.sql.shuffle.partitions", "4")
+        .set("spark.default.parallelism", "4")
+        .set("spark.driver.host", "127.0.0.1")
+        .set("spark.driver.bindAddress", "127.0.0.1")
+        .set("spark.driver.memory", driver_memory)
+        .set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J.as_uri()}")
+        .set("spark.sql.session.timeZone", "UTC")
+        .set("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
     try:
-        session = builder.getOrCreate()
+        _launch_quietly(conf)
+        session = SparkSession.builder.config(conf=conf).getOrCreate()
     except Exception as exc:  # pyspark raises its own runtime errors when Java is missing
         raise EngineUnavailable(f"{_JAVA} ({type(exc).__name__})") from None
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _launch_quietly(conf: Any) -> None:
+    """Start the JVM as pyspark would, its stderr passed on without `_JVM_NOTES`. A JVM
+    already running (an earlier session of this process) is reused as it is."""
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:
+        return
+    gateway = launch_gateway(conf, popen_kwargs={"stderr": subprocess.PIPE})  # type: ignore[no-untyped-call]
+    stream = gateway.proc.stderr
+    threading.Thread(target=_pass_on, args=(stream,), daemon=True).start()
+    SparkContext._gateway = gateway
+    SparkContext._jvm = gateway.jvm
+
+
+def _pass_on(stream: IO[bytes]) -> None:
+    for line in iter(stream.readline, b""):
+        if not line.startswith(_JVM_NOTES):
+            sys.stderr.write(line.decode("utf-8", "replace"))
+            sys.stderr.flush()
 
 
 # pyspark warns on import that it does not fully support pandas 3; factkit hands Spark
