@@ -18,7 +18,6 @@ import polars as pl
 
 from toolkit.checks.base import CheckContext, Failures, failures
 from toolkit.engines.base import ROW
-from toolkit.frames.base import DOC, PTR
 from toolkit.model.tables import Column
 
 _Ranges = tuple[tuple[int, int], ...]
@@ -84,45 +83,56 @@ def _text_columns(ctx: CheckContext) -> list[tuple[str, Column]]:
     return ctx.columns_where(lambda col: col.kind in _TEXT_KINDS)
 
 
-def _cells(ctx: CheckContext, columns: list[tuple[str, Column]]) -> nw.LazyFrame[Any]:
-    """`_doc`, `_ptr`, `_row`, `_c` (the place of the column in `columns`) and `value` of
-    every flagged value, list items included (without their index), in one query.
-
-    Pointers are built on the driver for the few values found: building them here, one
-    expression per column, costs more than the search itself on polars.
-    """
-    parts = []
-    for c, (table, col) in enumerate(columns):
-        frame = ctx.lazy(table)
+def _groups(columns: list[tuple[str, Column]]) -> list[tuple[str, list[Column]]]:
+    """What one branch of the search reads: the text columns of a table together, each
+    list column on its own (its items are exploded)."""
+    scalars: dict[str, list[Column]] = {}
+    lists: list[tuple[str, list[Column]]] = []
+    for table, col in columns:
         if col.kind in _LIST_KINDS:
-            items = frame.select(
-                DOC, PTR, ROW, nw.lit(c).alias("_c"), nw.col(col.name).alias("value")
-            )
-            parts.append(items.explode("value").filter(_flagged("value")))
+            lists.append((table, [col]))
         else:
-            parts.append(
-                frame.filter(_flagged(col.name)).select(
-                    DOC, PTR, ROW, nw.lit(c).alias("_c"), nw.col(col.name).alias("value")
-                )
+            scalars.setdefault(table, []).append(col)
+    return [*scalars.items(), *lists]
+
+
+def _rows(ctx: CheckContext, groups: list[tuple[str, list[Column]]]) -> nw.LazyFrame[Any]:
+    """`_row` and `_g` (the group) of every row with a flagged value, in one query of a
+    branch per table and per list column: on Spark a branch per column cost more to
+    plan than the search itself."""
+    parts = []
+    for g, (table, cols) in enumerate(groups):
+        frame = ctx.lazy(table)
+        if cols[0].kind in _LIST_KINDS:
+            found = (
+                frame.select(ROW, nw.col(cols[0].name).alias("value"))
+                .explode("value")
+                .filter(_flagged("value"))
             )
+        else:
+            found = frame.filter(
+                nw.any_horizontal(*(_flagged(c.name) for c in cols), ignore_nulls=True)
+            )
+        parts.append(found.select(ROW, nw.lit(g).alias("_g")))
     return nw.concat(parts, how="vertical")
 
 
-def _items(
-    ctx: CheckContext, hits: pl.DataFrame, columns: list[tuple[str, Column]]
+def _values(
+    ctx: CheckContext, hits: pl.DataFrame, groups: list[tuple[str, list[Column]]]
 ) -> pl.DataFrame:
-    """`_doc`, `pointer`, `field`, `value` of the flagged items of the lists among `hits`,
-    each at its own index: the positions are read again, from those rows only."""
+    """`_doc`, `pointer`, `field`, `value` of the flagged values in the rows of `hits`,
+    list items each at its own index: the columns are read again, from those rows only."""
     parts = []
-    for (c,), rows in hits.group_by("_c"):
-        table, col = columns[int(c)]
+    for (g,), rows in hits.group_by("_g"):
+        table, cols = groups[int(g)]
         flagged = ctx.small(rows.select(ROW).unique())
 
         def keep(v: nw.LazyFrame[Any], rows: nw.LazyFrame[Any] = flagged) -> nw.LazyFrame[Any]:
             return v.join(rows, on=ROW, how="semi").filter(_flagged("value"))
 
-        found = ctx.values(table, col, keep).with_columns(nw.lit(col.name).alias("field"))
-        parts.append(found.select("_doc", "pointer", "field", "value"))
+        for col in cols:
+            found = ctx.values(table, col, keep).with_columns(nw.lit(col.name).alias("field"))
+            parts.append(found.select("_doc", "pointer", "field", "value"))
     return ctx.collect(nw.concat(parts, how="vertical"))
 
 
@@ -130,35 +140,22 @@ def check_invisible(ctx: CheckContext) -> list[Failures]:
     """X704 on the run's engine: one query over every text column, list items included.
 
     The pattern is a character class of literal characters, which polars, DuckDB (RE2)
-    and Java read alike, supplementary characters (the tag block) too. Lists are
-    exploded without positions; only rows with a flagged item are read again with them.
-    Which character it is, and the hint, are found on the driver for the few values
-    that hold one.
+    and Java read alike, supplementary characters (the tag block) too. The search finds
+    the rows that hold a flagged value; only those rows are read again for the values,
+    with their pointers. Which character it is, and the hint, are found on the driver
+    for the few values that hold one.
     """
-    columns = _text_columns(ctx)
-    if not columns:
+    groups = _groups(_text_columns(ctx))
+    if not groups:
         return []
-    cells = ctx.collect(_cells(ctx, columns))
-    if cells.is_empty():
+    hits = ctx.collect(_rows(ctx, groups))
+    if hits.is_empty():
         return []
-    listed = [c for c, (_, col) in enumerate(columns) if col.kind in _LIST_KINDS]
-    in_list = pl.col("_c").is_in(listed)
-    suffix = {c: "/" + "/".join(col.path) for c, (_, col) in enumerate(columns)}
-    field = {c: col.name for c, (_, col) in enumerate(columns)}
-    hits = cells.filter(~in_list).select(
-        "_doc",
-        (pl.col(PTR) + pl.col("_c").replace_strict(suffix, return_dtype=pl.String)).alias(
-            "pointer"
-        ),
-        pl.col("_c").replace_strict(field, return_dtype=pl.String).alias("field"),
-        "value",
-    )
-    if cells.filter(in_list).height:
-        hits = pl.concat([hits, _items(ctx, cells.filter(in_list), columns)])
-    described = [_describe(v) for v in hits["value"]]
+    found = _values(ctx, hits, groups)
+    described = [_describe(v) for v in found["value"]]
     return failures(
         "X704",
-        hits.select(
+        found.select(
             "_doc",
             "pointer",
             "field",

@@ -1,0 +1,96 @@
+"""The Spark engine's own housekeeping: the Parquet copies of the staged tables live in a
+folder of the engine's, removed when the run ends, whether it ended well or not; a local
+session factkit starts says nothing on stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toolkit.checker import validate
+from toolkit.checks import registry
+from toolkit.checks.base import CheckContext, Failures
+from toolkit.engines import EngineUnavailable, open_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+INVALID = ROOT / "fixtures" / "invalid" / "vocabulary-typo" / "data"
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from toolkit.engines.spark_engine import local_session
+
+    try:
+        session = local_session("local[1]", driver_memory="1g")
+    except EngineUnavailable as exc:
+        if os.environ.get("FACTKIT_REQUIRE_SPARK") == "1":
+            pytest.fail(f"Spark is required here (FACTKIT_REQUIRE_SPARK=1): {exc}")
+        pytest.skip(f"no local Spark session: {exc}")
+    yield session
+    session.stop()
+
+
+def test_the_tables_are_read_from_parquet_in_a_folder_removed_at_the_end(spark: Any) -> None:
+    with open_engine("spark", session=spark, parquet_rows=0) as engine:
+        validate([str(DATA)], engine=engine)
+        folder = engine._folder  # type: ignore[attr-defined]
+        assert folder is not None
+        written = sorted(os.listdir(folder))
+        assert written and all(name.endswith(".parquet") for name in written)
+        native = engine.table("sources").to_native()
+        assert "Parquet" in native._jdf.queryExecution().executedPlan().toString()
+    assert not os.path.exists(folder)
+    assert not spark.sparkContext._jsc.sc().isStopped()  # a session given is left running
+
+
+def test_small_tables_stay_in_memory(spark: Any) -> None:
+    with open_engine("spark", session=spark) as engine:
+        validate([str(DATA)], engine=engine)
+        assert engine._folder is None  # type: ignore[attr-defined]
+
+
+def test_the_folder_is_removed_after_a_failing_run(
+    spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def failing(ctx: CheckContext) -> list[Failures]:
+        ctx.lazy("sources").collect()
+        seen.append(ctx.engine._folder)  # type: ignore[union-attr]
+        raise RuntimeError("a check failed")
+
+    monkeypatch.setattr(registry, "checks", lambda: (failing,))
+    with (
+        pytest.raises(RuntimeError, match="a check failed"),
+        open_engine("spark", session=spark, parquet_rows=0) as engine,
+    ):
+        validate([str(DATA)], engine=engine)
+    assert seen and seen[0] is not None
+    assert not os.path.exists(seen[0])
+
+
+def test_a_session_factkit_starts_prints_nothing_of_its_own_on_stderr(spark: Any) -> None:
+    """In a fresh interpreter (a JVM of its own): Spark's start-up lines, its warnings and
+    the JVM's notes stay out of what a user sees; factkit's output is polars' output."""
+
+    def validate_cli(engine: str) -> subprocess.CompletedProcess[str]:
+        argv = ["validate", "--no-cache", "--engine", engine, str(INVALID)]
+        return subprocess.run(
+            [sys.executable, "-m", "toolkit", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+
+    polars, spark_run = validate_cli("polars"), validate_cli("spark")
+    assert polars.returncode == spark_run.returncode == 1
+    assert spark_run.stderr == polars.stderr
+    assert spark_run.stdout == polars.stdout
