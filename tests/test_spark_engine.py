@@ -1,4 +1,5 @@
-"""The Spark engine's own housekeeping: the Parquet copies of the staged tables live in a
+"""The Spark engine's own housekeeping: the Parquet copies of the tables handed to it (derived
+and driver-side tables; the staged ones it scans from the run's parts) live in a
 folder of the engine's, removed when the run ends, whether it ended well or not; a local
 session factkit starts says nothing on stderr."""
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from toolkit.checker import validate
@@ -40,7 +42,7 @@ def spark() -> Iterator[Any]:
 def test_the_tables_are_read_from_parquet_in_a_folder_removed_at_the_end(spark: Any) -> None:
     with open_engine("spark", session=spark, parquet_rows=0) as engine:
         validate([str(DATA)], engine=engine)
-        folder = engine._folder  # type: ignore[attr-defined]
+        folder = engine._copies  # type: ignore[attr-defined]
         assert folder is not None
         written = sorted(os.listdir(folder))
         assert written and all(name.endswith(".parquet") for name in written)
@@ -53,7 +55,7 @@ def test_the_tables_are_read_from_parquet_in_a_folder_removed_at_the_end(spark: 
 def test_small_tables_stay_in_memory(spark: Any) -> None:
     with open_engine("spark", session=spark) as engine:
         validate([str(DATA)], engine=engine)
-        assert engine._folder is None  # type: ignore[attr-defined]
+        assert engine._copies is None  # type: ignore[attr-defined]
 
 
 def test_the_folder_is_removed_after_a_failing_run(
@@ -62,8 +64,8 @@ def test_the_folder_is_removed_after_a_failing_run(
     seen: list[str] = []
 
     def failing(ctx: CheckContext) -> list[Failures]:
-        ctx.lazy("sources").collect()
-        seen.append(ctx.engine._folder)  # type: ignore[union-attr]
+        ctx.small(pl.DataFrame({"code": ["x"]})).collect()  # a table handed over: a copy
+        seen.append(ctx.engine._copies)  # type: ignore[union-attr]
         raise RuntimeError("a check failed")
 
     monkeypatch.setattr(registry, "checks", lambda: (failing,))
