@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from toolkit.cache_frames import FrameStore, Schemas
 from toolkit.codes import CODES
 from toolkit.pack import Pack, signing_key
 from toolkit.parsers.base import Document, Limits, Role
@@ -80,6 +81,8 @@ class ParseCache:
         self._packs: dict[Path, Pack] = {}
         # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
         self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
+        self._schemas: Schemas | None = None
+        self._stores: dict[Path, FrameStore] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
@@ -215,6 +218,23 @@ class ParseCache:
             return
         if pack.put(key, file, body):
             self.writes += 1
+
+    def keep_rows(self, schemas: Schemas) -> None:
+        """Keep each cached file's flattened rows too (`toolkit.cache_frames`), for
+        tables of these columns and dtypes."""
+        self._schemas = schemas
+
+    def rows(self, root: Path) -> FrameStore | None:
+        """Where the flattened rows of the data folder `root`'s files are kept (None
+        unless `keep_rows` was called, or when the cache cannot be signed)."""
+        signer = self._signer()
+        if self._schemas is None or signer is None:
+            return None
+        where = self.location(root)
+        store = self._stores.get(where)
+        if store is None:
+            store = self._stores[where] = FrameStore(where, signer, self._schemas)
+        return store
 
     def close(self) -> None:
         """Close the packs opened for appending (also done when the cache is collected)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import orjson
 import polars as pl
@@ -21,6 +22,9 @@ from toolkit.frames.from_json import integer_paths, polars_bundles
 from toolkit.model.model import Model
 from toolkit.parsers.base import Document
 from toolkit.parsers.fast_lane import integers_are_integers
+
+if TYPE_CHECKING:
+    from toolkit.cache_frames import FrameStore, StoredRows
 
 
 def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -81,6 +85,7 @@ class FrameBuilder:
         self._pool = (
             ThreadPoolExecutor(1, thread_name_prefix="factkit-flatten") if threads else None
         )
+        self._stored: list[tuple[StoredRows, int]] = []
 
     def add(
         self,
@@ -214,6 +219,9 @@ class FrameBuilder:
         out: dict[str, pl.DataFrame] = {}
         batches = [b for b in self._batches if isinstance(b, dict)]
         self._batches = []
+        batches += self._take_stored()
+        interleaved = bool(self._stored) and len(batches) > 1
+        self._stored = []
         for table in self.tables:  # each table's parts are let go once it is whole, so
             # the copy that joins them costs one table's memory, not all of them
             found = [f for b in batches if (f := b.pop(table.name, None)) is not None and f.height]
@@ -223,4 +231,18 @@ class FrameBuilder:
                 out[table.name] = found[0]
             else:  # many small chunks would slow every check down
                 out[table.name] = pl.concat(found, rechunk=len(found) > 16)
+            if interleaved and len(found) > 1:  # kept rows and flattened ones, in `_doc` order
+                out[table.name] = out[table.name].sort(DOC, maintain_order=True)
         return out
+
+    def add_frames(self, rows: StoredRows, first: int) -> None:
+        """A file's rows as a previous run flattened them (`toolkit.cache_frames`), its
+        documents numbered from `first`: taken as they are, with every other file's kept
+        rows, in one join per table when the tables are asked for."""
+        self._stored.append((rows, first))
+
+    def _take_stored(self) -> list[dict[str, pl.DataFrame]]:
+        stores: dict[int, tuple[FrameStore, list[tuple[int, int]]]] = {}
+        for rows, first in self._stored:
+            stores.setdefault(id(rows.store), (rows.store, []))[1].append((rows.fid, first))
+        return [store.take(placed) for store, placed in stores.values()]

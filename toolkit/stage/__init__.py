@@ -22,7 +22,7 @@ from toolkit.checks.limits import ProblemBudget
 from toolkit.checks.rejected import VALUE, rejected_frame
 from toolkit.checks.rejected import mark as mark_rejected
 from toolkit.checks.schema import SchemaChecker
-from toolkit.frames.base import Frames
+from toolkit.frames.base import Frames, table_schema
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
@@ -31,7 +31,15 @@ from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
-from toolkit.stage.read import batches, file_size, open_lane, set_aside_old_format
+from toolkit.stage.read import (
+    CachedBatch,
+    Placed,
+    batches,
+    file_size,
+    keep_rows,
+    open_lane,
+    set_aside_old_format,
+)
 from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
 
 if TYPE_CHECKING:
@@ -94,6 +102,9 @@ def stage(
     schema = SchemaChecker(model)
     digests: dict[str, str] = {}
     rejected: list[tuple[int, str]] = []
+    placed: list[Placed] = []  # cached files, whose flattened rows are kept
+    if cache is not None:
+        cache.keep_rows({t.name: table_schema(t) for t in builder.tables})
     sizes = [file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
@@ -128,7 +139,12 @@ def stage(
                     found += budget.admit(errors)
                     rejected += [(len(documents) + i, p.pointer) for p in errors if p.code in VALUE]
                 lines = batch.lines if batch.offsets else None
-                builder.add(batch.documents, len(documents), valid, lines, plain)
+                if isinstance(batch, CachedBatch) and (at := batch.placed(len(documents))):
+                    placed.append(at)  # a cached file: its rows are kept for the next run
+                if isinstance(batch, CachedBatch) and batch.rows is not None:
+                    builder.add_frames(batch.rows, len(documents))  # ... or were: taken
+                else:
+                    builder.add(batch.documents, len(documents), valid, lines, plain)
                 if batch.offsets:
                     documents.add_lines(batch.documents, batch.offsets, batch.sizes)
                     done = read + batch.offsets[-1] + batch.sizes[-1]
@@ -151,6 +167,7 @@ def stage(
             gc.enable()
     files = [entry.file for entry in entries]
     tables = builder.frames()
+    keep_rows(tables, placed)
     marks = rejected_frame(rejected)
     stand_ins = mark_rejected(model, tables, marks)
     texts = stage_texts(tables["sources"], documents)
