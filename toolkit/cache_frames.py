@@ -43,6 +43,7 @@ DOC = "_doc"
 _MAGIC = b"factkit-frames\n"
 _MAX_BYTES = 2 * 1024**3
 _FIRST = "__first"
+MAX_SEGMENTS = 16  # appended segments before the file is written again as one
 
 # what a torn, foreign or outdated frames.bin raises while read: it is then not used
 _UNREADABLE = (OSError, ValueError, TypeError, KeyError, IndexError, pl.exceptions.PolarsError)
@@ -95,15 +96,20 @@ class FrameStore:
         self.schemas = {name: {**dict(s), FID: pl.UInt32()} for name, s in schemas.items()}
         self._keys: dict[str, int] | None = None
         self._tables: dict[str, pl.DataFrame] = {}
+        self._segments = 0  # how many segments the file holds
+        self._clean = True  # False: something in the file did not verify
 
     def get(self, key: str) -> StoredRows | None:
         """The rows kept for `key`, or None."""
-        if self._keys is None:
-            self._keys = {}
-            with contextlib.suppress(*_UNREADABLE):
-                self._load()
-        fid = self._keys.get(key)
+        fid = self._known().get(key)
         return None if fid is None else StoredRows(self, fid)
+
+    def _known(self) -> dict[str, int]:
+        """Each kept file's key and number, the file read on first use."""
+        if self._keys is None:
+            self._keys, self._tables, self._segments, self._clean = {}, {}, 0, True
+            self._load()
+        return self._keys
 
     def take(self, placed: Sequence[tuple[int, int]]) -> dict[str, pl.DataFrame]:
         """The rows of each (file, first `_doc`) in `placed`, numbered from there, in the
@@ -123,70 +129,122 @@ class FrameStore:
         self, tables: Mapping[str, pl.DataFrame], hits: Iterable[int], fresh: Sequence[Fresh]
     ) -> None:
         """Keep the rows of this run's files: those found here (`hits`) and those just
-        flattened (`fresh`, from the run's `tables`); rows of files the run did not read
-        are let go. Written only when that changes what is kept; a store that cannot be
-        written is simply not used."""
-        if self._keys is None:
-            return
-        known = self._keys
+        flattened (`fresh`, from the run's `tables`). New rows are appended as a segment;
+        the file is rewritten with only this run's rows once it holds many segments or
+        many rows no file of the run used (a changed file's old rows). A store that cannot
+        be written is simply not used."""
+        known = self._known()
         again = [known[f.key] for f in fresh if f.key in known]  # flattened, yet kept here
         kept = list(dict.fromkeys([*hits, *again]))
         fresh = [f for f in {f.key: f for f in fresh}.values() if f.key not in known]
-        if not fresh and len(kept) == len(self._keys):
+        unused = len(known) - len(kept)
+        if not fresh and not unused:
             return
-        by_fid = {fid: key for key, fid in self._keys.items()}
-        keys = [by_fid[fid] for fid in kept] + [f.key for f in fresh]
+        whole = self._segments == 0 or self._segments >= MAX_SEGMENTS or not self._clean
+        if not whole and unused <= len(kept) // 4 + 16:
+            if fresh:
+                self._write([f.key for f in fresh], self._fresh_rows(tables, fresh, 0), append=True)
+            return
+        by_fid = {fid: key for key, fid in known.items()}
         remap = pl.DataFrame(
             {FID: kept, "__new": range(len(kept))}, schema={FID: pl.UInt32(), "__new": pl.UInt32()}
         )
+        new = self._fresh_rows(tables, fresh, len(kept))
+        out: dict[str, pl.DataFrame] = {}
+        for name in self.schemas:
+            old = self._tables[name] if name in self._tables else new[name].clear()
+            joined = old.join(remap, on=FID, how="inner", maintain_order="right_left")
+            out[name] = pl.concat(
+                [joined.with_columns(pl.col("__new").alias(FID)).drop("__new"), new[name]]
+            )
+        self._write([by_fid[fid] for fid in kept] + [f.key for f in fresh], out, append=False)
+
+    def _fresh_rows(
+        self, tables: Mapping[str, pl.DataFrame], fresh: Sequence[Fresh], base: int
+    ) -> dict[str, pl.DataFrame]:
+        """The rows of `fresh` files in the run's tables, numbered within each file, the
+        files numbered from `base`."""
         docs = pl.DataFrame(
             {
                 DOC: [f.first + i for f in fresh for i in range(f.count)],
-                "__new": [len(kept) + n for n, f in enumerate(fresh) for _ in range(f.count)],
+                "__new": [base + n for n, f in enumerate(fresh) for _ in range(f.count)],
                 "__local": [i for f in fresh for i in range(f.count)],
             },
             schema={DOC: pl.UInt32(), "__new": pl.UInt32(), "__local": pl.UInt32()},
         )
         out: dict[str, pl.DataFrame] = {}
         for name, schema in self.schemas.items():
-            parts = []
-            old = self._tables.get(name)
-            if old is not None and kept:
-                joined = old.join(remap, on=FID, how="inner", maintain_order="right_left")
-                parts.append(joined.with_columns(pl.col("__new").alias(FID)).drop("__new"))
-            table = tables.get(name)
-            if table is not None and fresh:
-                joined = table.join(docs, on=DOC, how="inner", maintain_order="left")
-                local = joined.with_columns(
-                    pl.col("__local").alias(DOC), pl.col("__new").alias(FID)
-                )
-                parts.append(local.select(list(schema)))
-            out[name] = pl.concat(parts) if parts else pl.DataFrame(schema=dict(schema))
-        self._write(keys, out)
+            table = tables.get(
+                name, pl.DataFrame(schema={k: v for k, v in schema.items() if k != FID})
+            )
+            joined = table.join(docs, on=DOC, how="inner", maintain_order="left")
+            local = joined.with_columns(pl.col("__local").alias(DOC), pl.col("__new").alias(FID))
+            out[name] = local.select(list(schema))
+        return out
 
     def _load(self) -> None:
-        data = self._read()
-        if data is None or not data.startswith(_MAGIC):
+        """Every segment that verifies, up to the first that does not (a torn append:
+        the next update rewrites the file)."""
+        try:
+            data = self._read()
+        except OSError:
+            data = None
+        if data is None:
             return
-        head = len(_MAGIC)
-        signature, rest = data[head : head + 64], memoryview(data)[head + 65 :]
-        expected = hmac.new(self.signer, rest, hashlib.sha256).hexdigest().encode()
-        if not hmac.compare_digest(signature, expected) or data[head + 64 : head + 65] != b"\n":
+        view, at = memoryview(data), 0
+        keys: list[str] = []
+        parts: dict[str, list[pl.DataFrame]] = {name: [] for name in self.schemas}
+        segments = 0
+        while at < len(data):
+            try:
+                segment = self._segment(view, at)
+            except _UNREADABLE:
+                segment = None
+            if segment is None:
+                self._clean = False
+                break
+            at, seg_keys, tables = segment
+            if set(tables) != set(self.schemas):
+                self._clean = False
+                break
+            for name, frame in tables.items():
+                parts[name].append(frame.with_columns(pl.col(FID) + len(keys)))
+            keys += seg_keys
+            segments += 1
+        if not segments:
             return
-        size = int(bytes(rest[:10]))
-        header = json.loads(bytes(rest[11 : 11 + size]))
-        at = 11 + size
+        self._tables = {name: pl.concat(frames, rechunk=False) for name, frames in parts.items()}
+        self._keys = {}
+        for fid, key in enumerate(keys):
+            self._keys.setdefault(key, fid)
+        self._segments = segments
+
+    def _segment(
+        self, view: memoryview, at: int
+    ) -> tuple[int, list[str], dict[str, pl.DataFrame]] | None:
+        """The segment at `at`: where the next one starts, its keys and its tables."""
+        head = at + len(_MAGIC)
+        if bytes(view[at:head]) != _MAGIC or bytes(view[head + 64 : head + 65]) != b" ":
+            return None
+        size = int(bytes(view[head + 65 : head + 77]))
+        body = view[head + 78 : head + 78 + size]
+        expected = hmac.new(self.signer, body, hashlib.sha256).hexdigest().encode()
+        if len(body) != size or not hmac.compare_digest(bytes(view[head : head + 64]), expected):
+            return None
+        length = int(bytes(body[:10]))
+        header = json.loads(bytes(body[11 : 11 + length]))
+        where = 11 + length
         tables: dict[str, pl.DataFrame] = {}
         for name, length in header["tables"]:
-            frame = pl.read_ipc_stream(rest[at : at + length].tobytes())
-            at += length
+            frame = pl.read_ipc_stream(io.BytesIO(body[where : where + length]))
+            where += length
             if name not in self.schemas or dict(frame.schema) != self.schemas[name]:
-                return  # not this model's tables: nothing is kept
+                return None  # not this model's tables
             tables[name] = frame
         keys = header["keys"]
-        if set(tables) != set(self.schemas) or not all(type(k) is str for k in keys):
-            return
-        self._tables, self._keys = tables, {key: fid for fid, key in enumerate(keys)}
+        if type(keys) is not list or not all(type(k) is str for k in keys):
+            return None
+        return head + 78 + size, keys, tables
 
     def _read(self) -> bytes | None:
         folder = open_folder(self.folder, create=False)
@@ -203,19 +261,33 @@ class FrameStore:
         finally:
             os.close(folder)
 
-    def _write(self, keys: list[str], tables: dict[str, pl.DataFrame]) -> None:
-        blobs: list[bytes] = []
-        for frame in tables.values():
-            blobs.append(_ipc(frame))
+    def _write(self, keys: list[str], tables: dict[str, pl.DataFrame], *, append: bool) -> None:
+        blobs = [_ipc(frame) for frame in tables.values()]
         header = json.dumps(
             {"keys": keys, "tables": [[n, len(b)] for n, b in zip(tables, blobs, strict=True)]}
         ).encode()
-        rest = b"%010d\n" % len(header) + header + b"".join(blobs)
-        signature = hmac.new(self.signer, rest, hashlib.sha256).hexdigest().encode()
-        body = _MAGIC + signature + b"\n" + rest
+        body = b"%010d\n" % len(header) + header + b"".join(blobs)
+        signature = hmac.new(self.signer, body, hashlib.sha256).hexdigest().encode()
+        segment = _MAGIC + signature + b" %012d\n" % len(body) + body
         with contextlib.suppress(OSError):
-            self._replace(body)
-        self._tables, self._keys = tables, {key: fid for fid, key in enumerate(keys)}
+            if append:
+                self._append(segment)
+            else:
+                self._replace(segment)
+        self._keys, self._tables = None, {}  # read again if asked
+
+    def _append(self, segment: bytes) -> None:
+        folder = open_folder(self.folder, create=True)
+        if folder is None:
+            return
+        try:
+            flags = os.O_WRONLY | os.O_APPEND
+            with os.fdopen(open_regular(NAME, flags, dir_fd=folder), "wb", buffering=0) as f:
+                written = 0
+                while written < len(segment):
+                    written += f.write(segment[written:])
+        finally:
+            os.close(folder)
 
     def _replace(self, body: bytes) -> None:
         folder = open_folder(self.folder, create=True)
@@ -238,5 +310,5 @@ class FrameStore:
 
 def _ipc(frame: pl.DataFrame) -> bytes:
     sink = io.BytesIO()
-    frame.write_ipc_stream(sink, compression="uncompressed")
+    frame.write_ipc_stream(sink, compression="lz4")
     return sink.getvalue()
