@@ -92,21 +92,30 @@ def batches(
         yield Batch(problems=problems)
         return
     key = cache.key(data, entry.path.suffix, entry.role, limits)
-    found = cache.load(
-        key, entry.root, entry.file, entry.path, entry.role, data=data, limits=limits
-    )
     store = cache.rows(entry.root)
     kept = None if store is None else rows_key(key, _bundle_file(entry))
+    rows = store.get(kept) if store is not None and kept is not None else None
+    found = cache.load(
+        key,
+        entry.root,
+        entry.file,
+        entry.path,
+        entry.role,
+        data=data,
+        limits=limits,
+        values=rows is None,  # kept rows need no values: only positions, and a count
+    )
     if found is not None:
-        documents, problems, checked = found
-        rows = store.get(kept) if store is not None and kept is not None else None
-        yield CachedBatch(documents, problems, schema=checked, store=store, key=kept, rows=rows)
+        documents, problems, checked, facts = found
+        yield CachedBatch(
+            documents, problems, schema=checked, facts=facts, store=store, key=kept, rows=rows
+        )
         return
     result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
     checked = [schema.check(doc) for doc in result.documents]
     cache.store(key, entry.root, result.documents, result.problems, checked, path=entry.path)
     yield CachedBatch(
-        result.documents, result.problems, schema=checked, store=store, key=kept, rows=None
+        result.documents, result.problems, schema=checked, store=store, key=kept, rows=rows
     )
 
 
