@@ -85,6 +85,7 @@ class ParseCache:
         self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
         self._schemas: Schemas | None = None
         self._stores: dict[Path, FrameStore] = {}
+        self._store_roots: dict[int, tuple[Path, str | None, FrameStore]] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
@@ -234,10 +235,15 @@ class ParseCache:
         signer = self._signer()
         if self._schemas is None or signer is None:
             return None
+        override = os.environ.get("FACTKIT_CACHE_DIR")
+        found = self._store_roots.get(id(root))
+        if found is not None and found[0] is root and found[1] == override:
+            return found[2]
         where = self.location(root)
         store = self._stores.get(where)
         if store is None:
             store = self._stores[where] = FrameStore(where, signer, self._schemas)
+        self._store_roots[id(root)] = (root, override, store)  # found once per data folder
         return store
 
     def close(self) -> None:
