@@ -134,7 +134,7 @@ def test_a_damaged_store_is_ignored_and_written_again(
         store.write_bytes(body[: len(body) * 2 // 3])
     elif damage == "foreign":  # well-formed, signed with another key
         other = cache_frames.FrameStore(tmp_path / "other", b"k" * 32, {})
-        other._write(["x" * 64], {"sources": pl.DataFrame({"a": [1]})}, append=False)
+        other._write(["x" * 64], ["f"], {"sources": pl.DataFrame({"a": [1]})}, append=False)
         store.write_bytes((tmp_path / "other" / cache_frames.NAME).read_bytes())
     else:
         store.write_bytes(b"not a store at all\n" * 10)
@@ -158,3 +158,22 @@ def test_rows_appended_by_many_runs_are_compacted(tmp_path: Path, taken: list[in
         _same(_run([data], folder), want)
     segments = (folder / cache_frames.NAME).read_bytes().count(b"factkit-frames\n")
     assert 1 < segments < cache_frames.MAX_SEGMENTS  # rewritten as one, then appended to
+
+
+def test_data_folders_sharing_a_cache_folder_keep_their_rows(
+    tmp_path: Path, taken: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when every update rewrites the store, one folder's run keeps the other's rows."""
+    monkeypatch.setattr(cache_frames, "MAX_SEGMENTS", 1)
+    first = tmp_path / "first"
+    second = tmp_path / "second"
+    synthesize_yaml(first, 200, seed=4)
+    synthesize_yaml(second, 200, seed=5)
+    folder = tmp_path / "cache"
+    _run([first], folder)
+    _run([second], folder)
+    for data in (first, second):
+        taken.clear()
+        _same(_run([data], folder), _run([data], None))
+        files = list(data.rglob("*.yaml"))
+        assert len(taken) == len(files)

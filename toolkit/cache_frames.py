@@ -85,6 +85,7 @@ class Fresh:
     key: str
     first: int
     count: int
+    file: str  # its absolute path: rows kept for an older version of it are dead
 
 
 class FrameStore:
@@ -95,6 +96,8 @@ class FrameStore:
         self.signer = signer
         self.schemas = {name: {**dict(s), FID: pl.UInt32()} for name, s in schemas.items()}
         self._keys: dict[str, int] | None = None
+        self._files: list[str] = []  # each kept file's path, by number
+        self._key_of: list[str] = []  # and its key
         self._tables: dict[str, pl.DataFrame] = {}
         self._segments = 0  # how many segments the file holds
         self._clean = True  # False: something in the file did not verify
@@ -107,7 +110,8 @@ class FrameStore:
     def _known(self) -> dict[str, int]:
         """Each kept file's key and number, the file read on first use."""
         if self._keys is None:
-            self._keys, self._tables, self._segments, self._clean = {}, {}, 0, True
+            self._keys, self._files, self._key_of, self._tables = {}, [], [], {}
+            self._segments, self._clean = 0, True
             self._load()
         return self._keys
 
@@ -130,22 +134,33 @@ class FrameStore:
     ) -> None:
         """Keep the rows of this run's files: those found here (`hits`) and those just
         flattened (`fresh`, from the run's `tables`). New rows are appended as a segment;
-        the file is rewritten with only this run's rows once it holds many segments or
-        many rows no file of the run used (a changed file's old rows). A store that cannot
-        be written is simply not used."""
+        once the file holds many segments (or something in it did not verify) it is
+        rewritten with the rows still alive: this run's, and for every other file that
+        still exists its latest rows (a data folder sharing the cache folder keeps its
+        rows). A store that cannot be written is simply not used. The rows read are let
+        go (they would be read again if asked)."""
+        try:
+            self._update(tables, hits, fresh)
+        finally:
+            self._keys, self._files, self._key_of, self._tables = None, [], [], {}
+
+    def _update(
+        self, tables: Mapping[str, pl.DataFrame], hits: Iterable[int], fresh: Sequence[Fresh]
+    ) -> None:
         known = self._known()
         again = [known[f.key] for f in fresh if f.key in known]  # flattened, yet kept here
-        kept = list(dict.fromkeys([*hits, *again]))
+        used = list(dict.fromkeys([*hits, *again]))
         fresh = [f for f in {f.key: f for f in fresh}.values() if f.key not in known]
-        unused = len(known) - len(kept)
-        if not fresh and not unused:
+        if not fresh:
+            return  # nothing new (rows of changed files wait for the next rewrite)
+        if self._segments and self._segments < MAX_SEGMENTS and self._clean:
+            rows = self._fresh_rows(tables, fresh, 0)
+            self._write([f.key for f in fresh], [f.file for f in fresh], rows, append=True)
             return
-        whole = self._segments == 0 or self._segments >= MAX_SEGMENTS or not self._clean
-        if not whole and unused <= len(kept) // 4 + 16:
-            if fresh:
-                self._write([f.key for f in fresh], self._fresh_rows(tables, fresh, 0), append=True)
-            return
-        by_fid = {fid: key for key, fid in known.items()}
+        latest = {path: fid for fid, path in enumerate(self._files)}
+        mine = {self._files[fid] for fid in used} | {f.file for f in fresh}
+        others = [f for p, f in latest.items() if p not in mine and os.path.lexists(p)]
+        kept = used + sorted(others)
         remap = pl.DataFrame(
             {FID: kept, "__new": range(len(kept))}, schema={FID: pl.UInt32(), "__new": pl.UInt32()}
         )
@@ -157,7 +172,9 @@ class FrameStore:
             out[name] = pl.concat(
                 [joined.with_columns(pl.col("__new").alias(FID)).drop("__new"), new[name]]
             )
-        self._write([by_fid[fid] for fid in kept] + [f.key for f in fresh], out, append=False)
+        keys = [self._key_of[fid] for fid in kept] + [f.key for f in fresh]
+        files = [self._files[fid] for fid in kept] + [f.file for f in fresh]
+        self._write(keys, files, out, append=False)
 
     def _fresh_rows(
         self, tables: Mapping[str, pl.DataFrame], fresh: Sequence[Fresh], base: int
@@ -193,6 +210,7 @@ class FrameStore:
             return
         view, at = memoryview(data), 0
         keys: list[str] = []
+        files: list[str] = []
         parts: dict[str, list[pl.DataFrame]] = {name: [] for name in self.schemas}
         segments = 0
         while at < len(data):
@@ -203,26 +221,27 @@ class FrameStore:
             if segment is None:
                 self._clean = False
                 break
-            at, seg_keys, tables = segment
+            at, seg_keys, seg_files, tables = segment
             if set(tables) != set(self.schemas):
                 self._clean = False
                 break
             for name, frame in tables.items():
                 parts[name].append(frame.with_columns(pl.col(FID) + len(keys)))
             keys += seg_keys
+            files += seg_files
             segments += 1
         if not segments:
             return
         self._tables = {name: pl.concat(frames, rechunk=False) for name, frames in parts.items()}
-        self._keys = {}
+        self._keys, self._files, self._key_of = {}, files, keys
         for fid, key in enumerate(keys):
             self._keys.setdefault(key, fid)
         self._segments = segments
 
     def _segment(
         self, view: memoryview, at: int
-    ) -> tuple[int, list[str], dict[str, pl.DataFrame]] | None:
-        """The segment at `at`: where the next one starts, its keys and its tables."""
+    ) -> tuple[int, list[str], list[str], dict[str, pl.DataFrame]] | None:
+        """The segment at `at`: where the next one starts, its keys, files and tables."""
         head = at + len(_MAGIC)
         if bytes(view[at:head]) != _MAGIC or bytes(view[head + 64 : head + 65]) != b" ":
             return None
@@ -241,10 +260,10 @@ class FrameStore:
             if name not in self.schemas or dict(frame.schema) != self.schemas[name]:
                 return None  # not this model's tables
             tables[name] = frame
-        keys = header["keys"]
-        if type(keys) is not list or not all(type(k) is str for k in keys):
+        keys, files = header["keys"], header["files"]
+        if not _strings(keys) or not _strings(files) or len(keys) != len(files):
             return None
-        return head + 78 + size, keys, tables
+        return head + 78 + size, keys, files, tables
 
     def _read(self) -> bytes | None:
         folder = open_folder(self.folder, create=False)
@@ -261,11 +280,12 @@ class FrameStore:
         finally:
             os.close(folder)
 
-    def _write(self, keys: list[str], tables: dict[str, pl.DataFrame], *, append: bool) -> None:
+    def _write(
+        self, keys: list[str], files: list[str], tables: dict[str, pl.DataFrame], *, append: bool
+    ) -> None:
         blobs = [_ipc(frame) for frame in tables.values()]
-        header = json.dumps(
-            {"keys": keys, "tables": [[n, len(b)] for n, b in zip(tables, blobs, strict=True)]}
-        ).encode()
+        lengths = [[n, len(b)] for n, b in zip(tables, blobs, strict=True)]
+        header = json.dumps({"keys": keys, "files": files, "tables": lengths}).encode()
         body = b"%010d\n" % len(header) + header + b"".join(blobs)
         signature = hmac.new(self.signer, body, hashlib.sha256).hexdigest().encode()
         segment = _MAGIC + signature + b" %012d\n" % len(body) + body
@@ -274,7 +294,7 @@ class FrameStore:
                 self._append(segment)
             else:
                 self._replace(segment)
-        self._keys, self._tables = None, {}  # read again if asked
+        self._keys, self._files, self._key_of, self._tables = None, [], [], {}
 
     def _append(self, segment: bytes) -> None:
         folder = open_folder(self.folder, create=True)
@@ -306,6 +326,10 @@ class FrameStore:
                 raise
         finally:
             os.close(folder)
+
+
+def _strings(value: object) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
 
 
 def _ipc(frame: pl.DataFrame) -> bytes:

@@ -137,7 +137,8 @@ class CachedBatch(Batch):
         """What `keep_rows` needs of this file once its documents are at `first`."""
         if self.store is None or self.key is None:
             return None
-        return Placed(self.store, self.rows, Fresh(self.key, first, len(self.documents)))
+        file = os.path.abspath(self.documents[0].path) if self.documents else ""
+        return Placed(self.store, self.rows, Fresh(self.key, first, len(self.documents), file))
 
 
 @dataclass(frozen=True, slots=True)
