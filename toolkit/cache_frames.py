@@ -12,10 +12,13 @@ model, schema folder or factkit gives another key and is flattened again.
 
 One file instead of one entry per cached file, because reading 5,000 small IPC streams
 costs more than flattening (0.3 ms each, measured): a warm run reads each table once and
-places every hit's rows with one join per table (`take`). Like the entries, the file is
-signed (HMAC-SHA256 with the cache's key): one that did not come from this user's factkit,
-was torn or does not match the model is ignored (every file is then flattened) and
-written again by the run.
+places every hit's rows with one join per table (`take`). The file is a sequence of
+segments (lz4-compressed); a run that flattened files appends theirs as one segment, and
+after `MAX_SEGMENTS` the file is written again with only the live rows (a file's latest,
+while it exists), so a changed file costs a small append, not a rewrite. Like the entries,
+each segment is signed (HMAC-SHA256 with the cache's key): one that did not come from
+this user's factkit, was torn or does not match the model is ignored with all after it
+(those files are then flattened) and the file is written again by the run.
 """
 
 from __future__ import annotations
@@ -53,12 +56,13 @@ Schemas = Mapping[str, Mapping[str, pl.DataType]]
 
 @cache
 def _code_digest() -> str:
-    """SHA-256 over the flattening code: a change to it (within one version) is a miss."""
-    import toolkit.frames
-
+    """SHA-256 over the code rows depend on (flattening, the model's tables, the integer
+    rule, this module): a change to it within one version is a miss."""
+    base = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(toolkit.frames.__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    code = [*base.glob("frames/*.py"), *base.glob("model/*.py"), base / "parsers" / "numbers.py"]
+    for path in sorted([*code, Path(__file__)]):
+        digest.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -3,10 +3,11 @@ the way. The contract between reading and checking.
 
 `stage` finds the files, reads them a batch at a time (the parse cache for YAML, the fast
 lane for large JSONL), checks each record against its schema within the problem budget and
-flattens the valid ones into one polars table per record type; then it reads each source's
-text copy once into the `texts` table (`stage.texts`), so that grounding is a join and no
-check reads a file. What comes out, `Staged`, is all the checks and the report need: the
-readers' batches, lanes and caches stay here.
+flattens the valid ones into one polars table per record type (a cached YAML file's rows
+are taken as a previous run flattened them, when the cache kept them: `cache_frames`);
+then it reads each source's text copy once into the `texts` table (`stage.texts`), so
+that grounding is a join and no check reads a file. What comes out, `Staged`, is all the
+checks and the report need: the readers' batches, lanes and caches stay here.
 """
 
 from __future__ import annotations
