@@ -2,7 +2,8 @@
 reads every file but parses and schema-checks only the changed one.
 
 An entry holds what parsing and the per-document schema check made of one file: the
-document's value and the problems found (without the file name, which is the reader's).
+document's value (as JSON text, decoded only when the file's flattened rows were not kept:
+`toolkit.cache_frames`) and the problems found (without the file name, which is the reader's).
 It is keyed by the SHA-256 of the file's bytes together with everything else that decides
 the result: factkit's version, a digest of the schemas folder, the file's role and suffix,
 and the limits. An entry is never trusted across schema or toolkit versions, because they
@@ -30,19 +31,21 @@ import os
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
+from toolkit.cache_frames import FrameStore, Schemas
 from toolkit.codes import CODES
 from toolkit.pack import Pack, signing_key
 from toolkit.parsers.base import Document, Limits, Role
+from toolkit.parsers.fast_lane import count_facts
 from toolkit.parsers.yaml_parser import YamlPositions
 from toolkit.problems import Problem
 
 CACHE_DIR = ".factkit-cache"
 PACK = "entries.pack"
-FORMAT = 4
+FORMAT = 5  # 5: each document's value kept as JSON text
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
 
@@ -80,6 +83,9 @@ class ParseCache:
         self._packs: dict[Path, Pack] = {}
         # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
         self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
+        self._schemas: Schemas | None = None
+        self._stores: dict[Path, FrameStore] = {}
+        self._store_roots: dict[int, tuple[Path, str | None, FrameStore]] = {}
 
     def _signer(self) -> bytes | None:
         if self._key is False:
@@ -137,11 +143,14 @@ class ParseCache:
         *,
         data: bytes = b"",
         limits: Limits | None = None,
-    ) -> tuple[list[Document], list[Problem], list[list[Problem]]] | None:
-        """(documents, parse problems, schema problems per document), or None on a miss.
+        values: bool = True,
+    ) -> Cached | None:
+        """The file's documents and problems, or None on a miss.
 
         `data` is the file's bytes the key was made from: a document's positions are found
-        in them when a problem asks (parsed with `limits`, the key's)."""
+        in them when a problem asks (parsed with `limits`, the key's). Without `values`
+        the documents' values are not decoded (None: the caller has the file's flattened
+        rows and needs only positions); `facts` then says how many facts they hold."""
         entry = self._read(root, key)
         if entry is None:
             self.misses += 1
@@ -153,7 +162,7 @@ class ParseCache:
                     file,
                     path,
                     role,
-                    d["value"],
+                    _value(_str(d["value"])) if values else None,
                     YamlPositions(data, limits),
                     _int(d["line"]),
                     root,
@@ -162,6 +171,7 @@ class ParseCache:
             ]
             problems = [_problem(p, file) for p in _list(entry["problems"])]
             schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(entry["schema"])]
+            facts = 0 if values else _int(entry["facts"])
         except (KeyError, TypeError, ValueError):
             self.misses += 1
             return None
@@ -169,7 +179,7 @@ class ParseCache:
             self.misses += 1
             return None
         self.hits += 1
-        return documents, problems, schema
+        return Cached(documents, problems, schema, facts)
 
     def _read(self, root: Path, key: str) -> dict[str, Any] | None:
         pack = self._pack(root)
@@ -200,26 +210,75 @@ class ParseCache:
         pack = self._pack(root)
         if pack is None:
             return
-        value = {
-            "documents": [{"value": doc.value, "line": doc.line} for doc in documents],
-            "problems": [_problem_dict(p) for p in problems],
-            "schema": [[_problem_dict(p) for p in ps] for ps in schema],
-        }
         file = os.path.abspath(path if path is not None else key)
         try:
-            try:
-                body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-            except UnicodeEncodeError:  # a lone surrogate from a YAML escape: write it escaped
-                body = json.dumps(value, separators=(",", ":")).encode("ascii")
+            value = {
+                "documents": [{"value": _dumps(doc.value), "line": doc.line} for doc in documents],
+                "problems": [_problem_dict(p) for p in problems],
+                "schema": [[_problem_dict(p) for p in ps] for ps in schema],
+                "facts": sum(count_facts(doc.value) for doc in documents),
+            }
+            body = _dumps(value).encode("utf-8")
         except (TypeError, ValueError):
             return
         if pack.put(key, file, body):
             self.writes += 1
 
+    def keep_rows(self, schemas: Schemas) -> None:
+        """Keep each cached file's flattened rows too (`toolkit.cache_frames`), for
+        tables of these columns and dtypes."""
+        self._schemas = schemas
+
+    def rows(self, root: Path) -> FrameStore | None:
+        """Where the flattened rows of the data folder `root`'s files are kept (None
+        unless `keep_rows` was called, or when the cache cannot be signed)."""
+        signer = self._signer()
+        if self._schemas is None or signer is None:
+            return None
+        override = os.environ.get("FACTKIT_CACHE_DIR")
+        found = self._store_roots.get(id(root))
+        if found is not None and found[0] is root and found[1] == override:
+            return found[2]
+        where = self.location(root)
+        store = self._stores.get(where)
+        if store is None:
+            store = self._stores[where] = FrameStore(where, signer, self._schemas)
+        self._store_roots[id(root)] = (root, override, store)  # found once per data folder
+        return store
+
     def close(self) -> None:
         """Close the packs opened for appending (also done when the cache is collected)."""
         for pack in self._packs.values():
             pack.close()
+
+
+class Cached(NamedTuple):
+    """A file's entry: documents, parse problems, schema problems per document, and how
+    many facts the documents hold (0 when their values were decoded: count them)."""
+
+    documents: list[Document]
+    problems: list[Problem]
+    schema: list[list[Problem]]
+    facts: int
+
+
+def _dumps(value: Any) -> str:
+    """JSON text (a lone surrogate from a YAML escape is written escaped)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"))
+    return text
+
+
+def _value(text: str) -> Any:
+    """A document's value from its JSON text (kept as text in the entry, so an entry
+    whose rows are kept is read without building its values)."""
+    try:  # orjson reads the common value 3× faster; it refuses what only json writes
+        return orjson.loads(text)  # (NaN, integers past 64 bits, lone surrogates)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _problem_dict(p: Problem) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 
@@ -32,6 +31,8 @@ def closest_many(
     found.update({v: None for v in values if not v})
     if not choices:
         return {**found, **{v: None for v in todo}}
+    import numpy as np  # only when something failed (its import costs a clean run 0.1 s)
+
     rows = max(1, _CELLS // len(choices))
     for at in range(0, len(todo), rows):
         block = todo[at : at + rows]

@@ -24,6 +24,7 @@ from toolkit.parsers.base import Document
 from toolkit.parsers.fast_lane import integers_are_integers
 
 if TYPE_CHECKING:
+    from toolkit.cache_frames import FrameStore, StoredRows
     from toolkit.stage.parts import Parts
 
 # Rows (all tables together) a builder writing parts holds before it writes them: a part
@@ -73,6 +74,22 @@ class _Pending:
         self.done = done  # the batch's other documents, already flattened
 
 
+class _Stored:
+    """Consecutive files whose rows a previous run flattened (`toolkit.cache_frames`), each
+    with the `_doc` of its first document: taken together, in one join per table, when
+    their place in the tables is written, so they stay in staging order."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[StoredRows, int]] = []
+
+    def take(self) -> dict[str, pl.DataFrame]:
+        stores: dict[int, tuple[FrameStore, list[tuple[int, int]]]] = {}
+        for rows, first in self.files:
+            stores.setdefault(id(rows.store), (rows.store, []))[1].append((rows.fid, first))
+        taken = [store.take(placed) for store, placed in stores.values()]
+        return _merge(taken) if taken else {}
+
+
 class FrameBuilder:
     """The check tables, built batch by batch: a batch's documents (and their values) are
     not needed once `add` returns (JSONL lines: once polars has flattened them, which it
@@ -95,7 +112,7 @@ class FrameBuilder:
         self._base = 0
         self._rows = 0
         self.tables = [t for t in model.tables.values() if t.kind not in ("vocabulary", "derived")]
-        self._batches: list[dict[str, pl.DataFrame] | _Pending] = []
+        self._batches: list[dict[str, pl.DataFrame] | _Pending | _Stored] = []
         self._buffer: list[Document] = []
         self._integers = integer_paths(model)
         self._files: dict[tuple[int, int], tuple[Document, str]] = {}
@@ -240,7 +257,8 @@ class FrameBuilder:
         ready = next(
             (i for i, b in enumerate(self._batches) if isinstance(b, _Pending)), len(self._batches)
         )
-        batches = [b for b in self._batches[:ready] if isinstance(b, dict)]
+        taken = [b.take() if isinstance(b, _Stored) else b for b in self._batches[:ready]]
+        batches = [b for b in taken if isinstance(b, dict)]  # all: none in flight before `ready`
         for name in self.parts.parts:
             self.parts.write(name, [b.pop(name, None) for b in batches], self._base)
         self._base += ready
@@ -249,7 +267,11 @@ class FrameBuilder:
 
     def _count(self) -> int:
         """The rows held in flattened batches (of a batch in flight: its part done now)."""
-        held = [b if isinstance(b, dict) else (b.done or {}) for b in self._batches]
+        held = [
+            b if isinstance(b, dict) else b.done or {}
+            for b in self._batches
+            if not isinstance(b, _Stored)
+        ]
         return sum(f.height for b in held for f in b.values())
 
     BUFFER = 2048  # whole-file documents flattened together
@@ -290,7 +312,8 @@ class FrameBuilder:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         out: dict[str, pl.DataFrame] = {}
-        batches = [b for b in self._batches if isinstance(b, dict)]
+        held = [b.take() if isinstance(b, _Stored) else b for b in self._batches]
+        batches = [b for b in held if isinstance(b, dict)]
         self._batches = []
         for table in self.tables:  # each table's parts are let go once it is whole, so
             # the copy that joins them costs one table's memory, not all of them
@@ -302,3 +325,14 @@ class FrameBuilder:
             else:  # many small chunks would slow every check down
                 out[table.name] = pl.concat(found, rechunk=len(found) > 16)
         return out
+
+    def add_frames(self, rows: StoredRows, first: int) -> None:
+        """A file's rows as a previous run flattened them (`toolkit.cache_frames`), its
+        documents numbered from `first`: taken as they are, where the file's documents
+        come (files kept one after another are taken together, in one join per table)."""
+        self._flush()  # documents before this file come first
+        last = self._batches[-1] if self._batches else None
+        if not isinstance(last, _Stored):
+            last = _Stored()
+            self._batches.append(last)
+        last.files.append((rows, first))

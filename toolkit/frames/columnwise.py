@@ -15,7 +15,6 @@ from itertools import repeat
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 
 from toolkit.frames.base import (
     DOC,
@@ -34,6 +33,7 @@ from toolkit.parsers.numbers import is_integer
 
 _EMPTY: dict[str, Any] = {}
 _TEXT_KINDS = ("string", "enum", "vocabulary", "date")
+_ARROW_AT = 256  # values of a list column from which they go through pyarrow
 
 
 class Unexpected(Exception):
@@ -60,8 +60,11 @@ def _series(col: Column, values: list[Any]) -> pl.Series:
         return pl.Series(col.name, taken, pl.Float64)
     if kind == "boolean":
         return pl.Series(col.name, [v if type(v) is bool else None for v in values], pl.Boolean)
-    # lists: their items as one column plus offsets (polars would build a Series per list)
     lists = [v if type(v) is list else None for v in values]
+    if len(lists) < _ARROW_AT:  # a few lists (one changed file): not worth loading pyarrow
+        return pl.Series(col.name, lists, pl.List(pl.String), strict=True)
+    import pyarrow as pa  # lists: items as one column plus offsets (not a Series per list)
+
     items = pl.Series([x for v in lists if v for x in v], dtype=pl.String, strict=True)
     ends = pl.Series([0, *(len(v) if v is not None else 0 for v in lists)], dtype=pl.Int64)
     missing = pl.Series([v is None for v in lists], dtype=pl.Boolean)

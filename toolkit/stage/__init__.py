@@ -3,12 +3,13 @@ the way. The contract between reading and checking.
 
 `stage` finds the files, reads them a batch at a time (the parse cache for YAML, the fast
 lane for large JSONL), checks each record against its schema within the problem budget and
-flattens the valid ones into one table per record type, written a part at a time as
-Parquet into the run's folder (`stage.parts`), so memory holds one part, not the tables;
-then it reads each source's text copy once into the `texts` table (`stage.texts`), so that
-grounding is a join and no check reads a file. What comes out, `Staged`, is all the checks
-and the report need: the readers' batches, lanes and caches stay here. It owns the run's
-folder: `close()` (or its `with` block) removes it.
+flattens the valid ones into one table per record type (a cached YAML file's rows are
+taken as a previous run flattened them, when the cache kept them: `cache_frames`), written
+a part at a time as Parquet into the run's folder (`stage.parts`), so memory holds one
+part, not the tables; then it reads each source's text copy once into the `texts` table
+(`stage.texts`), so that grounding is a join and no check reads a file. What comes out,
+`Staged`, is all the checks and the report need: the readers' batches, lanes and caches
+stay here. It owns the run's folder: `close()` (or its `with` block) removes it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from toolkit.checks.limits import ProblemBudget
 from toolkit.checks.rejected import VALUE, rejected_frame
 from toolkit.checks.schema import SchemaChecker
 from toolkit.engines.base import Engine
-from toolkit.frames.base import Frames, read_columns
+from toolkit.frames.base import Frames, read_columns, table_schema
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
@@ -35,7 +36,15 @@ from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
 from toolkit.progress import NULL, Progress
 from toolkit.stage.parts import Parts, PartTables, RunFolder, mark_parts
-from toolkit.stage.read import batches, file_size, open_lane, set_aside_old_format
+from toolkit.stage.read import (
+    CachedBatch,
+    Placed,
+    batches,
+    file_size,
+    keep_rows,
+    open_lane,
+    set_aside_old_format,
+)
 from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
 
 if TYPE_CHECKING:
@@ -132,6 +141,9 @@ def _stage(
     schema = SchemaChecker(model)
     digests: dict[str, str] = {}
     rejected: list[tuple[int, str]] = []
+    placed: list[Placed] = []  # cached files, whose flattened rows are kept
+    if cache is not None:
+        cache.keep_rows({t.name: table_schema(t) for t in builder.tables})
     sizes = [file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
@@ -166,7 +178,12 @@ def _stage(
                     found += budget.admit(errors)
                     rejected += [(len(documents) + i, p.pointer) for p in errors if p.code in VALUE]
                 lines = batch.lines if batch.offsets else None
-                builder.add(batch.documents, len(documents), valid, lines, plain)
+                if isinstance(batch, CachedBatch) and (at := batch.placed(len(documents))):
+                    placed.append(at)  # a cached file: its rows are kept for the next run
+                if isinstance(batch, CachedBatch) and batch.rows is not None:
+                    builder.add_frames(batch.rows, len(documents))  # ... or were: taken
+                else:
+                    builder.add(batch.documents, len(documents), valid, lines, plain)
                 if batch.offsets:
                     documents.add_lines(batch.documents, batch.offsets, batch.sizes)
                     done = read + batch.offsets[-1] + batch.sizes[-1]
@@ -189,6 +206,7 @@ def _stage(
             gc.enable()
     files = [entry.file for entry in entries]
     tables = PartTables(builder.write_parts())
+    keep_rows(tables, placed)
     marks = rejected_frame(rejected)
     stand_ins = mark_parts(model, tables.parts, marks)
     sources = read_columns(tables, {"sources": ("id", "text")})["sources"]

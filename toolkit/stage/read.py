@@ -8,9 +8,13 @@ that a format-1 bundle gives no rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import polars as pl
+
+from toolkit.cache_frames import FrameStore, Fresh, StoredRows, rows_key
 from toolkit.checks.schema import SchemaChecker
 from toolkit.frames.from_json import integer_paths
 from toolkit.model.model import Model
@@ -22,8 +26,17 @@ from toolkit.problems import Problem
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
+    from toolkit.stage.parts import PartTables
 
-__all__ = ["batches", "file_size", "open_lane", "set_aside_old_format"]
+__all__ = [
+    "CachedBatch",
+    "Placed",
+    "batches",
+    "file_size",
+    "keep_rows",
+    "open_lane",
+    "set_aside_old_format",
+]
 
 _CACHED = (".yaml", ".yml")  # hand-written files: slow to parse, rarely changed
 
@@ -80,14 +93,73 @@ def batches(
         yield Batch(problems=problems)
         return
     key = cache.key(data, entry.path.suffix, entry.role, limits)
+    store = cache.rows(entry.root)
+    kept = None if store is None else rows_key(key, _bundle_file(entry))
+    rows = store.get(kept) if store is not None and kept is not None else None
     found = cache.load(
-        key, entry.root, entry.file, entry.path, entry.role, data=data, limits=limits
+        key,
+        entry.root,
+        entry.file,
+        entry.path,
+        entry.role,
+        data=data,
+        limits=limits,
+        values=rows is None,  # kept rows need no values: only positions, and a count
     )
     if found is not None:
-        documents, problems, checked = found
-        yield Batch(documents=documents, problems=problems, schema=checked)
+        documents, problems, checked, facts = found
+        yield CachedBatch(
+            documents, problems, schema=checked, facts=facts, store=store, key=kept, rows=rows
+        )
         return
     result = parse_bytes(data, entry.path, entry.file, entry.role, limits, entry.root)
     checked = [schema.check(doc) for doc in result.documents]
     cache.store(key, entry.root, result.documents, result.problems, checked, path=entry.path)
-    yield Batch(documents=result.documents, problems=result.problems, schema=checked)
+    yield CachedBatch(
+        result.documents, result.problems, schema=checked, store=store, key=kept, rows=rows
+    )
+
+
+def _bundle_file(entry: FileEntry) -> str:
+    """The file's `bundle_file` (as `toolkit.frames.base.bundle_file` makes it)."""
+    return os.path.relpath(entry.path, entry.root).replace(os.sep, "/")
+
+
+@dataclass(slots=True)
+class CachedBatch(Batch):
+    """A YAML file read through the parse cache: where its flattened rows are kept
+    (`store`, under `key`) and, when they were, the rows (`rows`: not flattened again)."""
+
+    store: FrameStore | None = None
+    key: str | None = None
+    rows: StoredRows | None = None
+
+    def placed(self, first: int) -> Placed | None:
+        """What `keep_rows` needs of this file once its documents are at `first`."""
+        if self.store is None or self.key is None:
+            return None
+        file = os.path.abspath(self.documents[0].path) if self.documents else ""
+        return Placed(self.store, self.rows, Fresh(self.key, first, len(self.documents), file))
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A cached file's documents in the run's tables, and its rows if they were kept."""
+
+    store: FrameStore
+    rows: StoredRows | None
+    fresh: Fresh
+
+
+def keep_rows(tables: PartTables, placed: Sequence[Placed]) -> None:
+    """Keep the flattened rows of this run's cached files for the next run (of the files
+    flattened in this run, only their documents' rows are read from the parts)."""
+    fresh = [p.fresh for p in placed if p.rows is None]
+    docs = [f.first + i for f in fresh for i in range(f.count)]
+    rows: Mapping[str, pl.DataFrame] = tables.read_documents(docs) if docs else {}
+    stores: dict[int, tuple[FrameStore, list[Placed]]] = {}
+    for p in placed:
+        stores.setdefault(id(p.store), (p.store, []))[1].append(p)
+    for store, files in stores.values():
+        hits = [p.rows.fid for p in files if p.rows is not None]
+        store.update(rows, hits, [p.fresh for p in files if p.rows is None])
