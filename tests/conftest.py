@@ -63,3 +63,21 @@ def execute_notebook(kernel: str) -> Callable[[Path], list[Any]]:
         return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
     return execute
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for every test that needs one (a JVM takes seconds to
+    start). Skipped with the reason when pyspark or Java is missing, unless
+    FACTKIT_REQUIRE_SPARK=1 (CI sets it), which makes that a failure."""
+    from toolkit.engines import EngineUnavailable
+    from toolkit.engines.spark_engine import local_session
+
+    try:
+        session = local_session("local[1]", driver_memory="1g")
+    except EngineUnavailable as exc:
+        if os.environ.get("FACTKIT_REQUIRE_SPARK") == "1":
+            pytest.fail(f"Spark is required here (FACTKIT_REQUIRE_SPARK=1): {exc}")
+        pytest.skip(f"no local Spark session: {exc}")
+    yield session
+    session.stop()

@@ -2,7 +2,7 @@
 dataset: the checks are written once and only where they run differs.
 
 DuckDB runs each case on its own. Spark runs every case and the dataset in one run on a
-local session shared by the module: every Spark job costs a fraction of a second, so
+local session shared by the test run (conftest's `spark`): every Spark job costs a fraction of a second, so
 seventy runs of every check would take most of CI's time, while one run over all cases
 holds each case's problems (and the ones their ids cause across cases) to polars' in one
 pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to find which case differs.
@@ -13,7 +13,6 @@ FACTKIT_REQUIRE_SPARK=1 (CI sets it), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from toolkit.checker import validate
-from toolkit.engines import EngineUnavailable, open_engine
+from toolkit.engines import open_engine
 from toolkit.result import Report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,20 +55,6 @@ def test_duckdb_gives_the_polars_report(
 ) -> None:
     report = validate([str(path)], engine="duckdb")
     assert _problems(report) == polars_reports[path]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from toolkit.engines.spark_engine import local_session
-
-    try:
-        session = local_session("local[1]", driver_memory="1g")
-    except EngineUnavailable as exc:
-        if os.environ.get("FACTKIT_REQUIRE_SPARK") == "1":
-            pytest.fail(f"Spark is required here (FACTKIT_REQUIRE_SPARK=1): {exc}")
-        pytest.skip(f"no local Spark session: {exc}")
-    yield session
-    session.stop()
 
 
 def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> None:

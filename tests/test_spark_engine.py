@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,11 @@ import pytest
 from toolkit.checker import validate
 from toolkit.checks import registry
 from toolkit.checks.base import CheckContext, Failures
-from toolkit.engines import EngineUnavailable, open_engine
+from toolkit.engines import open_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 INVALID = ROOT / "fixtures" / "invalid" / "vocabulary-typo" / "data"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from toolkit.engines.spark_engine import local_session
-
-    try:
-        session = local_session("local[1]", driver_memory="1g")
-    except EngineUnavailable as exc:
-        if os.environ.get("FACTKIT_REQUIRE_SPARK") == "1":
-            pytest.fail(f"Spark is required here (FACTKIT_REQUIRE_SPARK=1): {exc}")
-        pytest.skip(f"no local Spark session: {exc}")
-    yield session
-    session.stop()
 
 
 def test_the_tables_are_read_from_parquet_in_a_folder_removed_at_the_end(spark: Any) -> None:

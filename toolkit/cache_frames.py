@@ -29,7 +29,6 @@ import hmac
 import io
 import json
 import os
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,7 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
-from toolkit.pack import open_folder, open_regular
+from toolkit.pack import open_folder, open_regular, replace_file
 
 NAME = "frames.bin"
 FORMAT = 1
@@ -317,17 +316,8 @@ class FrameStore:
         folder = open_folder(self.folder, create=True)
         if folder is None:
             return
-        tmp = f".{secrets.token_hex(8)}.tmp"
         try:
-            fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(body)
-                os.replace(tmp, NAME, src_dir_fd=folder, dst_dir_fd=folder)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp, dir_fd=folder)
-                raise
+            replace_file(folder, NAME, body)
         finally:
             os.close(folder)
 

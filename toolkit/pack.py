@@ -64,6 +64,21 @@ def open_regular(
     return fd
 
 
+def replace_file(folder: int, name: str, body: bytes) -> None:
+    """Write `body` as `name` in the folder open as `folder`: into a fresh temporary file
+    first, then renamed over it, so a reader sees the old file or the new one, whole."""
+    tmp = f".{secrets.token_hex(8)}.tmp"
+    fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
+        raise
+
+
 def open_folder(folder: Path, *, create: bool) -> int | None:
     """A descriptor on `folder`, never through a link; None when it does not exist and
     `create` is false. Raises OSError for a link or anything else that is not a folder."""
@@ -262,17 +277,8 @@ class Pack:
         folder = self._folder(create=True)
         if folder is None:
             return
-        tmp = f".{secrets.token_hex(8)}.tmp"
         try:
-            fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, dir_fd=folder)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(body)
-                os.replace(tmp, self.name, src_dir_fd=folder, dst_dir_fd=folder)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp, dir_fd=folder)
-                raise
+            replace_file(folder, self.name, body)
         except OSError:
             self.usable = False
             return
