@@ -2,10 +2,11 @@
 dataset: the checks are written once and only where they run differs.
 
 DuckDB runs each case on its own. Spark runs every case and the dataset in one run on a
-local session shared by the test run (conftest's `spark`): every Spark job costs a fraction of a second, so
-seventy runs of every check would take most of CI's time, while one run over all cases
-holds each case's problems (and the ones their ids cause across cases) to polars' in one
-pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to find which case differs.
+local session shared by the test run (conftest's `spark`): every Spark job costs a
+fraction of a second, so seventy runs of every check would take most of CI's time, while
+one run over all cases holds each case's problems (and the ones their ids cause across
+cases) to polars' in one pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to
+find which case differs.
 Without pyspark or Java the Spark tests are skipped with the reason, unless
 FACTKIT_REQUIRE_SPARK=1 (CI sets it), which turns the skip into a failure.
 """

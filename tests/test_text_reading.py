@@ -138,24 +138,54 @@ def test_texts_read_the_same_with_it_running(
         assert code is None and data == body and digest == hashlib.sha256(body).hexdigest()
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 4096])
-def test_bodies_give_each_source_its_bytes_across_chunks_and_shared_files(
-    chunk: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("part_bytes", [1, 20, 1 << 26])
+def test_the_texts_table_is_the_same_across_parts_shared_files_and_bad_bytes(
+    part_bytes: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(text_reading.Bodies, "CHUNK", chunk)
-    files = [f"file {i} \u0436".encode() for i in range(10)]
-    bodies = text_reading.Bodies()
-    index = [bodies.add(data) for data in files]
-    assert index == list(range(10))
-    in_order = text_reading.Bodies()
-    for data in files:
-        in_order.use(in_order.add(data))
-    assert in_order.series().to_list() == files
-    # sources 0..9, then sources naming files 2 and 7 again
-    for i in [*index, 2, 7]:
-        bodies.use(i)
-    assert bodies.series().to_list() == [*files, files[2], files[7]]
-    assert text_reading.Bodies().series().to_list() == []
+    """The texts table written a part at a time (a part every source, every few, or
+    one) gives the same rows in sources order; a file named twice is read once and staged
+    for both; bytes that are not text are X703 in sources order; `read` of some
+    documents reads their rows only, and the parts' ranges cover every row."""
+    import polars as pl
+
+    monkeypatch.setattr(stage_texts, "PART_BYTES", part_bytes)
+    paths = _files(tmp_path, 6)
+    Path(paths[3]).write_bytes(b"\xff\xfe not utf-8")
+    names = [Path(p).name for p in paths]
+    named = [names[0], names[1], names[3], names[0], names[2], names[4], names[5], names[2]]
+    sources = pl.DataFrame(
+        {"text": named, "_doc": list(range(8)), "id": [f"s{i}" for i in range(8)]},
+        schema={"text": pl.String, "_doc": pl.UInt32, "id": pl.String},
+    )
+
+    class _Docs(list[tuple[Path, Path]]):
+        def origin(self, i: int) -> tuple[Path, Path]:
+            return self[i]
+
+    reads: list[str] = []
+    real = stage_texts.read_text_bytes
+    monkeypatch.setattr(stage_texts, "read_text_bytes", lambda p: reads.append(p) or real(p))
+    docs = _Docs([(tmp_path / "b.jsonl", tmp_path)] * 8)
+    staged = stage_texts.stage_texts(sources, docs)  # type: ignore[arg-type]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 6
+    assert staged.problems.rows() == [("X703", 2, names[3], "")]
+    table = staged.table
+    kept = [0, 1, 3, 4, 5, 6, 7]
+    assert table["_doc"].to_list() == kept
+    assert table["source_text"].to_list() == [
+        Path(paths[names.index(named[i])]).read_text() for i in kept
+    ]
+    assert table["size"].to_list() == [len(t.encode()) for t in table["source_text"]]
+    if part_bytes == 1:
+        assert len(staged.parts) == len(kept)
+    covered = [d for first, last in staged.ranges() for d in kept if first <= d <= last]
+    assert covered == kept
+    assert (
+        staged.read(pl.Series([4, 7, 2])).rows()
+        == table.filter(pl.col("_doc").is_in([4, 7])).rows()
+    )
+    assert staged.read(pl.Series([], dtype=pl.Int64)).is_empty()
+    assert staged.scan().collect()["_row"].to_list() == list(range(len(kept)))
 
 
 def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:

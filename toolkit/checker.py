@@ -148,7 +148,7 @@ class _Offsets:
             for table, column, _, _ in grounded_columns(self.model):
                 wanted.setdefault(table, set()).add(column)
             spans = read_columns(tables, wanted)
-            self.found = evidence_offsets(self.model, spans, self.texts.table, self.searched)
+            self.found = evidence_offsets(self.model, spans, self.texts, self.searched)
             self.done = True
         return with_offsets(name, frame, self.found)
 

@@ -31,6 +31,7 @@ from toolkit.passages import PassageIndex
 
 if TYPE_CHECKING:
     from toolkit.model.model import Model
+    from toolkit.stage.texts import SourceTexts
 
 DOUBLE_QUOTES = "“”„‟«»″"
 SINGLE_QUOTES = "‘’‚‛′"
@@ -244,9 +245,6 @@ def grounded_columns(model: Model) -> list[tuple[str, str, str, str]]:
     ]
 
 
-SPANS_AT_ONCE = 100_000  # each span is joined to its text: bounds the views in memory
-
-
 _AT = ("evidence_start", "evidence_end")
 
 
@@ -281,7 +279,7 @@ def _exact_offsets(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
 def evidence_offsets(
     model: Model,
     tables: dict[str, pl.DataFrame],
-    texts: pl.DataFrame,
+    texts: SourceTexts,
     searched: pl.DataFrame | None,
 ) -> pl.DataFrame | None:
     """Where each fact's evidence sits in its text, for the export: `table`, `_doc`,
@@ -290,9 +288,9 @@ def evidence_offsets(
     `searched` holds what the grounding check settled on the driver (the evidence not
     found as written, with its offsets or null); the rest, found as written by the engine,
     is located here with polars, where the export runs: engines have no common `find`
-    nor a slice by column (notes/engines-measured). Slices of spans, two at a time:
-    polars searches each on one core (1M facts: 2.4 -> 1.4 s). None: grounding did not
-    run."""
+    nor a slice by column (notes/engines-measured). A part of the texts at a time (the
+    texts stay on disk, `SourceTexts`), two at a time: polars searches each on one core
+    (1M facts: 2.4 -> 1.4 s). None: grounding did not run."""
     if searched is None:
         return None
     parts = [
@@ -304,10 +302,21 @@ def evidence_offsets(
     ]
     keys = ["table", DOC, PTR]
     spans = pl.concat(parts).join(searched.select(keys), on=keys, how="anti", maintain_order="left")
-    starts = range(0, max(spans.height, 1), SPANS_AT_ONCE)
+    ranges = texts.ranges()
+    # the part of the texts each span's document is in (a range's first document or later)
+    firsts = pl.Series([first for first, _ in ranges], dtype=pl.Int64)
+    at = firsts.search_sorted(spans[DOC].cast(pl.Int64), side="right") - 1
+    by_part = spans.with_columns(at.alias("_part")).partition_by(
+        "_part", as_dict=True, include_key=False
+    )
+
+    def located(part: int) -> pl.DataFrame:
+        own = by_part.get((part,), spans.clear())
+        if own.is_empty():  # (no texts: nothing to locate)
+            return _exact_offsets(own, pl.DataFrame())
+        return _exact_offsets(own, texts.read_part(part, (DOC, "source_text")))
+
     with ThreadPoolExecutor(min(2, os.cpu_count() or 1), "factkit-offsets") as pool:
-        found = list(
-            pool.map(lambda at: _exact_offsets(spans.slice(at, SPANS_AT_ONCE), texts), starts)
-        )
-    located = searched.filter(pl.col("evidence_start").is_not_null())
-    return pl.concat([*found, located.select(found[0].columns)])
+        found = list(pool.map(located, range(max(len(ranges), 1))))
+    located_here = searched.filter(pl.col("evidence_start").is_not_null())
+    return pl.concat([*found, located_here.select(found[0].columns)])

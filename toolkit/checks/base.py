@@ -168,6 +168,18 @@ class CheckContext:
         """A staged table's columns (with `_row`), without reading the table."""
         return self._engine().columns(name)
 
+    def collect_ranges(
+        self,
+        build: Callable[[tuple[int, int] | None], nw.LazyFrame[Any]],
+        ranges: Sequence[tuple[int, int]],
+    ) -> pl.DataFrame:
+        """As `collect`, for a query the engine may run a `_doc` range at a time (see
+        `Engine.collect_ranges`)."""
+        out = self._engine().collect_ranges(build, ranges)
+        if DOC in out.columns:
+            out = out.with_columns(pl.col(DOC).cast(pl.UInt32))
+        return out
+
 
 def ordered(fails: Failures) -> Failures:
     """Failure cases in document order, whichever engine found them: by `_doc`, then by

@@ -25,7 +25,7 @@ from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
 from toolkit.grounding import EVIDENCE, NormalText, grounded_columns, normalize
 from toolkit.passages import HINT_BUDGET, PassageIndex
-from toolkit.stage.texts import TEXTS
+from toolkit.stage.texts import TEXTS, SourceTexts
 
 MACHINE = ("model", "assisted")
 
@@ -84,24 +84,33 @@ _REST: list[str | nw.Expr] = [
 def _unfound(ctx: CheckContext) -> pl.DataFrame:
     """The spans not found as written (`_verbatim` false), and all the spans of texts
     too big to search once per span (`_verbatim` true: not searched yet), in the order
-    their hints are given: one query on the engine, the misses collected."""
-    spans = _spans(ctx)
-    texts = ctx.lazy(TEXTS)
-    big = (
-        spans.group_by(DOC)
-        .agg(nw.len().alias("_spans"))
-        .join(texts.select(DOC, "size"), on=DOC, how="inner")
-        .filter(nw.col("_spans") * nw.col("size") > BIG_WORK)
-        .select(DOC)
-    )
-    misses = (
-        spans.join(big, on=DOC, how="anti")
-        .join(texts.select(DOC, "source_text"), on=DOC, how="inner")
-        .filter(~nw.col("source_text").str.contains(nw.col("span"), literal=True))
-        .select(*_REST, nw.lit(False).alias("_verbatim"))
-    )
-    unsearched = spans.join(big, on=DOC, how="semi").select(*_REST, nw.lit(True).alias("_verbatim"))
-    rest = ctx.collect(nw.concat([misses, unsearched], how="vertical"))
+    their hints are given: one query on the engine (on polars, one per part of the
+    texts, so that one part of them is in memory at a time), the misses collected."""
+
+    def unfound(docs: tuple[int, int] | None) -> nw.LazyFrame[Any]:
+        spans, texts = _spans(ctx), ctx.lazy(TEXTS)
+        if docs is not None:
+            spans = spans.filter(nw.col(DOC).is_between(*docs))
+            texts = texts.filter(nw.col(DOC).is_between(*docs))
+        big = (
+            spans.group_by(DOC)
+            .agg(nw.len().alias("_spans"))
+            .join(texts.select(DOC, "size"), on=DOC, how="inner")
+            .filter(nw.col("_spans") * nw.col("size") > BIG_WORK)
+            .select(DOC)
+        )
+        misses = (
+            spans.join(big, on=DOC, how="anti")
+            .join(texts.select(DOC, "source_text"), on=DOC, how="inner")
+            .filter(~nw.col("source_text").str.contains(nw.col("span"), literal=True))
+            .select(*_REST, nw.lit(False).alias("_verbatim"))
+        )
+        unsearched = spans.join(big, on=DOC, how="semi").select(
+            *_REST, nw.lit(True).alias("_verbatim")
+        )
+        return nw.concat([misses, unsearched], how="vertical")
+
+    rest = ctx.collect_ranges(unfound, staged_texts(ctx).ranges())
     return rest.sort("_verbatim", "_part", ROW)
 
 
@@ -126,15 +135,14 @@ def _find(
     return normal.span(span, found[0]) if found else None
 
 
-def _normalised(rest: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+def _normalised(rest: pl.DataFrame, texts: SourceTexts) -> pl.DataFrame:
     """The spans not found as written, with their offsets once normalised (null: not
     found) and, for those still not found, a hint. Each text is normalised once, with its
     offset map, and one index of its words serves all its spans, to find them and, for
     those not there, their closest passage (`toolkit.passages`); past HINT_BUDGET misses
-    in a run, no passage is searched. The texts come from the staged table the driver
-    holds (staging reads them there): fetching them back from the engine would copy them
-    again."""
-    own = texts.filter(pl.col(DOC).is_in(rest[DOC].unique().implode()))
+    in a run, no passage is searched. The texts of the misses' documents are read from
+    the staged parts, not fetched back from the engine."""
+    own = texts.read(rest[DOC], (DOC, "source_text"))
     text_of = dict(zip(own[DOC].to_list(), own["source_text"].to_list(), strict=True))
     by_text: dict[str, list[int]] = {}  # sources sharing a text share its work
     docs, spans = rest[DOC].to_list(), [normalize(s) for s in rest["span"].to_list()]
@@ -172,7 +180,7 @@ def check_grounding(ctx: CheckContext) -> list[Failures]:
     the export `ctx.evidence`: the evidence spans searched here on the driver, with their
     offsets (null: not grounded); `toolkit.grounding.evidence_offsets` adds those of the
     evidence found as written."""
-    rest = _normalised(_unfound(ctx), staged_texts(ctx).table)
+    rest = _normalised(_unfound(ctx), staged_texts(ctx))
     ctx.evidence = rest.filter(pl.col("code") == EVIDENCE).select(
         "table", DOC, PTR, "evidence_start", "evidence_end"
     )
@@ -193,7 +201,13 @@ def _machine_facts(ctx: CheckContext) -> nw.LazyFrame[Any]:
         [
             ctx.lazy(t.name)
             .filter(nw.col("extraction_method").is_in(MACHINE))
-            .select(DOC, PTR, "evidence", "confidence", "extraction_method")
+            .select(  # what is missing, not the evidence itself: 1.5 GB at 10M facts
+                DOC,
+                PTR,
+                nw.col("evidence").is_null().alias("_no_evidence"),
+                nw.col("confidence").is_null().alias("_no_confidence"),
+                "extraction_method",
+            )
             for t in ctx.model.fact_tables
         ],
         how="vertical",
@@ -212,14 +226,14 @@ def check_machine_facts(ctx: CheckContext) -> list[Failures]:
     facts = _machine_facts(ctx)
     no_count = nw.lit(None, nw.Int64()).alias("count")
     per_fact = [
-        facts.filter(nw.col(column).is_null()).select(
+        facts.filter(nw.col(column)).select(
             nw.lit(code).alias("code"),
             DOC,
             nw.col(PTR).alias("pointer"),
             nw.col("extraction_method").alias("method"),
             no_count,
         )
-        for code, column in (("G603", "evidence"), ("G607", "confidence"))
+        for code, column in (("G603", "_no_evidence"), ("G607", "_no_confidence"))
     ]
     ungrounded = (
         facts.join(ctx.lazy(TEXTS).select(DOC), on=DOC, how="anti")

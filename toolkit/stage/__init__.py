@@ -7,7 +7,8 @@ flattens the valid ones into one table per record type (a cached YAML file's row
 taken as a previous run flattened them, when the cache kept them: `cache_frames`), written
 a part at a time as Parquet into the run's folder (`stage.parts`), so memory holds one
 part, not the tables; then it reads each source's text copy once into the `texts` table
-(`stage.texts`), so that grounding is a join and no check reads a file. What comes out,
+(`stage.texts`), written in parts too, so that grounding is a join and no check reads a
+file. What comes out,
 `Staged`, is all the checks and the report need: the readers' batches, lanes and caches
 stay here. It owns the run's folder: `close()` (or its `with` block) removes it.
 """
@@ -45,7 +46,7 @@ from toolkit.stage.read import (
     open_lane,
     set_aside_old_format,
 )
-from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
+from toolkit.stage.texts import TEXTS, TEXTS_SCHEMA, SourceTexts, stage_texts
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -81,10 +82,12 @@ class Staged:
         return Frames(tables=self.tables, documents=self.documents)
 
     def load(self, engine: Engine) -> None:
-        """Hand the engine the record tables (their parts) and the source texts (`TEXTS`)."""
-        texts = {TEXTS: self.texts.table} if self.texts is not None else {}
+        """Hand the engine the record tables and the source texts (`TEXTS`): their parts."""
         tables = self.tables
-        engine.load_parts(tables.paths(), tables.schemas(), tables.folder.path, texts)
+        paths, schemas = tables.paths(), tables.schemas()
+        if self.texts is not None:
+            paths[TEXTS], schemas[TEXTS] = self.texts.paths(), dict(TEXTS_SCHEMA)
+        engine.load_parts(paths, schemas, tables.folder.path)
 
     def close(self) -> None:
         """Remove the run's folder (the parts): the tables read before stay usable."""
@@ -210,7 +213,7 @@ def _stage(
     marks = rejected_frame(rejected)
     stand_ins = mark_parts(model, tables.parts, marks)
     sources = read_columns(tables, {"sources": ("id", "text")})["sources"]
-    texts = stage_texts(sources, documents)
+    texts = stage_texts(sources, documents, folder)
     return Staged(documents, tables, problems, files, digests, marks, stand_ins, texts)
 
 

@@ -1,5 +1,5 @@
 """Reading text copies: bounded, without following links or blocking, read ahead when the
-disk is slow, and gathered into Arrow without holding every file twice.
+disk is slow, and decoded a part of the texts table at a time.
 
 Which files may be read is decided in `toolkit.stage.texts`; this module only reads.
 """
@@ -146,48 +146,6 @@ def decoded(datas: list[bytes] | pl.Series) -> tuple[pl.Series, pl.Series]:
         text = pl.Series("source_text", [_utf8(d) for d in raw.to_list()], pl.String)
     bad = text.is_null() | text.str.contains("\x00", literal=True)
     return text.str.strip_prefix("\ufeff"), bad
-
-
-class Bodies:
-    """The bytes of the texts read, gathered into Arrow a chunk at a time: holding them
-    all as Python bytes, and then their Arrow copy, cost twice the texts (8 GB at a
-    million sources). A file named by several sources is kept once."""
-
-    CHUNK = 4096
-
-    def __init__(self) -> None:
-        self._chunks: list[pl.Series] = []
-        self._pending: list[bytes] = []
-        self._count = 0
-        self._rows: list[int] = []
-        self._in_order = True  # each text kept once, in the order read: no gather
-
-    def add(self, data: bytes) -> int:
-        """Keep `data` (the first read of a file); returns its index."""
-        self._pending.append(data)
-        if len(self._pending) >= self.CHUNK:
-            self._seal()
-        self._count += 1
-        return self._count - 1
-
-    def use(self, index: int) -> None:
-        """The next source's text is the one kept at `index`."""
-        self._in_order = self._in_order and index == len(self._rows)
-        self._rows.append(index)
-
-    def _seal(self) -> None:
-        if self._pending:
-            self._chunks.append(pl.Series("source_text", self._pending, pl.Binary))
-            self._pending = []
-
-    def series(self) -> pl.Series:
-        """The bytes of each source's text, in the order of `use`."""
-        self._seal()
-        kept = pl.concat(self._chunks) if self._chunks else pl.Series("source_text", [], pl.Binary)
-        self._chunks = []
-        if self._in_order and len(self._rows) == kept.len():
-            return kept
-        return kept.gather(pl.Series(self._rows, dtype=pl.UInt32))
 
 
 def _utf8(data: bytes) -> str | None:

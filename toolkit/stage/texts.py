@@ -15,15 +15,18 @@ import hashlib
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC
 from toolkit.parsers.base import Document
-from toolkit.stage.text_reading import MAX_TEXT_BYTES, Bodies, Prefetch, decoded, read_text_bytes
+from toolkit.stage.parts import RunFolder
+from toolkit.stage.text_reading import MAX_TEXT_BYTES, Prefetch, decoded, read_text_bytes
 
 TEXTS = "texts"  # the staged table's name on the engine
 
@@ -139,56 +142,192 @@ _Read = tuple[str | None, str | None, str, str, bytes | None, str]
 def read_all(rows: list[tuple[Path, Path | None, str]]) -> Iterator[_Read]:
     """Resolve, read and hash the text copies of `rows` (bundle path, data folder, text
     path), one at a time, so a caller can let each file's bytes go once it has them in
-    Arrow. One reading thread: with the files in the page cache this is interpreter-bound,
-    and worker threads measured slower (3.2-4.6 s against 2.6 s for 100,000 texts). When
-    reads are slow (a cold page cache), `Prefetch` keeps the disk busy ahead of them."""
+    Arrow. A file several rows name is read once: its bytes are held only until the last
+    row naming it. One reading thread: with the files in the page cache this is
+    interpreter-bound, and worker threads measured slower (3.2-4.6 s against 2.6 s for
+    100,000 texts). When reads are slow (a cold page cache), `Prefetch` keeps the disk
+    busy ahead of them."""
     resolve = TextResolver()
     resolved = [resolve.resolve(doc_path, doc_root, text) for doc_path, doc_root, text in rows]
-    ahead = Prefetch([real for real, _, _ in resolved if real is not None])
+    named = Counter(real for real, _, _ in resolved if real is not None)
+    ahead = Prefetch(list(named))  # in the order of first naming, as they are read
+    held: dict[str, tuple[bytes | None, str]] = {}  # files named again later
     clock = time.perf_counter
     try:
         for (doc_path, doc_root, _), (real, code, what) in zip(rows, resolved, strict=True):
             if real is None:
                 yield (None, code, what, "", None, "")
                 continue
-            start = clock()
-            data = read_text_bytes(real)
-            ahead.read(clock() - start)
-            digest = "" if data is None else hashlib.sha256(data).hexdigest()
+            named[real] -= 1
+            if real in held:
+                data, digest = held[real] if named[real] else held.pop(real)
+            else:
+                start = clock()
+                data = read_text_bytes(real)
+                ahead.read(clock() - start)
+                digest = "" if data is None else hashlib.sha256(data).hexdigest()
+                if named[real]:
+                    held[real] = (data, digest)
             yield (real, None, "", resolve.base(doc_path, doc_root), data, digest)
     finally:
         ahead.close()
 
 
 @dataclass(frozen=True, slots=True)
+class TextPart:
+    """One Parquet file of the texts table, and the `_doc` range of its rows."""
+
+    path: Path
+    rows: int
+    first: int
+    last: int
+
+
+# the texts table as its parts hold it (as the record tables' parts: `_row`, `_doc` Int64)
+TEXTS_SCHEMA = {
+    ROW: pl.Int64(),
+    DOC: pl.Int64(),
+    "source_id": pl.String(),
+    "path": pl.String(),
+    "source_text": pl.String(),
+    "digest": pl.String(),
+    "size": pl.Int64(),
+}
+_PLAIN = [c for c in TEXTS_SCHEMA if c != ROW]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceTexts:
     """What staging the text copies gives: the texts, and what kept some from being read.
 
-    `table`: `_doc` (UInt32), `source_id`, `path` (as the source writes it),
-    `source_text`, `digest` (sha256 of the file's bytes), `size` (the text's UTF-8
-    bytes: what searching it costs): one row per source whose copy was read as text, in
-    sources order. `problems`: `code`, `_doc`, `path`, `what` (a
-    detail: what X702 found, L006's size), in sources order. `files`: resolved path of
-    each copy resolved inside its data folder → its path relative to that folder, and
-    `digests`: resolved path → sha256 of the bytes read: the export's input hash reuses
-    them instead of reading the files again (keys are strings: a Path per text copy
-    costs seconds at 100,000 texts)."""
+    The texts table, one row per source whose copy was read as text, in sources order:
+    `_doc`, `source_id`, `path` (as the source writes it), `source_text`, `digest` (sha256
+    of the file's bytes), `size` (the text's UTF-8 bytes: what searching it costs). It is
+    held as Parquet parts in the run's folder (`parts`, each about `PART_BYTES` of text),
+    not in memory: at 10M facts the texts are 4 GB. `scan` and `read` give it back, whole
+    or for some documents; the engines scan the parts (`paths`).
 
-    table: pl.DataFrame
+    `problems`: `code`, `_doc`, `path`, `what` (a detail: what X702 found, L006's size),
+    in sources order. `files`: resolved path of each copy resolved inside its data folder
+    → its path relative to that folder, and `digests`: resolved path → sha256 of the bytes
+    read: the export's input hash reuses them instead of reading the files again (keys are
+    strings: a Path per text copy costs seconds at 100,000 texts). `folder`: the folder
+    the parts are in, kept open as long as the texts are."""
+
+    parts: tuple[TextPart, ...]
     problems: pl.DataFrame
     files: dict[str, str] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
+    folder: RunFolder | None = None
+
+    def paths(self) -> list[Path]:
+        return [part.path for part in self.parts]
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The `_doc` range (first, last) of each part: work on the texts done range by
+        range holds one part of them at a time."""
+        return [(part.first, part.last) for part in self.parts]
+
+    def scan(self) -> pl.LazyFrame:
+        """The texts table as its parts hold it (`_row`, `_doc` Int64), lazily."""
+        if not self.parts:
+            return pl.LazyFrame(schema=TEXTS_SCHEMA)
+        return pl.scan_parquet(self.paths())
+
+    def read(self, docs: pl.Series | None = None, columns: Sequence[str] = ()) -> pl.DataFrame:
+        """The texts of documents `docs` (all: None), `_doc` as the documents index
+        (UInt32); only the parts whose range holds one of them are read. `columns`: these
+        and `_doc` only."""
+        keep = [c for c in _PLAIN if not columns or c in columns or c == DOC]
+        parts = self.paths()
+        wanted = None
+        if docs is not None:
+            wanted = docs.cast(pl.Int64).unique()
+            lo, hi = wanted.min(), wanted.max()
+            parts = [
+                p.path
+                for p in self.parts
+                if wanted.len() and not (p.last < lo or p.first > hi)  # type: ignore[operator]
+            ]
+        if not parts:
+            return pl.DataFrame(schema={c: TEXTS_SCHEMA[c] for c in keep}).with_columns(
+                pl.col(DOC).cast(pl.UInt32)
+            )
+        scan = pl.scan_parquet(parts)
+        if wanted is not None:
+            scan = scan.filter(pl.col(DOC).is_in(wanted.implode()))
+        return scan.select(keep).with_columns(pl.col(DOC).cast(pl.UInt32)).collect()
+
+    def read_part(self, at: int, columns: Sequence[str]) -> pl.DataFrame:
+        """Part `at` of the texts table (its `columns`), `_doc` as the documents index."""
+        frame = pl.read_parquet(self.parts[at].path, columns=list(columns))
+        return frame.with_columns(pl.col(DOC).cast(pl.UInt32)) if DOC in columns else frame
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """The whole texts table, read from its parts (for small runs and tests)."""
+        return self.read()
+
+
+PART_BYTES = 64 << 20  # text bytes a part of the texts table holds, about
+
+
+class _Writer:
+    """Writes the texts table a part at a time, each part's bytes decoded in one polars
+    cast; rows whose bytes are not text become X703 problems instead."""
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+        self.parts: list[TextPart] = []
+        self.unreadable: list[pl.DataFrame] = []
+        self.rows: dict[str, list[object]] = {DOC: [], "source_id": [], "path": [], "digest": []}
+        self.bodies: list[bytes] = []
+        self.size = 0
+        self.written = 0
+
+    def add(self, doc: int, source: str | None, path: str, digest: str, data: bytes) -> None:
+        for key, value in zip(self.rows, (doc, source, path, digest), strict=True):
+            self.rows[key].append(value)
+        self.bodies.append(data)
+        self.size += len(data)
+        if self.size >= PART_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.bodies:
+            return
+        body, bad = decoded(pl.Series("source_text", self.bodies, pl.Binary))
+        schema = {key: TEXTS_SCHEMA[key] for key in self.rows}
+        table = pl.DataFrame(self.rows, schema=schema).with_columns(
+            body, body.str.len_bytes().cast(pl.Int64).alias("size")
+        )
+        self.rows = {key: [] for key in self.rows}
+        self.bodies, self.size = [], 0
+        if bad.any():  # not text: X703
+            self.unreadable.append(
+                table.filter(bad).select(
+                    pl.lit("X703").alias("code"),
+                    pl.col(DOC).cast(pl.UInt32),
+                    "path",
+                    pl.lit("").alias("what"),
+                )
+            )
+            table = table.filter(~bad)
+        if table.is_empty():
+            return
+        start = self.written
+        table = table.select(
+            pl.int_range(start, start + table.height, dtype=pl.Int64).alias(ROW), *_PLAIN
+        )
+        path = self.folder.file(TEXTS)
+        # uncompressed: texts are written and read once a run, and lz4 costs 2.4x the time
+        table.write_parquet(path, compression="uncompressed", row_group_size=1024)
+        docs = table[DOC]
+        self.parts.append(TextPart(path, table.height, int(docs[0]), int(docs[-1])))
+        self.written += table.height
 
 
 _PROBLEMS = {"code": pl.String, DOC: pl.UInt32, "path": pl.String, "what": pl.String}
-_TABLE = {
-    DOC: pl.UInt32,
-    "source_id": pl.String,
-    "path": pl.String,
-    "source_text": pl.String,
-    "digest": pl.String,
-    "size": pl.Int64,
-}
 
 
 def _origins(documents: Sequence[Document], indices: list[int]) -> list[tuple[Path, Path | None]]:
@@ -198,54 +337,44 @@ def _origins(documents: Sequence[Document], indices: list[int]) -> list[tuple[Pa
     return [(documents[i].path, documents[i].root) for i in indices]
 
 
-def stage_texts(sources: pl.DataFrame, documents: Sequence[Document]) -> SourceTexts:
+def stage_texts(
+    sources: pl.DataFrame, documents: Sequence[Document], folder: RunFolder | None = None
+) -> SourceTexts:
     """Read the text copy of every source in `sources` (`_doc`, `id`, `text`) that names
-    one; `documents` gives each `_doc`'s bundle path and data folder.
+    one, into parts of the texts table in `folder` (the run's; a folder of their own
+    when None); `documents` gives each `_doc`'s bundle path and data folder.
 
     Per file only what must be per file (resolve, read, hash); a file named by several
-    sources is read once; the UTF-8 decoding of all texts is one polars cast.
+    sources is read once; the UTF-8 decoding of a part's texts is one polars cast.
     """
+    folder = folder or RunFolder()
     sources = sources.filter(pl.col("text").is_not_null())
     indices: list[int] = sources[DOC].to_list()
     paths: list[str] = sources["text"].to_list()
     ids: list[str | None] = sources["id"].to_list()
     rows = [(p, r, t) for (p, r), t in zip(_origins(documents, indices), paths, strict=True)]
-    kept: dict[str, list[object]] = {DOC: [], "source_id": [], "path": [], "digest": []}
-    bodies = Bodies()
+    writer = _Writer(folder)
     found: dict[str, list[object]] = {"code": [], DOC: [], "path": [], "what": []}
-    read: dict[str, int | None] = {}  # real path → index of its bytes in `bodies`
     digests: dict[str, str] = {}
     relative: dict[str, str] = {}
     for index, source, text, (real, code, what, base, data, digest) in zip(
         indices, ids, paths, read_all(rows), strict=True
     ):
         if real is not None:
-            if real not in read:  # the first read of a file shared by sources counts
+            if real not in relative:  # the first naming of a file
                 # inside base (X705 otherwise): os.path.relpath(real, base), on strings
                 relative[real] = real[len(base) :].lstrip(os.sep)
-                read[real] = None if data is None else bodies.add(data)
                 if data is not None:
                     digests[real] = digest
-            at = read[real]
-            if at is None:
+            if data is None:
                 code = "X703"
             else:
-                for key, value in zip(kept, (index, source, text, digests[real]), strict=True):
-                    kept[key].append(value)
-                bodies.use(at)
+                writer.add(index, source, text, digest, data)
         if code:
             for key, value in (("code", code), (DOC, index), ("path", text), ("what", what)):
                 found[key].append(value)
-    body, bad = decoded(bodies.series())
-    table = pl.DataFrame(kept, schema={k: _TABLE[k] for k in kept}).with_columns(
-        body, body.str.len_bytes().cast(pl.Int64).alias("size")
-    )
+    writer.flush()
     problems = pl.DataFrame(found, schema=_PROBLEMS)
-    if bad.any():  # not text: X703, in table order with the others
-        unreadable = table.filter(bad).select(
-            pl.lit("X703").alias("code"), DOC, "path", pl.lit("").alias("what")
-        )
-        problems = pl.concat([problems, unreadable]).sort(DOC, maintain_order=True)
-        table = table.filter(~bad)
-    table = table.select(list(_TABLE))
-    return SourceTexts(table, problems, relative, digests)
+    if writer.unreadable:  # not text: X703, in sources order with the others
+        problems = pl.concat([problems, *writer.unreadable]).sort(DOC, maintain_order=True)
+    return SourceTexts(tuple(writer.parts), problems, relative, digests, folder)
