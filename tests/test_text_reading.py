@@ -214,9 +214,9 @@ def test_sources_sharing_a_text_copy_each_get_it(tmp_path: Path) -> None:
     assert found["_doc"].to_list() == [0, 1, 2, 3]
     assert found["source_id"].to_list() == ["s0", "s1", "s2", "s3"]
     assert found["source_text"].to_list() == ["text 0\n", "text 1\n", "text 0\n", "text 2\n"]
-    assert len(staged.digests) == 3
+    assert len(staged.digests()) == 3
     assert found["digest"].to_list() == [
-        staged.digests[os.path.realpath(paths[i])] for i in (0, 1, 0, 2)
+        staged.digests()[os.path.realpath(paths[i])] for i in (0, 1, 0, 2)
     ]
 
 

@@ -44,14 +44,26 @@ class Run:
     report: Report
     model: Model
     frames: Frames
-    # resolved path of each text copy read → its path relative to its data folder (None:
-    # not known), and sha256 digests of files whose bytes the run read: the export's
-    # input hash reuses them instead of reading the files again. Keys are resolved
-    # absolute paths as strings (a Path per text copy costs seconds at 100,000 texts).
-    text_files: dict[str, str] | None = None
-    digests: dict[str, str] = field(default_factory=dict)
+    # the source texts staged (None: not staged), and sha256 digests of the data files
+    # the run read, by resolved path (strings: a Path per file costs seconds at 100,000)
+    texts: SourceTexts | None = None
+    file_digests: dict[str, str] = field(default_factory=dict)
     # wall time of each stage in seconds (load, then each check), for profiles and benchmarks
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text_files(self) -> dict[str, str] | None:
+        """Resolved path of each text copy read → its path relative to its data folder
+        (None: not known); read from the staged texts, so before the run is closed."""
+        return None if self.texts is None else self.texts.files()
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """sha256 of every file whose bytes the run read, data files and text copies, by
+        resolved path: the export's input hash reuses them instead of reading the files
+        again. Read from the staged texts, so before the run is closed."""
+        texts = {} if self.texts is None else self.texts.digests()
+        return {**self.file_digests, **texts}
 
     def close(self) -> None:
         """Remove the run's staged parts (tables read from them before stay usable); done
@@ -218,8 +230,7 @@ def _checked(
     counted = [*(t.name for t in model.fact_tables), "sources", "actors"]
     records = sum(loaded.tables.height(name) for name in counted)
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
-    digests = {**loaded.digests, **texts.digests}
-    return Run(report, model, frames, texts.files, digests, timings)
+    return Run(report, model, frames, texts, loaded.digests, timings)
 
 
 @contextmanager

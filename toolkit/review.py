@@ -127,7 +127,11 @@ def _parts(model: Model, run: Run, parent: str) -> dict[str, dict[str, str]]:
 def facts_of(run: Run) -> dict[tuple[str, str], Fact]:
     """Every fact of a run by (table, dataset-wide id)."""
     model, tables = run.model, run.frames.tables
-    texts = stage_texts(tables["sources"], run.frames.documents).table.select(DOC, "source_text")
+    if run.texts is not None:  # staged by the run: read back, not read again
+        texts = run.texts.read(columns=(DOC, "source_text"))
+    else:
+        texts = stage_texts(tables["sources"], run.frames.documents).table
+        texts = texts.select(DOC, "source_text")
     sources = tables["sources"].select(
         pl.col("id").alias("source_id"), "extraction_review", "bundle_file"
     )

@@ -112,8 +112,9 @@ def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
     files = {
         str(entry.path.resolve()): os.path.relpath(entry.path, entry.root) for entry in entries
     }
-    if run.text_files is not None:  # what the run's text check resolved
-        for path, relative in run.text_files.items():
+    text_files = run.text_files
+    if text_files is not None:  # what the run's text check resolved
+        for path, relative in text_files.items():
             files.setdefault(path, relative)
     else:
         sources = run.frames.tables["sources"].filter(pl.col("text").is_not_null())
@@ -123,8 +124,9 @@ def _inputs(entries: list[FileEntry], run: Run) -> list[parquet.InputFile]:
             if found is not None:
                 base = (doc.root or doc.path.parent).resolve()
                 files.setdefault(str(found), os.path.relpath(found, base))
+    digests = run.digests
     return [
-        parquet.InputFile(relative, path, run.digests.get(path)) for path, relative in files.items()
+        parquet.InputFile(relative, path, digests.get(path)) for path, relative in files.items()
     ]
 
 

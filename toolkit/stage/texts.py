@@ -17,7 +17,7 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -192,6 +192,8 @@ TEXTS_SCHEMA = {
     "source_text": pl.String(),
     "digest": pl.String(),
     "size": pl.Int64(),
+    "real": pl.String(),  # the copy's resolved path
+    "relative": pl.String(),  # ... relative to its data folder
 }
 _PLAIN = [c for c in TEXTS_SCHEMA if c != ROW]
 
@@ -208,17 +210,30 @@ class SourceTexts:
     or for some documents; the engines scan the parts (`paths`).
 
     `problems`: `code`, `_doc`, `path`, `what` (a detail: what X702 found, L006's size),
-    in sources order. `files`: resolved path of each copy resolved inside its data folder
-    → its path relative to that folder, and `digests`: resolved path → sha256 of the bytes
-    read: the export's input hash reuses them instead of reading the files again (keys are
-    strings: a Path per text copy costs seconds at 100,000 texts). `folder`: the folder
-    the parts are in, kept open as long as the texts are."""
+    in sources order. `files()` and `digests()` give what the export's input hash needs,
+    read from the parts when asked (held as dicts they would cost 400 MB at 10M facts).
+    `folder`: the folder the parts are in, kept open as long as the texts are."""
 
     parts: tuple[TextPart, ...]
     problems: pl.DataFrame
-    files: dict[str, str] = field(default_factory=dict)
-    digests: dict[str, str] = field(default_factory=dict)
     folder: RunFolder | None = None
+
+    def _copies(self) -> pl.DataFrame:
+        """`real`, `relative`, `digest` of each copy read as text, once, in sources order."""
+        copies = self.scan().select("real", "relative", "digest")
+        return copies.unique("real", keep="first", maintain_order=True).collect()
+
+    def files(self) -> dict[str, str]:
+        """Resolved path of each text copy read → its path relative to its data folder
+        (keys are strings: a Path per text copy costs seconds at 100,000 texts)."""
+        copies = self._copies()
+        return dict(zip(copies["real"].to_list(), copies["relative"].to_list(), strict=True))
+
+    def digests(self) -> dict[str, str]:
+        """Resolved path of each text copy read → sha256 of its bytes: the export's input
+        hash reuses them instead of reading the files again."""
+        copies = self._copies()
+        return dict(zip(copies["real"].to_list(), copies["digest"].to_list(), strict=True))
 
     def paths(self) -> list[Path]:
         return [part.path for part in self.parts]
@@ -280,13 +295,16 @@ class _Writer:
         self.folder = folder
         self.parts: list[TextPart] = []
         self.unreadable: list[pl.DataFrame] = []
-        self.rows: dict[str, list[object]] = {DOC: [], "source_id": [], "path": [], "digest": []}
+        self.rows: dict[str, list[object]] = {
+            key: [] for key in (DOC, "source_id", "path", "digest", "real", "relative")
+        }
         self.bodies: list[bytes] = []
         self.size = 0
         self.written = 0
 
-    def add(self, doc: int, source: str | None, path: str, digest: str, data: bytes) -> None:
-        for key, value in zip(self.rows, (doc, source, path, digest), strict=True):
+    def add(self, row: tuple[int, str | None, str, str, str, str], data: bytes) -> None:
+        """`row`: `_doc`, `source_id`, `path`, `digest`, `real`, `relative`."""
+        for key, value in zip(self.rows, row, strict=True):
             self.rows[key].append(value)
         self.bodies.append(data)
         self.size += len(data)
@@ -355,21 +373,16 @@ def stage_texts(
     rows = [(p, r, t) for (p, r), t in zip(_origins(documents, indices), paths, strict=True)]
     writer = _Writer(folder)
     found: dict[str, list[object]] = {"code": [], DOC: [], "path": [], "what": []}
-    digests: dict[str, str] = {}
-    relative: dict[str, str] = {}
     for index, source, text, (real, code, what, base, data, digest) in zip(
         indices, ids, paths, read_all(rows), strict=True
     ):
         if real is not None:
-            if real not in relative:  # the first naming of a file
-                # inside base (X705 otherwise): os.path.relpath(real, base), on strings
-                relative[real] = real[len(base) :].lstrip(os.sep)
-                if data is not None:
-                    digests[real] = digest
             if data is None:
                 code = "X703"
             else:
-                writer.add(index, source, text, digest, data)
+                # inside base (X705 otherwise): os.path.relpath(real, base), on strings
+                relative = real[len(base) :].lstrip(os.sep)
+                writer.add((index, source, text, digest, real, relative), data)
         if code:
             for key, value in (("code", code), (DOC, index), ("path", text), ("what", what)):
                 found[key].append(value)
@@ -377,4 +390,4 @@ def stage_texts(
     problems = pl.DataFrame(found, schema=_PROBLEMS)
     if writer.unreadable:  # not text: X703, in sources order with the others
         problems = pl.concat([problems, *writer.unreadable]).sort(DOC, maintain_order=True)
-    return SourceTexts(tuple(writer.parts), problems, relative, digests, folder)
+    return SourceTexts(tuple(writer.parts), problems, folder)
