@@ -106,7 +106,11 @@ def peak_bound(rows: list[Row], large: list[Row], name: str) -> tuple[str, str]:
     one, ten = pair
     ratio = _peak(ten) / _peak(one)
     measured = f"{_peak(ten):,.0f} MB vs {_peak(one):,.0f} MB: {ratio:.2f}×"
-    return measured, _at_most(ratio, PEAK_RATIO, "×")
+    verdict = _at_most(ratio, PEAK_RATIO, "×")
+    if verdict.startswith("**missed**") and ten.get("peak_stages"):
+        # the stages that raised the process's own peak most (`validate --profile`)
+        verdict += "; at 10M the peak rises most in " + ", ".join(ten["peak_stages"])
+    return measured, verdict
 
 
 def linear_bound(rows: list[Row], large: list[Row], name: str) -> tuple[str, str]:

@@ -39,7 +39,22 @@ def require_engine_option() -> None:
 
 def command(folder: Path, report: Path, engine: str) -> list[str]:
     cmd = toolkit("validate", str(folder), "--format", "json", "--output", str(report), "--quiet")
+    cmd += ["--profile", str(profile_of(report))]
     return cmd if engine == "polars" else [*cmd, "--engine", engine]
+
+
+def profile_of(report: Path) -> Path:
+    return report.with_name(f"{report.stem}-profile.json")
+
+
+def peak_stages(profile: Path, top: int = 3) -> tuple[float, list[str]]:
+    """(peak MB, the `top` stages that raised it most as "stage +MB") of a run's profile."""
+    found = read_report(profile)
+    if found is None:
+        return 0.0, []
+    stages = sorted(found["stages"], key=lambda s: -float(s["raised_mb"]))[:top]
+    shown = [f"{s['stage']} +{float(s['raised_mb']):,.0f} MB" for s in stages]
+    return float(found["peak_mb"]), shown
 
 
 def read_report(path: Path) -> dict[str, Any] | None:
@@ -67,6 +82,7 @@ def in_turn(
     names = ([] if baseline is not None else ["polars"]) + list(engines)
     timings = {name: Timing(label(name, suffix), facts) for name in names}
     failed: dict[str, int] = {}
+    best: dict[str, float] = {}  # the highest peak a profile showed, by engine
     for _ in range(runs):
         expected = read_report(baseline) if baseline is not None else None
         for name in names:
@@ -75,6 +91,9 @@ def in_turn(
             one = measure(command(folder, report, name), log=reports / f"{name}.log")
             timing = timings[name]
             record(timing, one)
+            peak, stages = peak_stages(profile_of(report))
+            if stages and peak >= max(best.get(name, 0.0), 0.0):
+                best[name], timing.peak_stages = peak, stages
             found = read_report(report) if one.code in ok else None
             if name == "polars":
                 if found is None:

@@ -36,6 +36,9 @@ class Timing:
     # for engine runs: problems in the report, and whether it equals polars' report
     problems: int | None = None
     same_as_polars: bool | None = None
+    # for validate runs (`--profile`): the stages that raised the process's peak memory
+    # most, as "stage +MB", in the run with the highest peak
+    peak_stages: list[str] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:

@@ -64,6 +64,36 @@ def test_peak_and_time_at_10m_against_1m() -> None:
     large = [row("factkit validate", TEN, 150, 7600)]
     assert bounds.peak_bound(small, large, "factkit validate")[1] == "**missed** by 5.07×"
     assert bounds.linear_bound(small, large, "factkit validate")[1] == "**missed** by 1.25×"
+    stages = ["duplicates.check_duplicates +2,100 MB", "load +900 MB"]
+    large = [row("factkit validate", TEN, 150, 7600, peak_stages=stages)]
+    assert bounds.peak_bound(small, large, "factkit validate")[1] == (
+        "**missed** by 5.07×; at 10M the peak rises most in "
+        "duplicates.check_duplicates +2,100 MB, load +900 MB"
+    )
+
+
+def test_a_validate_profile_names_the_stages_that_raised_the_peak(tmp_path: Path) -> None:
+    import json
+
+    sys.path.insert(0, str(BENCH))  # the bench's modules import each other by name
+    try:
+        engines = _module("engines")
+    finally:
+        sys.path.remove(str(BENCH))
+    report = tmp_path / "polars.json"
+    stages = [
+        {"stage": "load", "seconds": 9.0, "peak_mb": 600.0, "raised_mb": 600.0},
+        {"stage": "a.check_x", "seconds": 1.0, "peak_mb": 650.0, "raised_mb": 50.0},
+        {"stage": "b.check_y", "seconds": 1.0, "peak_mb": 1450.0, "raised_mb": 800.0},
+    ]
+    engines.profile_of(report).write_text(json.dumps({"peak_mb": 1450.0, "stages": stages}))
+    assert engines.peak_stages(report.with_name("polars-profile.json"), top=2) == (
+        1450.0,
+        ["b.check_y +800 MB", "load +600 MB"],
+    )
+    assert engines.peak_stages(tmp_path / "missing.json") == (0.0, [])
+    command = engines.command(tmp_path, report, "duckdb")
+    assert command[command.index("--profile") + 1] == str(engines.profile_of(report))
 
 
 def test_tree_peak_preferred_and_process_peak_for_older_results() -> None:

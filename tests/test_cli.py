@@ -346,3 +346,28 @@ def test_python_m_toolkit_version() -> None:
     assert done.returncode == 0
     assert done.stdout == f"factkit {version()}\n"
     assert done.stderr == ""
+
+
+def test_profile_writes_each_stage_s_time_and_memory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--profile FILE`: the report as without it, and every stage of the run (staging,
+    the engine, each registered check once, in run order) with its seconds and the peak
+    memory when it ended; the stages' rises add up to the peak."""
+    from toolkit.checks import registry
+
+    data = str(Path(__file__).resolve().parents[1] / "data")
+    assert main(["validate", data, "--format", "json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    target = tmp_path / "profile.json"
+    assert main(["validate", data, "--format", "json", "--profile", str(target)]) == 0
+    assert json.loads(capsys.readouterr().out) == plain
+    profile = json.loads(target.read_text("utf-8"))
+    names = [stage["stage"] for stage in profile["stages"]]
+    checks = [f"{c.__module__.rpartition('.')[2]}.{c.__name__}" for c in registry.checks()]
+    assert names == ["load", "engine_load", *checks]
+    peaks = [stage["peak_mb"] for stage in profile["stages"]]
+    assert peaks == sorted(peaks) and profile["peak_mb"] == peaks[-1] > 0
+    rises = sum(stage["raised_mb"] for stage in profile["stages"])
+    assert rises == pytest.approx(profile["peak_mb"], abs=0.1 * len(names))
+    assert all(stage["seconds"] >= 0 for stage in profile["stages"])

@@ -6,6 +6,7 @@ registered checks over the staged tables and renders their failure cases as prob
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,27 @@ class Run:
     file_digests: dict[str, str] = field(default_factory=dict)
     # wall time of each stage in seconds (load, then each check), for profiles and benchmarks
     timings: dict[str, float] = field(default_factory=dict)
+    # the process's peak memory (max RSS, MB) when each stage ended: where it rose is the
+    # stage that needed it (the fast lane's worker process is not counted)
+    peaks: dict[str, float] = field(default_factory=dict)
+
+    def profile(self) -> list[dict[str, float | str]]:
+        """Each stage in run order: its wall time, the peak memory when it ended, and how
+        much it raised the peak (`factkit validate --profile`; the benchmarks' "why")."""
+        out: list[dict[str, float | str]] = []
+        before = 0.0
+        for name, seconds in self.timings.items():
+            peak = self.peaks.get(name, before)
+            out.append(
+                {
+                    "stage": name,
+                    "seconds": round(seconds, 3),
+                    "peak_mb": round(peak, 1),
+                    "raised_mb": round(max(peak - before, 0.0), 1),
+                }
+            )
+            before = max(before, peak)
+        return out
 
     @property
     def text_files(self) -> dict[str, str] | None:
@@ -209,7 +231,9 @@ def _checked(
 ) -> Run:
     problems, checked = loaded.problems, loaded.files
     frames = loaded.frames()
+    peaks: dict[str, float] = {}
     timings["load"] = time.perf_counter() - clock
+    peaks["load"] = max_rss_mb()
     opts.progress.begin("cross-checking")
     texts = loaded.texts
     assert texts is not None  # stage() always reads the texts
@@ -217,6 +241,7 @@ def _checked(
         clock = time.perf_counter()
         loaded.load(engine)
         timings["engine_load"] = time.perf_counter() - clock
+        peaks["engine_load"] = max_rss_mb()
         ctx = CheckContext(model, frames, engine=engine, texts=texts)
         ctx.cache[LIMITS] = limits
         for check in registry.checks():
@@ -224,13 +249,25 @@ def _checked(
             for fails in check(ctx):
                 fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
                 problems += budget.render(fails, ctx)
-            timings[check.__name__] = time.perf_counter() - clock
+            name = f"{check.__module__.rpartition('.')[2]}.{check.__name__}"  # two check_same_as
+            timings[name] = time.perf_counter() - clock
+            peaks[name] = max_rss_mb()
     offsets = _Offsets(model, texts, ctx.evidence)  # attached when a fact table is read
     loaded.tables.when_read(lambda name, frame: offsets(loaded.tables, name, frame))
     counted = [*(t.name for t in model.fact_tables), "sources", "actors"]
     records = sum(loaded.tables.height(name) for name in counted)
     report = Report(problems=problems, files=len(checked), records=records, checked_files=checked)
-    return Run(report, model, frames, texts, loaded.digests, timings)
+    return Run(report, model, frames, texts, loaded.digests, timings, peaks)
+
+
+def max_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB (0 where the platform cannot say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)  # bytes there, KB here
 
 
 @contextmanager
