@@ -104,7 +104,11 @@ def test_the_run_folder_is_removed_after_a_run_and_after_an_error(
 ) -> None:
     staged = _stage([ROOT / "data"])
     (folder,) = work.iterdir()
+    assert not any(folder.iterdir())  # a run in one part holds it in memory...
+    assert staged.tables.parts.held() is not None
+    staged.tables.paths()  # ... until its files are asked for
     assert {p.suffix for p in folder.iterdir()} == {".parquet"}
+    assert staged.tables.parts.held() is None
     staged.close()
     assert not folder.exists()
     assert checker.validate([str(ROOT / "data")]).ok

@@ -82,7 +82,8 @@ class ParseCache:
         self.misses = 0
         self.writes = 0
         self._key: bytes | bool | None = False  # False: not read yet
-        self._common: tuple[tuple[str, str, Limits], str] | None = None
+        # what every key starts from (version, schemas, limits), hashed once
+        self._common: tuple[tuple[str, str, Limits], Any] | None = None
         self._packs: dict[Path, Pack] = {}
         # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
         self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
@@ -115,8 +116,9 @@ class ParseCache:
                 "schemas": common[1],
                 "limits": asdict(limits),
             }
-            self._common = (common, json.dumps(parts, sort_keys=True, separators=(",", ":")))
-        digest = hashlib.sha256(self._common[1].encode("utf-8"))
+            text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+            self._common = (common, hashlib.sha256(text.encode("utf-8")))
+        digest = self._common[1].copy()
         digest.update(f"\0{suffix.lower()}\0{role}\0".encode())
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ from toolkit.stage.read import (
     file_size,
     keep_rows,
     open_lane,
+    prefetch_rows,
     set_aside_old_format,
 )
 from toolkit.stage.texts import TEXTS, SourceTexts, stage_texts
@@ -81,9 +83,15 @@ class Staged:
         return Frames(tables=self.tables, documents=self.documents)
 
     def load(self, engine: Engine) -> None:
-        """Hand the engine the record tables (their parts) and the source texts (`TEXTS`)."""
+        """Hand the engine the record tables (their parts, or the frames of a run held in
+        memory when the engine takes them) and the source texts (`TEXTS`)."""
         texts = {TEXTS: self.texts.table} if self.texts is not None else {}
         tables = self.tables
+        held = tables.parts.held() if engine.takes_frames else None
+        if held is not None:  # a run in one part, held in memory: no file written or read
+            empty: dict[str, list[Path]] = {name: [] for name in tables.parts.parts}
+            engine.load_parts(empty, tables.schemas(), tables.folder.path, texts, held=held)
+            return
         engine.load_parts(tables.paths(), tables.schemas(), tables.folder.path, texts)
 
     def close(self) -> None:
@@ -144,6 +152,7 @@ def _stage(
     placed: list[Placed] = []  # cached files, whose flattened rows are kept
     if cache is not None:
         cache.keep_rows({t.name: table_schema(t) for t in builder.tables})
+        prefetch_rows(cache, entries)
     sizes = [file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0
