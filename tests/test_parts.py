@@ -104,7 +104,13 @@ def test_the_run_folder_is_removed_after_a_run_and_after_an_error(
 ) -> None:
     staged = _stage([ROOT / "data"])
     (folder,) = work.iterdir()
+    # a run in one part holds its record tables in memory (the source texts are written
+    # as they are read)...
+    assert {p.name.partition("-")[0] for p in folder.iterdir()} == {"texts"}
+    assert staged.tables.parts.held() is not None
+    staged.tables.paths()  # ... until its files are asked for
     assert {p.suffix for p in folder.iterdir()} == {".parquet"}
+    assert staged.tables.parts.held() is None
     staged.close()
     assert not folder.exists()
     assert checker.validate([str(ROOT / "data")]).ok

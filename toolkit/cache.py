@@ -2,8 +2,9 @@
 reads every file but parses and schema-checks only the changed one.
 
 An entry holds what parsing and the per-document schema check made of one file: the
-document's value (as JSON text, decoded only when the file's flattened rows were not kept:
-`toolkit.cache_frames`) and the problems found (without the file name, which is the reader's).
+problems found (without the file name, which is the reader's) as JSON, then each document's
+value as JSON text after it, decoded only when the file's flattened rows were not kept
+(`toolkit.cache_frames`): a warm run parses only the small JSON in front.
 It is keyed by the SHA-256 of the file's bytes together with everything else that decides
 the result: factkit's version, a digest of the schemas folder, the file's role and suffix,
 and the limits. An entry is never trusted across schema or toolkit versions, because they
@@ -45,7 +46,9 @@ from toolkit.problems import Problem
 
 CACHE_DIR = ".factkit-cache"
 PACK = "entries.pack"
-FORMAT = 5  # 5: each document's value kept as JSON text
+FORMAT = 6  # 6: the values after the rest of the entry, each behind a record separator
+# JSON text never holds this byte raw (control characters are escaped), so it splits an entry
+_SEP = b"\x1e"
 _SEVERITIES = ("error", "warning")
 _PROBLEM_KEYS = frozenset(("code", "message", "line", "column", "pointer", "hint", "severity"))
 
@@ -79,7 +82,8 @@ class ParseCache:
         self.misses = 0
         self.writes = 0
         self._key: bytes | bool | None = False  # False: not read yet
-        self._common: tuple[tuple[str, str, Limits], str] | None = None
+        # what every key starts from (version, schemas, limits), hashed once
+        self._common: tuple[tuple[str, str, Limits], Any] | None = None
         self._packs: dict[Path, Pack] = {}
         # id(root) -> (root, $FACTKIT_CACHE_DIR, its pack): found once per data folder
         self._roots: dict[int, tuple[Path, str | None, Pack]] = {}
@@ -112,8 +116,9 @@ class ParseCache:
                 "schemas": common[1],
                 "limits": asdict(limits),
             }
-            self._common = (common, json.dumps(parts, sort_keys=True, separators=(",", ":")))
-        digest = hashlib.sha256(self._common[1].encode("utf-8"))
+            text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+            self._common = (common, hashlib.sha256(text.encode("utf-8")))
+        digest = self._common[1].copy()
         digest.update(f"\0{suffix.lower()}\0{role}\0".encode())
         digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
@@ -151,23 +156,29 @@ class ParseCache:
         in them when a problem asks (parsed with `limits`, the key's). Without `values`
         the documents' values are not decoded (None: the caller has the file's flattened
         rows and needs only positions); `facts` then says how many facts they hold."""
-        entry = self._read(root, key)
-        if entry is None:
+        found = self._read(root, key)
+        if found is None:
             self.misses += 1
             return None
+        entry, texts = found
         limits = limits or Limits()
         try:
+            lines = [_int(d["line"]) for d in _list(entry["documents"])]
+            if values:
+                parts = texts.split(_SEP) if lines else []
+                if len(parts) != len(lines):
+                    raise ValueError("not a value per document")
             documents = [
                 Document(
                     file,
                     path,
                     role,
-                    _value(_str(d["value"])) if values else None,
+                    _value(parts[i]) if values else None,
                     YamlPositions(data, limits),
-                    _int(d["line"]),
+                    line,
                     root,
                 )
-                for d in _list(entry["documents"])
+                for i, line in enumerate(lines)
             ]
             problems = [_problem(p, file) for p in _list(entry["problems"])]
             schema = [[_problem(p, file) for p in _list(ps)] for ps in _list(entry["schema"])]
@@ -181,10 +192,14 @@ class ParseCache:
         self.hits += 1
         return Cached(documents, problems, schema, facts)
 
-    def _read(self, root: Path, key: str) -> dict[str, Any] | None:
+    def _read(self, root: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
+        """The entry's JSON part, decoded, and the values' JSON texts after it."""
         pack = self._pack(root)
-        entry = pack.get(key) if pack is not None else None
-        if entry is None:
+        line = pack.get(key) if pack is not None else None
+        if line is None:
+            return None
+        entry, sep, texts = line.partition(_SEP)
+        if not sep:
             return None
         try:  # orjson reads the common entry 3× faster; it refuses what only json
             value = orjson.loads(entry)  # writes (NaN, integers past 64 bits, lone surrogates)
@@ -193,7 +208,7 @@ class ParseCache:
                 value = json.loads(entry)
             except ValueError:
                 return None
-        return value if type(value) is dict else None
+        return (value, texts) if type(value) is dict else None
 
     def store(
         self,
@@ -213,12 +228,13 @@ class ParseCache:
         file = os.path.abspath(path if path is not None else key)
         try:
             value = {
-                "documents": [{"value": _dumps(doc.value), "line": doc.line} for doc in documents],
+                "documents": [{"line": doc.line} for doc in documents],
                 "problems": [_problem_dict(p) for p in problems],
                 "schema": [[_problem_dict(p) for p in ps] for ps in schema],
                 "facts": sum(count_facts(doc.value) for doc in documents),
             }
-            body = _dumps(value).encode("utf-8")
+            texts = _SEP.join(_dumps(doc.value).encode("utf-8") for doc in documents)
+            body = _dumps(value).encode("utf-8") + _SEP + texts
         except (TypeError, ValueError):
             return
         if pack.put(key, file, body):
@@ -272,7 +288,7 @@ def _dumps(value: Any) -> str:
     return text
 
 
-def _value(text: str) -> Any:
+def _value(text: bytes) -> Any:
     """A document's value from its JSON text (kept as text in the entry, so an entry
     whose rows are kept is read without building its values)."""
     try:  # orjson reads the common value 3× faster; it refuses what only json writes

@@ -29,6 +29,7 @@ import hmac
 import io
 import json
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -104,6 +105,20 @@ class FrameStore:
         self._tables: dict[str, pl.DataFrame] = {}
         self._segments = 0  # how many segments the file holds
         self._clean = True  # False: something in the file did not verify
+        self._reader: threading.Thread | None = None  # reading the file ahead (`prefetch`)
+
+    def prefetch(self) -> None:
+        """Start reading the file in a thread: polars decodes its tables without the GIL,
+        meanwhile the run finds and reads its files; the first use waits for it."""
+        if self._keys is None and self._reader is None:
+            self._reader = threading.Thread(target=self._ahead, name="factkit-frames", daemon=True)
+            self._reader.start()
+
+    def _ahead(self) -> None:
+        try:
+            self._known()
+        except BaseException:  # read again, and fail, where it is used
+            self._keys = None
 
     def get(self, key: str) -> StoredRows | None:
         """The rows kept for `key`, or None."""
@@ -112,6 +127,10 @@ class FrameStore:
 
     def _known(self) -> dict[str, int]:
         """Each kept file's key and number, the file read on first use."""
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join()  # read ahead: nothing else touches the store meanwhile
+            self._reader = None
         if self._keys is None:
             self._keys, self._files, self._key_of, self._tables = {}, [], [], {}
             self._segments, self._clean = 0, True

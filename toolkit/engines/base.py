@@ -69,6 +69,8 @@ class Engine(ABC):
     and `collect` as the checks need; `close` when the run ends."""
 
     name: str = ""
+    # whether `load_parts` may be handed staged polars frames (`held`) instead of files
+    takes_frames: bool = False
 
     def __init__(self) -> None:
         self._tables: dict[str, pl.DataFrame] = {}
@@ -89,12 +91,16 @@ class Engine(ABC):
         schemas: Mapping[str, Mapping[str, pl.DataType]],
         folder: Path,
         tables: Mapping[str, pl.DataFrame] | None = None,
+        *,
+        held: Mapping[str, pl.DataFrame] | None = None,
     ) -> None:
         """Stage the run's tables from Parquet parts that already hold `_doc` (Int64) and
         `_row` (`toolkit.stage.parts`); `schemas` gives the columns of a table without
         parts; `folder` (the run's) takes the item tables; `tables`: frames to stage as
-        `load` does besides (the source texts)."""
+        `load` does besides (the source texts); `held`: tables as their parts would hold
+        them, in memory (only for an engine that `takes_frames`)."""
         self._tables = {name: staged(frame) for name, frame in (tables or {}).items()}
+        self._tables.update(held or {})
         self._parts = {name: list(paths) for name, paths in parts.items()}
         self._schemas = {name: dict(schema) for name, schema in schemas.items()}
         self._folder = folder

@@ -14,6 +14,7 @@ from toolkit.engines.base import Engine
 
 class PolarsEngine(Engine):
     name = "polars"
+    takes_frames = True  # a run held in memory is checked there, without Parquet
 
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
         return nw.from_native(frame.lazy())

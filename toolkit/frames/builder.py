@@ -259,8 +259,9 @@ class FrameBuilder:
         )
         taken = [b.take() if isinstance(b, _Stored) else b for b in self._batches[:ready]]
         batches = [b for b in taken if isinstance(b, dict)]  # all: none in flight before `ready`
+        only = not keep and not self._base  # the run's only part: held until a file is asked
         for name in self.parts.parts:
-            self.parts.write(name, [b.pop(name, None) for b in batches], self._base)
+            self.parts.write(name, [b.pop(name, None) for b in batches], self._base, hold=only)
         self._base += ready
         del self._batches[:ready]
         self._rows = self._count()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ from toolkit.stage.read import (
     file_size,
     keep_rows,
     open_lane,
+    prefetch_rows,
     set_aside_old_format,
 )
 from toolkit.stage.texts import TEXTS, TEXTS_SCHEMA, SourceTexts, stage_texts
@@ -82,12 +84,18 @@ class Staged:
         return Frames(tables=self.tables, documents=self.documents)
 
     def load(self, engine: Engine) -> None:
-        """Hand the engine the record tables and the source texts (`TEXTS`): their parts."""
+        """Hand the engine the record tables (their parts, or the frames of a run held in
+        memory when the engine takes them) and the source texts (`TEXTS`, their parts)."""
         tables = self.tables
-        paths, schemas = tables.paths(), tables.schemas()
+        held = tables.parts.held() if engine.takes_frames else None
+        if held is not None:  # a run in one part, held in memory: no file written or read
+            paths: dict[str, list[Path]] = {name: [] for name in tables.parts.parts}
+        else:
+            paths = tables.paths()
+        schemas = tables.schemas()
         if self.texts is not None:
             paths[TEXTS], schemas[TEXTS] = self.texts.paths(), dict(TEXTS_SCHEMA)
-        engine.load_parts(paths, schemas, tables.folder.path)
+        engine.load_parts(paths, schemas, tables.folder.path, held=held)
 
     def close(self) -> None:
         """Remove the run's folder (the parts): the tables read before stay usable."""
@@ -147,6 +155,7 @@ def _stage(
     placed: list[Placed] = []  # cached files, whose flattened rows are kept
     if cache is not None:
         cache.keep_rows({t.name: table_schema(t) for t in builder.tables})
+        prefetch_rows(cache, entries)
     sizes = [file_size(e) for e in entries]
     progress.begin("checking", sum(sizes))
     done = read = facts = 0

@@ -1,7 +1,10 @@
 """The staged tables on disk: each table's rows as Parquet parts in a folder the run owns.
 
 Staging writes a table a part at a time (`Parts.write`, called by the frame builder every
-`PART_ROWS` rows), so a run holds one part's rows in memory, not the dataset. The parts
+`PART_ROWS` rows), so a run holds one part's rows in memory, not the dataset. A run whose
+tables fit in one part each holds them (`hold`): its parts are written only when an
+engine that reads files asks for them (`paths`), and the polars engine takes the frames
+(`held`), so a small run writes and reads no Parquet. The parts
 already carry what every engine needs: `_doc` as Int64 and `_row`, the row's number in
 staging order. Engines scan them (`Engine.load_parts`); consumers that still want a whole
 polars table ask `PartTables` for it, which reads it once and keeps it.
@@ -80,6 +83,7 @@ class Part:
     rows: int
     first_batch: int
     cuts: list[int] = field(default_factory=list)
+    frame: pl.DataFrame | None = None  # its rows, while held in memory (not written yet)
 
 
 class Parts:
@@ -100,9 +104,17 @@ class Parts:
     def rows(self, name: str) -> int:
         return sum(p.rows for p in self.parts[name])
 
-    def write(self, name: str, batches: list[pl.DataFrame | None], first_batch: int) -> None:
+    def write(
+        self,
+        name: str,
+        batches: list[pl.DataFrame | None],
+        first_batch: int,
+        *,
+        hold: bool = False,
+    ) -> None:
         """Write the rows of consecutive builder batches (None: none for this table) as one
-        part, numbering them on from the table's last row."""
+        part, numbering them on from the table's last row; with `hold`, keep the part in
+        memory until a file is asked for (the builder holds a run's only part)."""
         found = [b for b in batches if b is not None and b.height]
         if not found:
             return
@@ -115,8 +127,46 @@ class Parts:
             *(pl.col(c).cast(pl.Int64) if c == DOC else pl.col(c) for c in frame.columns),
         )
         path = self.folder.file(name)
-        frame.write_parquet(path, compression="lz4")
-        self.parts[name].append(Part(path, frame.height, first_batch, cuts))
+        if not hold:
+            frame.write_parquet(path, compression="lz4")
+        held = frame if hold else None
+        self.parts[name].append(Part(path, frame.height, first_batch, cuts, held))
+
+    def read(self, part: Part) -> pl.DataFrame:
+        """A part's rows, held or read from its file."""
+        return part.frame if part.frame is not None else pl.read_parquet(part.path)
+
+    def replace(self, part: Part, frame: pl.DataFrame) -> None:
+        """Give a part other rows (where it is: held, or in its file)."""
+        if part.frame is not None:
+            part.frame = frame
+        else:
+            frame.write_parquet(part.path, compression="lz4")
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """A table as its parts hold it (`_row`, `_doc` Int64), lazily."""
+        parts = self.parts[name]
+        if not parts:
+            return pl.LazyFrame(schema=self.schemas[name])
+        if all(p.frame is not None for p in parts):
+            return pl.concat([self.read(p) for p in parts]).lazy()
+        return pl.scan_parquet([p.path for p in self._written(parts)])
+
+    def held(self) -> dict[str, pl.DataFrame] | None:
+        """Each table's rows when every part is held in memory (tables without rows are
+        left out), else None."""
+        found = [p for parts in self.parts.values() for p in parts]
+        if not found or any(p.frame is None for p in found):
+            return None
+        return {name: self.read(parts[0]) for name, parts in self.parts.items() if parts}
+
+    def _written(self, parts: list[Part]) -> list[Part]:
+        """The parts, each held one written to its file first (and let go)."""
+        for part in parts:
+            if part.frame is not None:
+                part.frame.write_parquet(part.path, compression="lz4")
+                part.frame = None
+        return parts
 
     def truncate(self, batch: int) -> None:
         """Forget the rows of every batch from `batch` on: later parts are deleted, a part
@@ -130,18 +180,19 @@ class Parts:
                 held = batch - part.first_batch  # batches of this part that stay
                 keep = part.cuts[held - 1] if held < len(part.cuts) else part.rows
                 if keep < part.rows:
-                    frame = pl.read_parquet(part.path).head(keep)
-                    part.path.unlink()
+                    frame = self.read(part).head(keep)
+                    part.path.unlink(missing_ok=True)
                     if not keep:
                         continue
                     part.path = self.folder.file(name)
-                    frame.write_parquet(part.path, compression="lz4")
+                    self.replace(part, frame)
                     part.rows, part.cuts = keep, part.cuts[:held]
                 kept.append(part)
             self.parts[name] = kept
 
     def paths(self) -> dict[str, list[Path]]:
-        return {name: [p.path for p in parts] for name, parts in self.parts.items()}
+        """Each table's parts as files (those held are written now)."""
+        return {name: [p.path for p in self._written(parts)] for name, parts in self.parts.items()}
 
 
 class PartTables(MutableMapping[str, pl.DataFrame]):
@@ -191,10 +242,7 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
 
     def scan(self, name: str) -> pl.LazyFrame:
         """A table as its parts hold it (`_row`, `_doc` Int64), lazily."""
-        paths = [p.path for p in self.parts.parts[name]]
-        if not paths:
-            return pl.LazyFrame(schema=self.parts.schemas[name])
-        return pl.scan_parquet(paths)
+        return self.parts.scan(name)
 
     def _plain(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.drop(ROW).with_columns(pl.col(DOC).cast(pl.UInt32))
@@ -265,7 +313,7 @@ def mark_parts(model: Model, parts: Parts, rejected: pl.DataFrame) -> pl.DataFra
     for name, found in parts.parts.items():
         if rejected.is_empty() or not found:
             continue
-        scan = pl.scan_parquet([p.path for p in found]).filter(pl.col(DOC).is_in(docs))
+        scan = parts.scan(name).filter(pl.col(DOC).is_in(docs))
         rows = scan.rename({ROW: _AT}).with_columns(pl.col(DOC).cast(pl.UInt32)).collect()
         if rows.height:
             held[name] = rows
@@ -289,10 +337,10 @@ def _patch(parts: Parts, name: str, rows: pl.DataFrame) -> None:
         start += part.rows
         if inside.is_empty():
             continue
-        data = pl.read_parquet(part.path)
+        data = parts.read(part)
         others = [c for c in data.columns if c != ROW]
         patch = inside.select(ROW, *(pl.col(c).alias(f"{c}\x00") for c in others))
         data = data.join(patch, on=ROW, how="left", maintain_order="left").select(
             ROW, *(pl.coalesce(c, f"{c}\x00").alias(c) for c in others)
         )
-        data.write_parquet(part.path, compression="lz4")
+        parts.replace(part, data)

@@ -35,6 +35,7 @@ __all__ = [
     "file_size",
     "keep_rows",
     "open_lane",
+    "prefetch_rows",
     "set_aside_old_format",
 ]
 
@@ -120,8 +121,22 @@ def batches(
     )
 
 
+def prefetch_rows(cache: ParseCache, entries: Sequence[FileEntry]) -> None:
+    """Start reading the kept rows of the data folders whose YAML files the cache reads."""
+    roots = {id(e.root): e.root for e in entries if e.path.suffix.lower() in _CACHED}
+    for root in roots.values():
+        store = cache.rows(root)
+        if store is not None:
+            store.prefetch()
+
+
 def _bundle_file(entry: FileEntry) -> str:
-    """The file's `bundle_file` (as `toolkit.frames.base.bundle_file` makes it)."""
+    """The file's `bundle_file` (as `toolkit.frames.base.bundle_file` makes it); a path
+    written under its root's is cut, not resolved (thousands of files a run)."""
+    path, root = str(entry.path), str(entry.root)
+    rest = path[len(root) + 1 :]
+    if root and path.startswith(root + os.sep) and ".." not in rest.split(os.sep):
+        return rest.replace(os.sep, "/")
     return os.path.relpath(entry.path, entry.root).replace(os.sep, "/")
 
 
@@ -138,7 +153,8 @@ class CachedBatch(Batch):
         """What `keep_rows` needs of this file once its documents are at `first`."""
         if self.store is None or self.key is None:
             return None
-        file = os.path.abspath(self.documents[0].path) if self.documents else ""
+        fresh = self.rows is None and self.documents  # only a fresh file's path is kept
+        file = os.path.abspath(self.documents[0].path) if fresh else ""
         return Placed(self.store, self.rows, Fresh(self.key, first, len(self.documents), file))
 
 
