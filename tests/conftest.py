@@ -30,6 +30,23 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def polars_report() -> Callable[[Path], Any]:
+    """The polars report of a data folder, validated once per test run: test_fixtures holds
+    each fixture to its expected problems and test_engines every engine to the same report,
+    so each folder is validated on polars once for both."""
+    from toolkit.checker import validate
+
+    found: dict[Path, Any] = {}
+
+    def report(path: Path) -> Any:
+        if path not in found:
+            found[path] = validate([str(path)])
+        return found[path]
+
+    return report
+
+
+@pytest.fixture(scope="session")
 def kernel() -> str:
     """A python3 kernel spec for the example notebooks; installed into this venv when the
     environment lacks one."""

@@ -1,9 +1,10 @@
 """Every engine gives the same report, problem for problem, over every fixture and the
 dataset: the checks are written once and only where they run differs.
 
-DuckDB runs each case on its own. Spark runs every case and the dataset in one run on a
-local session shared by the test run (conftest's `spark`): every Spark job costs a fraction of a second, so
-seventy runs of every check would take most of CI's time, while one run over all cases
+DuckDB runs each case on its own, against the polars report test_fixtures also reads
+(conftest's `polars_report`). Spark runs every case and the dataset in one run on a local
+session shared by the test run (conftest's `spark`): every Spark job costs a fraction of a
+second, so seventy runs of every check would take most of CI's time, while one run over all cases
 holds each case's problems (and the ones their ids cause across cases) to polars' in one
 pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to find which case differs.
 Without pyspark or Java the Spark tests are skipped with the reason, unless
@@ -13,6 +14,7 @@ FACTKIT_REQUIRE_SPARK=1 (CI sets it), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +46,12 @@ def _problems(report: Report) -> list[dict[str, Any]]:
     return [p.to_dict() for p in report.problems]
 
 
-@pytest.fixture(scope="module")
-def polars_reports() -> dict[Path, list[dict[str, Any]]]:
-    return {path: _problems(validate([str(path)])) for path in DATASETS}
-
-
 @pytest.mark.parametrize("path", DATASETS, ids=_id)
 def test_duckdb_gives_the_polars_report(
-    path: Path, polars_reports: dict[Path, list[dict[str, Any]]]
+    path: Path, polars_report: Callable[[Path], Report]
 ) -> None:
     report = validate([str(path)], engine="duckdb")
-    assert _problems(report) == polars_reports[path]
+    assert _problems(report) == _problems(polars_report(path))
 
 
 def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> None:
@@ -80,11 +77,11 @@ def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> No
 )
 @pytest.mark.parametrize("path", DATASETS, ids=_id)
 def test_spark_gives_the_polars_report_case_by_case(
-    path: Path, spark: Any, polars_reports: dict[Path, list[dict[str, Any]]]
+    path: Path, spark: Any, polars_report: Callable[[Path], Report]
 ) -> None:
     with open_engine("spark", session=spark) as engine:
         report = validate([str(path)], engine=engine)
-    assert _problems(report) == polars_reports[path]
+    assert _problems(report) == _problems(polars_report(path))
 
 
 def test_an_unknown_engine_is_a_usage_error() -> None:
