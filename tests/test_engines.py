@@ -102,13 +102,22 @@ def _export(path: Path, out: Path, engine: Any) -> dict[Path, bytes]:
 
     with checker.options(engine=engine):
         assert export([str(path)], out).written
+    return _files(out)
+
+
+def _files(out: Path) -> dict[Path, bytes]:
     return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
-def polars_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, dict[Path, bytes]]:
+def polars_exports(
+    tmp_path_factory: pytest.TempPathFactory, seed_export: tuple[Any, Path]
+) -> dict[Path, dict[Path, bytes]]:
+    """Each case's export on polars; the dataset's is conftest's `seed_export`."""
     return {
-        path: _export(path, tmp_path_factory.mktemp("polars") / "out", "polars")
+        path: _files(seed_export[1])
+        if path == ROOT / "data"
+        else _export(path, tmp_path_factory.mktemp("polars") / "out", "polars")
         for path in EXPORTED
     }
 
