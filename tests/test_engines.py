@@ -66,9 +66,19 @@ def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> No
     # (two supersedes-newer agreements become one id), which can change a case's problem.
     assert len(wanted - {p["code"] for p in expected}) <= 2
     # every table through Parquet, as at scale (the small ones go through createDataFrame
-    # in the export tests below)
+    # in the export tests below): the copies are Parquet files in a folder of the engine's,
+    # the tables are scanned from them, and the folder goes with the engine, not the session
+    # (this run also holds what test_spark_engine would check on a run of its own)
     with open_engine("spark", session=spark, parquet_rows=0) as engine:
         assert _problems(validate(paths, engine=engine)) == expected
+        folder = engine._copies  # type: ignore[attr-defined]
+        assert folder is not None
+        written = sorted(os.listdir(folder))
+        assert written and all(name.endswith(".parquet") for name in written)
+        native = engine.table("sources").to_native()
+        assert "Parquet" in native._jdf.queryExecution().executedPlan().toString()
+    assert not os.path.exists(folder)
+    assert not spark.sparkContext._jsc.sc().isStopped()  # a session given is left running
 
 
 @pytest.mark.skipif(
@@ -135,3 +145,5 @@ def test_an_export_writes_the_same_files_on_every_engine(
             files = _export(path, tmp_path / str(i), engine)
             assert len(files) > 20, path
             assert files == polars_exports[path], path
+        if name == "spark":  # the tables of every run were small: none went through Parquet
+            assert engine._copies is None  # type: ignore[attr-defined]
