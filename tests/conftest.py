@@ -30,6 +30,37 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def polars_report() -> Callable[[Path], Any]:
+    """The polars report of a data folder, validated once per test run: test_fixtures holds
+    each fixture to its expected problems and test_engines every engine to the same report,
+    so each folder is validated on polars once for both."""
+    from toolkit.checker import validate
+
+    found: dict[Path, Any] = {}
+
+    def report(path: Path) -> Any:
+        if path not in found:
+            found[path] = validate([str(path)])
+        return found[path]
+
+    return report
+
+
+@pytest.fixture(scope="session")
+def seed_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The export of the shipped dataset with the default options, written once per test
+    run for every test that reads it (test_load_snapshot, test_engines, the flows
+    notebook's test): (its ExportResult, its folder). Read it or copy it, never write
+    into it."""
+    from toolkit.export import export
+
+    out = tmp_path_factory.mktemp("seed") / "dist"
+    result = export([str(Path(__file__).resolve().parents[1] / "data")], out)
+    assert result.written, result.report.problems
+    return result, out
+
+
+@pytest.fixture(scope="session")
 def kernel() -> str:
     """A python3 kernel spec for the example notebooks; installed into this venv when the
     environment lacks one."""

@@ -1,12 +1,13 @@
 """Every engine gives the same report, problem for problem, over every fixture and the
 dataset: the checks are written once and only where they run differs.
 
-DuckDB runs each case on its own. Spark runs every case and the dataset in one run on a
-local session shared by the test run (conftest's `spark`): every Spark job costs a
-fraction of a second, so seventy runs of every check would take most of CI's time, while
-one run over all cases holds each case's problems (and the ones their ids cause across
-cases) to polars' in one pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to
-find which case differs.
+DuckDB runs each case on its own, against the polars report test_fixtures also reads
+(conftest's `polars_report`). Spark runs every case and the dataset in one run on a local
+session shared by the test run (conftest's `spark`): every Spark job costs a fraction of a
+second, so seventy runs of every check would take most of CI's time, while one run over
+all cases holds each case's problems (and the ones their ids cause across cases) to
+polars' in one pass. FACTKIT_SPARK_EACH=1 runs Spark case by case as well, to find which
+case differs.
 Without pyspark or Java the Spark tests are skipped with the reason, unless
 FACTKIT_REQUIRE_SPARK=1 (CI sets it), which turns the skip into a failure.
 """
@@ -14,6 +15,7 @@ FACTKIT_REQUIRE_SPARK=1 (CI sets it), which turns the skip into a failure.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,17 +47,12 @@ def _problems(report: Report) -> list[dict[str, Any]]:
     return [p.to_dict() for p in report.problems]
 
 
-@pytest.fixture(scope="module")
-def polars_reports() -> dict[Path, list[dict[str, Any]]]:
-    return {path: _problems(validate([str(path)])) for path in DATASETS}
-
-
 @pytest.mark.parametrize("path", DATASETS, ids=_id)
 def test_duckdb_gives_the_polars_report(
-    path: Path, polars_reports: dict[Path, list[dict[str, Any]]]
+    path: Path, polars_report: Callable[[Path], Report]
 ) -> None:
     report = validate([str(path)], engine="duckdb")
-    assert _problems(report) == polars_reports[path]
+    assert _problems(report) == _problems(polars_report(path))
 
 
 def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> None:
@@ -70,9 +67,19 @@ def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> No
     # (two supersedes-newer agreements become one id), which can change a case's problem.
     assert len(wanted - {p["code"] for p in expected}) <= 2
     # every table through Parquet, as at scale (the small ones go through createDataFrame
-    # in the export tests below)
+    # in the export tests below): the copies are Parquet files in a folder of the engine's,
+    # the tables are scanned from them, and the folder goes with the engine, not the session
+    # (this run also holds what test_spark_engine would check on a run of its own)
     with open_engine("spark", session=spark, parquet_rows=0) as engine:
         assert _problems(validate(paths, engine=engine)) == expected
+        folder = engine._copies  # type: ignore[attr-defined]
+        assert folder is not None
+        written = sorted(os.listdir(folder))
+        assert written and all(name.endswith(".parquet") for name in written)
+        native = engine.table("sources").to_native()
+        assert "Parquet" in native._jdf.queryExecution().executedPlan().toString()
+    assert not os.path.exists(folder)
+    assert not spark.sparkContext._jsc.sc().isStopped()  # a session given is left running
 
 
 @pytest.mark.skipif(
@@ -81,11 +88,11 @@ def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> No
 )
 @pytest.mark.parametrize("path", DATASETS, ids=_id)
 def test_spark_gives_the_polars_report_case_by_case(
-    path: Path, spark: Any, polars_reports: dict[Path, list[dict[str, Any]]]
+    path: Path, spark: Any, polars_report: Callable[[Path], Report]
 ) -> None:
     with open_engine("spark", session=spark) as engine:
         report = validate([str(path)], engine=engine)
-    assert _problems(report) == polars_reports[path]
+    assert _problems(report) == _problems(polars_report(path))
 
 
 def test_an_unknown_engine_is_a_usage_error() -> None:
@@ -106,13 +113,22 @@ def _export(path: Path, out: Path, engine: Any) -> dict[Path, bytes]:
 
     with checker.options(engine=engine):
         assert export([str(path)], out).written
+    return _files(out)
+
+
+def _files(out: Path) -> dict[Path, bytes]:
     return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
-def polars_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, dict[Path, bytes]]:
+def polars_exports(
+    tmp_path_factory: pytest.TempPathFactory, seed_export: tuple[Any, Path]
+) -> dict[Path, dict[Path, bytes]]:
+    """Each case's export on polars; the dataset's is conftest's `seed_export`."""
     return {
-        path: _export(path, tmp_path_factory.mktemp("polars") / "out", "polars")
+        path: _files(seed_export[1])
+        if path == ROOT / "data"
+        else _export(path, tmp_path_factory.mktemp("polars") / "out", "polars")
         for path in EXPORTED
     }
 
@@ -130,3 +146,5 @@ def test_an_export_writes_the_same_files_on_every_engine(
             files = _export(path, tmp_path / str(i), engine)
             assert len(files) > 20, path
             assert files == polars_exports[path], path
+        if name == "spark":  # the tables of every run were small: none went through Parquet
+            assert engine._copies is None  # type: ignore[attr-defined]

@@ -3,18 +3,20 @@
 `fixtures/valid/<case>/` must validate without errors; `fixtures/invalid/<case>/`
 states in `expected.yaml` each problem it must produce (code, file, line, and optionally
 `hint_contains`: words its hint must hold); with `only: true` the run may produce no
-other problem (one mistake, one report).
+other problem (one mistake, one report). Each case is validated once per test run
+(conftest's `polars_report`; test_engines compares the other engines with the same report).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from toolkit.checker import validate
+from toolkit.result import Report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -24,16 +26,16 @@ def _cases(kind: str) -> list[Path]:
 
 
 @pytest.mark.parametrize("case", _cases("valid"), ids=lambda p: p.name)
-def test_valid_case(case: Path) -> None:
-    report = validate([str(case / "data")])
+def test_valid_case(case: Path, polars_report: Callable[[Path], Report]) -> None:
+    report = polars_report(case / "data")
     assert report.errors == 0, [p.to_dict() for p in report.problems]
     assert report.records > 0
 
 
 @pytest.mark.parametrize("case", _cases("invalid"), ids=lambda p: p.name)
-def test_invalid_case(case: Path) -> None:
+def test_invalid_case(case: Path, polars_report: Callable[[Path], Report]) -> None:
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
-    report = validate([str(case / "data")])
+    report = polars_report(case / "data")
     hints: dict[tuple[str, str, int | None], list[str]] = {}
     for p in report.problems:
         key = (p.code, os.path.relpath(p.file, case / "data"), p.line)

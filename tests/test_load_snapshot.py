@@ -25,7 +25,6 @@ from toolkit.errors import FactkitError, InconsistentExportError
 from toolkit.export import export
 from toolkit.loader import Dataset, load
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 OTHER: dict[str, Any] = {
     "actors": [{"id": "jane-doe", "kind": "person", "name": "Jane Doe"}],
     "bundles": [
@@ -59,11 +58,13 @@ OTHER: dict[str, Any] = {
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """Two different exports (the seed data, OTHER) and OTHER's data folder."""
+def exports(
+    tmp_path_factory: pytest.TempPathFactory, seed_export: tuple[Any, Path]
+) -> tuple[Path, Path, Path]:
+    """Two different exports (the seed data, from conftest's `seed_export`, and OTHER) and
+    OTHER's data folder. The tests copy the exports before they change anything."""
     base = tmp_path_factory.mktemp("snapshot")
-    seed, other = base / "seed", base / "other"
-    assert export([str(DATA)], seed).written
+    seed, other = seed_export[1], base / "other"
     data = write_dataset(base, OTHER)
     assert export([str(data)], other).written
     return seed, other, data

@@ -1,7 +1,8 @@
 """examples/supply-flows.ipynb runs, and its pictures draw exactly the data's flows and groupings.
 
 The notebook lists what its figures show from their arrows and markers (`gid`s); this
-test derives the same list from an export of its own and compares.
+test derives the same list from its own export of the dataset (conftest's `seed_export`)
+and compares.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import polars as pl
 import pytest
 
 import toolkit
-from toolkit.export import export
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -36,10 +36,9 @@ def run(execute_notebook: Callable[[Path], list[Any]]) -> tuple[list[str], list[
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> toolkit.Dataset:
-    out = tmp_path_factory.mktemp("flows") / "dist"
-    assert export([ROOT / "data"], out).written
-    return toolkit.load(out)
+def dataset(seed_export: tuple[Any, Path]) -> toolkit.Dataset:
+    """The dataset's export (conftest's `seed_export`), loaded."""
+    return toolkit.load(seed_export[1])
 
 
 def _listed(texts: list[str], prefix: str) -> list[str]:

@@ -242,6 +242,24 @@ def test_xref_out_writes_candidates(data: Path, tmp_path: Path) -> None:
     assert {"left", "right", "table", "name", "parties", "date", "place", "score"} <= set(rows[0])
 
 
+def test_xref_removes_its_run_folder_at_once(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's staged parts go when xref returns, while the run itself is still alive."""
+    monkeypatch.setenv("FACTKIT_WORK_DIR", str(tmp_path / "work"))
+    runs: list[checker.Run] = []
+    original = checker.run
+
+    def kept(paths: list[str]) -> checker.Run:
+        runs.append(original(paths))
+        return runs[-1]
+
+    monkeypatch.setattr(checker, "run", kept)
+    assert main(["xref", str(data), "-q"]) == 0
+    assert len(runs) == 1 and (tmp_path / "work").is_dir()
+    assert not list((tmp_path / "work").iterdir())
+
+
 def test_xref_on_invalid_data_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["xref", str(FIXTURES / "invalid" / "judgement-errors" / "data")]) == 1
     assert "errors" in capsys.readouterr().err

@@ -1,7 +1,11 @@
 """The Spark engine's own housekeeping: the Parquet copies of the tables handed to it (derived
 and driver-side tables; the staged ones it scans from the run's parts) live in a
 folder of the engine's, removed when the run ends, whether it ended well or not; a local
-session factkit starts says nothing on stderr."""
+session factkit starts says nothing on stderr.
+
+That a run's copies are Parquet files the tables are scanned from, in a folder removed with
+the engine, and that small tables stay in memory, is checked on the runs test_engines makes
+anyway (every case with `parquet_rows=0`; the exports), not on runs of their own."""
 
 from __future__ import annotations
 
@@ -22,25 +26,6 @@ from toolkit.engines import open_engine
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 INVALID = ROOT / "fixtures" / "invalid" / "vocabulary-typo" / "data"
-
-
-def test_the_tables_are_read_from_parquet_in_a_folder_removed_at_the_end(spark: Any) -> None:
-    with open_engine("spark", session=spark, parquet_rows=0) as engine:
-        validate([str(DATA)], engine=engine)
-        folder = engine._copies  # type: ignore[attr-defined]
-        assert folder is not None
-        written = sorted(os.listdir(folder))
-        assert written and all(name.endswith(".parquet") for name in written)
-        native = engine.table("sources").to_native()
-        assert "Parquet" in native._jdf.queryExecution().executedPlan().toString()
-    assert not os.path.exists(folder)
-    assert not spark.sparkContext._jsc.sc().isStopped()  # a session given is left running
-
-
-def test_small_tables_stay_in_memory(spark: Any) -> None:
-    with open_engine("spark", session=spark) as engine:
-        validate([str(DATA)], engine=engine)
-        assert engine._copies is None  # type: ignore[attr-defined]
 
 
 def test_the_folder_is_removed_after_a_failing_run(

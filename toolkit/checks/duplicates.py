@@ -136,6 +136,18 @@ def _joined(frame: nw.LazyFrame[Any], by: str, width: int) -> nw.LazyFrame[Any]:
     )
 
 
+def _set_of(members: nw.LazyFrame[Any], by: str, joined: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """(`id`, `_set`): the joined set of each record `by` names in `members` (a supply's
+    categories, an agreement's parties); '' for one whose members hold none of the values,
+    so its key still forms."""
+    return (
+        members.select(by)
+        .unique()
+        .join(joined, on=by, how="left")
+        .select(nw.col(by).alias("id"), nw.coalesce(nw.col("_joined"), nw.lit("")).alias("_set"))
+    )
+
+
 def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
     """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact with a
     key: quotes by speakers and normal text, supplies by supplier, recipient, polarity and
@@ -160,17 +172,8 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
             ).alias("_key")
         )
     )
-    categories = (
-        ctx.lazy("supply_items")
-        .filter(~nw.col("supply_id").is_null())
-        .select(nw.col("supply_id"))
-        .unique()
-        .join(joined["supply_id"], on="supply_id", how="left")
-        .select(
-            nw.col("supply_id").alias("id"),
-            nw.coalesce(nw.col("_joined"), nw.lit("")).alias("_set"),
-        )
-    )
+    items = ctx.lazy("supply_items").filter(~nw.col("supply_id").is_null())
+    categories = _set_of(items, "supply_id", joined["supply_id"])
     supplies = (
         ctx.lazy("supplies")
         .join(categories, on="id", how="left")
@@ -181,16 +184,7 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
             ).alias("_key")
         )
     )
-    parties = (
-        _parties(ctx)
-        .select("agreement_id")
-        .unique()
-        .join(joined["agreement_id"], on="agreement_id", how="left")
-        .select(
-            nw.col("agreement_id").alias("id"),
-            nw.coalesce(nw.col("_joined"), nw.lit("")).alias("_set"),
-        )
-    )
+    parties = _set_of(_parties(ctx), "agreement_id", joined["agreement_id"])
     agreements = (
         ctx.lazy("agreements")
         .join(parties, on="id", how="left")

@@ -11,7 +11,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 import polars as pl
@@ -19,6 +19,9 @@ import polars as pl
 from toolkit.cli import EXIT_INVALID, EXIT_OK, Subparsers, emit, write_atomic
 from toolkit.cli.options import add_command, add_engine, add_quiet, engine_options, exit_status
 from toolkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from toolkit.checker import Run
 
 NAME = "xref"
 ANSWERS = {
@@ -71,13 +74,20 @@ def register(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate the data folder, find the candidates, then print, write or review them."""
     from toolkit import checker
-    from toolkit.resolve.candidates import MIN_SCORE, candidates
 
     data = Path(args.data)
     if not data.is_dir():
         raise UsageError(f"{args.data}: not a data folder")
     with engine_options(args):
         found = checker.run([args.data])
+    with found:  # its staged parts go when the command is done, not at garbage collection
+        return _act(args, found, data)
+
+
+def _act(args: argparse.Namespace, found: Run, data: Path) -> int:
+    """Print, write or review the candidates of a validated run (still open)."""
+    from toolkit.resolve.candidates import MIN_SCORE, candidates
+
     if not found.report.ok:
         emit(
             f"{args.data}: the data has {found.report.errors} errors; "

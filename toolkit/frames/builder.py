@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import orjson
 import polars as pl
 
-from toolkit.frames.base import DOC, bundle_file, table_schema
+from toolkit.frames.base import DOC, bundle_file
 from toolkit.frames.columnwise import Unexpected, columnwise
 from toolkit.frames.exact import exact
 from toolkit.frames.from_json import integer_paths, polars_bundles
@@ -91,21 +91,22 @@ class _Stored:
 
 
 class FrameBuilder:
-    """The check tables, built batch by batch: a batch's documents (and their values) are
-    not needed once `add` returns (JSONL lines: once polars has flattened them, which it
-    does in a worker thread while the next batch is parsed). Documents that passed the
-    schema are flattened column by column or in polars; the others, value by value."""
+    """The check tables, built batch by batch and written to `parts`: a batch's documents
+    (and their values) are not needed once `add` returns (JSONL lines: once polars has
+    flattened them, which it does in a worker thread while the next batch is parsed).
+    Documents that passed the schema are flattened column by column or in polars; the
+    others, value by value."""
 
     def __init__(
         self,
         model: Model,
         *,
+        parts: Parts,
         threads: bool = True,
-        parts: Parts | None = None,
         part_rows: int | None = None,
     ) -> None:
         self.model = model
-        # with `parts`, batches are written there every `part_rows` rows (see `_spill`);
+        # batches are written to `parts` every `part_rows` rows (see `_spill`);
         # `_base` counts the batches already written, `_rows` the rows held since
         self.parts = parts
         self.part_rows = PART_ROWS if part_rows is None else part_rows
@@ -243,15 +244,14 @@ class FrameBuilder:
         self, batch: dict[str, pl.DataFrame] | None, pending: dict[str, pl.DataFrame] | None = None
     ) -> None:
         """Count the rows a batch adds to those held (`pending`: its part counted before)."""
-        if self.parts is not None:
-            rows = sum(f.height for f in (batch or {}).values())
-            self._rows += rows - sum(f.height for f in (pending or {}).values())
+        rows = sum(f.height for f in (batch or {}).values())
+        self._rows += rows - sum(f.height for f in (pending or {}).values())
 
     def _spill(self, keep: int = 1) -> None:
         """Once `part_rows` rows are held, write the flattened batches, one part per table,
         and let them go. The batch in the worker thread (`keep`) stays in flight; the
         batches from it on wait for the next part."""
-        if self.parts is None or (keep and self._rows < self.part_rows):
+        if keep and self._rows < self.part_rows:
             return
         self._settle(keep=keep)
         ready = next(
@@ -291,41 +291,18 @@ class FrameBuilder:
                 batch.future.cancel()
         del self._batches[held:]
         if mark < self._base:
-            assert self.parts is not None
             self.parts.truncate(mark)
             self._base = mark
         self._rows = self._count()
 
     def write_parts(self) -> Parts:
         """Write what is held as the last parts and hand the parts over (call once)."""
-        assert self.parts is not None
         self._flush()
         self._settle()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self._spill(keep=0)
         return self.parts
-
-    def frames(self) -> dict[str, pl.DataFrame]:
-        """The tables, handed over: the builder lets go of its batches (call once)."""
-        self._flush()
-        self._settle()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        out: dict[str, pl.DataFrame] = {}
-        held = [b.take() if isinstance(b, _Stored) else b for b in self._batches]
-        batches = [b for b in held if isinstance(b, dict)]
-        self._batches = []
-        for table in self.tables:  # each table's parts are let go once it is whole, so
-            # the copy that joins them costs one table's memory, not all of them
-            found = [f for b in batches if (f := b.pop(table.name, None)) is not None and f.height]
-            if not found:
-                out[table.name] = pl.DataFrame(schema=table_schema(table))
-            elif len(found) == 1:
-                out[table.name] = found[0]
-            else:  # many small chunks would slow every check down
-                out[table.name] = pl.concat(found, rechunk=len(found) > 16)
-        return out
 
     def add_frames(self, rows: StoredRows, first: int) -> None:
         """A file's rows as a previous run flattened them (`toolkit.cache_frames`), its
