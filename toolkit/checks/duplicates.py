@@ -6,7 +6,7 @@ lowest `_row`) found there, and the later ones from other sources that no cluste
 to it are the only rows collected. A key compares texts in grounding's normal form
 (`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
 which Spark SQL cannot compute and DuckDB only in part: that form is computed on the
-driver, once per distinct text, and handed to the engine as a small `derived` table
+driver by one streaming query that keeps the texts it changes, and handed to the engine as a small `derived` table
 (`_normal_forms`), joined where the keys are made. A party or category set is a sorted,
 joined list of values (`_joined`).
 """
@@ -31,35 +31,28 @@ SEP = "\x1f"  # between the parts of a key
 HINT = "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref --review)"
 
 
-def _columns(frame: pl.DataFrame | pl.LazyFrame, *names: str) -> pl.DataFrame:
-    """Only `names` of a staged table, whether it is staged eagerly or lazily."""
-    picked = frame.select(*names)
-    return picked.collect() if isinstance(picked, pl.LazyFrame) else picked
-
-
-def _normal_forms(tables: dict[str, Any]) -> pl.DataFrame:
+def _normal_forms(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
     """(`_part`, `_raw`, `_norm`): the normal form of each distinct quoted text (part
     `QUOTES`) and, lower-cased, of each distinct agreement title (`AGREEMENTS`), only
     where it is not the text itself (most quotes are already normal), so the key is
     `_norm` where there is one, else the text.
 
-    Built on the driver because the engines cannot normalise alike (Spark has no NFC);
-    it holds the distinct texts at most, never a whole table, and each is normalised
-    once however many facts repeat it."""
-    statements = _columns(tables["statements"], "mode", "text")
-    quotes = statements.filter(pl.col("mode") != "paraphrase")["text"]
-    titles = _columns(tables["agreements"], "title")["title"]
+    Built with polars where the tables are staged, because the engines cannot normalise
+    alike (Spark has no NFC): one streaming query that normalises each text as it passes
+    and keeps the few that change, so it holds neither a column nor its distinct texts."""
+    quotes = tables["statements"].filter(pl.col("mode") != "paraphrase").select("text")
+    titles = tables["agreements"].select(pl.col("title").alias("text"))
     parts = []
     for part, values, lower in ((QUOTES, quotes, False), (AGREEMENTS, titles, True)):
         norm = normalize_expr(pl.col("_raw"))
-        frame = values.drop_nulls().unique().alias("_raw").to_frame()
+        frame = values.select(pl.col("text").alias("_raw")).drop_nulls()
         frame = frame.with_columns((norm.str.to_lowercase() if lower else norm).alias("_norm"))
         parts.append(
             frame.filter(pl.col("_norm") != pl.col("_raw")).select(
                 pl.lit(part, pl.Int64).alias("_part"), "_raw", "_norm"
             )
         )
-    return pl.concat(parts)
+    return pl.concat(parts).unique().collect()
 
 
 def _normal(ctx: CheckContext, part: int, column: str) -> nw.LazyFrame[Any]:

@@ -42,8 +42,9 @@ def _labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
 
 
 def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`)."""
-    return clustered(ctx, _labels(ctx)).rename({"component": "cluster_id"})
+    """Every record of a cluster of two or more with its `cluster_id` and `members` on
+    the engine (`cluster.clustered`)."""
+    return clustered(ctx, _labels(ctx), several=True).rename({"component": "cluster_id"})
 
 
 def clusters(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
@@ -61,7 +62,7 @@ def _linked(ctx: CheckContext) -> pl.DataFrame:
     sharing their id with another, not every one."""
     found = ctx.cache.get(LINKED)
     if found is None:
-        found = ctx.collect(_clusters(ctx).filter(nw.col("members") > 1))
+        found = ctx.collect(_clusters(ctx))
         ctx.cache[LINKED] = found
     assert isinstance(found, pl.DataFrame)
     return found

@@ -147,12 +147,28 @@ def cluster_labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     return None if links is None else labels(ctx, records(ctx), links)
 
 
-def clustered(ctx: CheckContext, label: nw.LazyFrame[Any] | None) -> nw.LazyFrame[Any]:
+def clustered(
+    ctx: CheckContext, label: nw.LazyFrame[Any] | None, *, several: bool = False
+) -> nw.LazyFrame[Any]:
     """`records` with `component` (the smallest id of the record's cluster, from
     `cluster_labels`) and `members` (how many records the cluster has), on the engine:
     one row per record, so an id that records repeat is there as often (join on `_doc`
-    and `_ptr`, or on the distinct `id` and `component`)."""
+    and `_ptr`, or on the distinct `id` and `component`).
+
+    `several`: only the records of clusters of two or more, which are the records of a
+    linked id (its cluster holds another id) and those of an id records repeat (a
+    cluster holds only linked ids, or one id): narrowed to them before the clusters are
+    sized, so that no join holds every record."""
     found = records(ctx)
+    if several:
+        repeated = (
+            found.group_by("id")
+            .agg(nw.len().alias("_n"))
+            .filter(nw.col("_n") > 1)
+            .select("id")
+        )
+        shared = repeated if label is None else nw.concat([repeated, label.select("id")])
+        found = found.join(shared.unique(), on="id", how="semi")
     if label is None:
         joined = found.with_columns(nw.col("id").alias("component"))
     else:
@@ -160,6 +176,8 @@ def clustered(ctx: CheckContext, label: nw.LazyFrame[Any] | None) -> nw.LazyFram
             nw.coalesce(nw.col("component"), nw.col("id")).alias("component")
         )
     sizes = joined.group_by("component").agg(nw.len().cast(nw.Int64()).alias("members"))
+    if several:
+        sizes = sizes.filter(nw.col("members") > 1)
     return joined.join(sizes, on="component")
 
 
