@@ -5,10 +5,11 @@ Runs on the run's engine: each fact's key is made there, the first fact of each 
 lowest `_row`) found there, and the later ones from other sources that no cluster joins
 to it are the only rows collected. A key compares texts in grounding's normal form
 (`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
-which Spark SQL cannot compute and DuckDB only in part: that form is computed on the
-driver by one streaming query that keeps the texts it changes, and handed to the engine as a small `derived` table
-(`_normal_forms`), joined where the keys are made. A party or category set is a sorted,
-joined list of values (`_joined`).
+which Spark SQL cannot compute and DuckDB only in part: that form is computed by a
+streaming polars query that keeps only the texts it changes, and handed to the engine as
+a small `derived` table (`_normal_forms`), joined first where the keys are made (polars
+then keeps the small table, not the facts, as a join's side in memory). A party or
+category set is a sorted, joined list of values (`_joined`).
 """
 
 from __future__ import annotations
@@ -108,8 +109,26 @@ def _joined(frame: nw.LazyFrame[Any], by: str, width: int) -> nw.LazyFrame[Any]:
     """(`by`, `_joined`): each group's values sorted and joined with ',', as polars'
     `list.sort().list.join(',')` makes them. The engines share no string aggregation, so
     each value takes its place in its group's order and the places become `width`
-    columns, joined."""
-    places = [f"_v{i}" for i in range(max(width, 1))]
+    columns, joined. A group of one or two values (most sets) needs no places: its
+    smallest value, then its largest when there are two, in one group-by (places are a
+    window, which holds every row)."""
+    if width <= 2:
+        two = nw.when(nw.col("_n") > 1).then(nw.col("_v1"))
+        return (
+            frame.group_by(by)
+            .agg(
+                nw.col("value").min().alias("_v0"),
+                nw.col("value").max().alias("_v1"),
+                nw.len().alias("_n"),
+            )
+            .select(
+                by,
+                nw.concat_str([nw.col("_v0"), two], separator=",", ignore_nulls=True).alias(
+                    "_joined"
+                ),
+            )
+        )
+    places = [f"_v{i}" for i in range(width)]
     return (
         frame.with_columns(nw.col("value").rank("ordinal").over(by).alias("_at"))
         .with_columns(
@@ -129,11 +148,12 @@ def _joined(frame: nw.LazyFrame[Any], by: str, width: int) -> nw.LazyFrame[Any]:
     )
 
 
-def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
+def _keyed(ctx: CheckContext) -> list[nw.LazyFrame[Any]]:
     """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact with a
-    key: quotes by speakers and normal text, supplies by supplier, recipient, polarity and
-    categories, agreements by lower-cased normal title and parties. A set is '' for a
-    record with none of its values, and the key null (no key) for one without the set."""
+    key, a frame per part: quotes by speakers and normal text, supplies by supplier,
+    recipient, polarity and categories, agreements by lower-cased normal title and parties.
+    A set is '' for a record with none of its values, and the key null (no key) for one
+    without the set."""
     sets = _sets(ctx)
     widths = _widths(ctx, sets)
     joined = {by: _joined(frame, by, widths[by]) for by, frame in sets.items()}
@@ -141,8 +161,8 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
     quotes = (
         ctx.lazy("statements")
         .filter(nw.col("mode") != "paraphrase")
-        .join(joined[ROW], on=ROW, how="left")
         .join(_normal(ctx, QUOTES, "text"), on="text", how="left")
+        .join(joined[ROW], on=ROW, how="left")
         .with_columns(
             nw.concat_str(
                 [
@@ -186,29 +206,25 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
     )
     agreements = (
         ctx.lazy("agreements")
-        .join(parties, on="id", how="left")
         .join(_normal(ctx, AGREEMENTS, "title"), on="title", how="left")
+        .join(parties, on="id", how="left")
         .with_columns(
             nw.concat_str(
                 [nw.coalesce(nw.col("_norm"), nw.col("title")), nw.col("_set")], separator=SEP
             ).alias("_key")
         )
     )
-    return nw.concat(
-        [
-            frame.filter(~nw.col("_key").is_null()).select(
-                nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
-            )
-            for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
-        ]
-    )
+    return [
+        frame.filter(~nw.col("_key").is_null()).select(
+            nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
+        )
+        for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
+    ]
 
 
-def check_duplicates(ctx: CheckContext) -> list[Failures]:
-    """Facts from different sources sharing a key, each reported once, at every copy from
-    another source than the first of its key, unless one cluster already holds both (a
-    same_as link, a chain of them, or a 'same' judgement)."""
-    keyed = _keyed(ctx)
+def _later(ctx: CheckContext, keyed: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The facts of `keyed` from another source than the first of their key, that no
+    cluster joins to it, with where that first fact is."""
     first = lowest(keyed, ["_part", "_key"], ROW).select(
         "_part",
         "_key",
@@ -231,10 +247,21 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
         )
         ours = nw.coalesce(nw.col("cluster_id"), ours)
         theirs = nw.coalesce(nw.col("_first_cluster"), theirs)
-    later = later.filter(ours.is_null() | (ours != theirs)).select(
+    return later.filter(ours.is_null() | (ours != theirs)).select(
         "_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr"
     )
-    found = ctx.collect(later)
+
+
+def check_duplicates(ctx: CheckContext) -> list[Failures]:
+    """Facts from different sources sharing a key, each reported once, at every copy from
+    another source than the first of its key, unless one cluster already holds both (a
+    same_as link, a chain of them, or a 'same' judgement).
+
+    One query per kind of fact (keys of two kinds never meet), one after the other: in
+    one query, polars held the joins and windows of the three kinds at once."""
+    found = pl.concat(
+        [ctx.collect(_later(ctx, keyed)) for keyed in _keyed(ctx)], how="vertical_relaxed"
+    )
     if found.is_empty():
         return []
     docs = ctx.frames.documents

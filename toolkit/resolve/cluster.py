@@ -162,10 +162,7 @@ def clustered(
     found = records(ctx)
     if several:
         repeated = (
-            found.group_by("id")
-            .agg(nw.len().alias("_n"))
-            .filter(nw.col("_n") > 1)
-            .select("id")
+            found.group_by("id").agg(nw.len().alias("_n")).filter(nw.col("_n") > 1).select("id")
         )
         shared = repeated if label is None else nw.concat([repeated, label.select("id")])
         found = found.join(shared.unique(), on="id", how="semi")
