@@ -106,7 +106,13 @@ def labels(
     only the labels of linked ids pass through the driver, the round's joins and group-by
     run on the engine, and no plan holds more than one round, so that neither the rounds
     nor the checks that join the clusters recompute earlier rounds."""
-    known = ids.select("id").filter(~nw.col("id").is_null()).unique()
+    # the ids at either end of a link (few) are collected first, so that the join that
+    # finds which of them are known holds them, not every id
+    ends = nw.concat([links.select(nw.col(side).alias("id")) for side in ("left", "right")]).filter(
+        ~nw.col("id").is_null()
+    )
+    known = ids.select("id").join(where.small(where.collect(ends.unique())), on="id", how="semi")
+    known = known.unique()
     linked = links.join(known.rename({"id": "left"}), on="left", how="semi").join(
         known.rename({"id": "right"}), on="right", how="semi"
     )
