@@ -133,3 +133,62 @@ def test_under_spark_submit_the_submitted_configuration_stands(
     monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "40000")
     SparkEngine()
     assert calls == ["app factkit", "create"]
+
+
+def test_a_memory_limit_reaches_duckdb(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--memory-limit, else $FACTKIT_MEMORY_LIMIT, is the limit of the run's connection;
+    the run spills into its own folder."""
+    seen: list[object] = []
+
+    def validate(paths: list[str]) -> Report:
+        engine = checker.current_options().engine
+        assert not isinstance(engine, str)
+        query = "select current_setting('memory_limit')"
+        seen.append(engine._con.execute(query).fetchone()[0])  # type: ignore[attr-defined]
+        return Report()
+
+    monkeypatch.setattr(checker, "validate", validate)
+    monkeypatch.delenv("FACTKIT_MEMORY_LIMIT", raising=False)
+    assert main(["validate", "-q", "--engine", "duckdb", "--memory-limit", "64MB", str(VALID)]) == 0
+    monkeypatch.setenv("FACTKIT_MEMORY_LIMIT", "128MB")
+    assert main(["validate", "-q", "--engine", "duckdb", str(VALID)]) == 0
+    assert seen == ["61.0 MiB", "122.0 MiB"]
+
+
+def test_duckdb_under_a_small_memory_limit_reports_what_polars_reports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    polars = _report(capsys, str(INVALID))
+    limited = _report(capsys, "--engine", "duckdb", "--memory-limit", "100MB", str(INVALID))
+    assert limited == polars
+
+
+def test_a_duckdb_run_spills_into_its_own_folder(tmp_path: Path) -> None:
+    from toolkit.engines.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine(memory_limit="100MB")
+    try:
+        engine.load_parts({}, {}, tmp_path)
+        where = engine._con.execute("select current_setting('temp_directory')").fetchone()
+        assert where == (str(tmp_path / "duckdb-spill"),)
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--memory-limit", "2GB"], "--memory-limit goes with --engine duckdb"),
+        (
+            ["--engine", "duckdb", "--memory-limit", "2 bananas"],
+            "memory limit '2 bananas': Parser Error: Unknown unit for memory: 'bananas'",
+        ),
+    ],
+)
+def test_a_memory_limit_without_duckdb_or_a_size_is_a_usage_error(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", *argv, str(VALID)]) == 2
+    assert capsys.readouterr().err.startswith(f"factkit: error: {message}")

@@ -20,11 +20,13 @@ USAGE = {
     "validate": "[-h] [--format {text,json,github,junit,sarif,markdown}] [--strict] [-q] "
     "[--no-cache] "
     "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[--memory-limit SIZE] "
     "[-o FILE] [--changed-since REF] [PATH ...]",
     "export": "[-h] [--out DIR] [--format FORMATS] [--layout {files,partitioned}] "
     "[--formula-safe] [--include-unreviewed] [-q] "
     "[--no-cache] "
     "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[--memory-limit SIZE] "
     "[--format-report {text,json,github,junit,sarif,markdown}] [PATH ...]",
     "codebook": "[-h] [-o FILE] [--data DIR]",
     "schema": "[-h] [--actor] ACTION ...",
@@ -38,10 +40,11 @@ USAGE = {
     "review": "[-h] --base REF [--format {text,markdown}] [-o FILE] [PATH ...]",
     "xref": "[-h] [--out FILE] [--review] [--by NAME] [--min-score S] [--limit N] [-q] "
     "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
+    "[--memory-limit SIZE] "
     "[DATA]",
 }
 
-ENGINE = {"engine": None, "spark_master": None, "spark_remote": None}
+ENGINE = {"engine": None, "spark_master": None, "spark_remote": None, "memory_limit": None}
 VALIDATE = {
     "paths": ["data"],
     "format": "text",
@@ -219,6 +222,10 @@ PARSED: list[tuple[list[str], dict[str, Any]]] = [
     ),
     (["synth", "--facts", "5", "--out", "x.jsonl", "-q"], {**SYNTH, "quiet": True}),
     (["validate", "--engine", "duckdb"], {**VALIDATE, "engine": "duckdb"}),
+    (
+        ["validate", "--engine", "duckdb", "--memory-limit", "2GB"],
+        {**VALIDATE, "engine": "duckdb", "memory_limit": "2GB"},
+    ),
     (
         ["export", "--engine", "spark", "--spark-remote", "sc://h:15002"],
         {**EXPORT, "engine": "spark", "spark_remote": "sc://h:15002"},

@@ -5,10 +5,11 @@ Runs on the run's engine: each fact's key is made there, the first fact of each 
 lowest `_row`) found there, and the later ones from other sources that no cluster joins
 to it are the only rows collected. A key compares texts in grounding's normal form
 (`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
-which Spark SQL cannot compute and DuckDB only in part: that form is computed on the
-driver, once per distinct text, and handed to the engine as a small `derived` table
-(`_normal_forms`), joined where the keys are made. A party or category set is a sorted,
-joined list of values (`_joined`).
+which Spark SQL cannot compute and DuckDB only in part: that form is computed by a
+streaming polars query that keeps only the texts it changes, and handed to the engine as
+a small `derived` table (`_normal_forms`), joined first where the keys are made (polars
+then keeps the small table, not the facts, as a join's side in memory). A party or
+category set is a sorted, joined list of values (`_joined`).
 """
 
 from __future__ import annotations
@@ -31,35 +32,28 @@ SEP = "\x1f"  # between the parts of a key
 HINT = "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref --review)"
 
 
-def _columns(frame: pl.DataFrame | pl.LazyFrame, *names: str) -> pl.DataFrame:
-    """Only `names` of a staged table, whether it is staged eagerly or lazily."""
-    picked = frame.select(*names)
-    return picked.collect() if isinstance(picked, pl.LazyFrame) else picked
-
-
-def _normal_forms(tables: dict[str, Any]) -> pl.DataFrame:
+def _normal_forms(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
     """(`_part`, `_raw`, `_norm`): the normal form of each distinct quoted text (part
     `QUOTES`) and, lower-cased, of each distinct agreement title (`AGREEMENTS`), only
     where it is not the text itself (most quotes are already normal), so the key is
     `_norm` where there is one, else the text.
 
-    Built on the driver because the engines cannot normalise alike (Spark has no NFC);
-    it holds the distinct texts at most, never a whole table, and each is normalised
-    once however many facts repeat it."""
-    statements = _columns(tables["statements"], "mode", "text")
-    quotes = statements.filter(pl.col("mode") != "paraphrase")["text"]
-    titles = _columns(tables["agreements"], "title")["title"]
+    Built with polars where the tables are staged, because the engines cannot normalise
+    alike (Spark has no NFC): one streaming query that normalises each text as it passes
+    and keeps the few that change, so it holds neither a column nor its distinct texts."""
+    quotes = tables["statements"].filter(pl.col("mode") != "paraphrase").select("text")
+    titles = tables["agreements"].select(pl.col("title").alias("text"))
     parts = []
     for part, values, lower in ((QUOTES, quotes, False), (AGREEMENTS, titles, True)):
         norm = normalize_expr(pl.col("_raw"))
-        frame = values.drop_nulls().unique().alias("_raw").to_frame()
+        frame = values.select(pl.col("text").alias("_raw")).drop_nulls()
         frame = frame.with_columns((norm.str.to_lowercase() if lower else norm).alias("_norm"))
         parts.append(
             frame.filter(pl.col("_norm") != pl.col("_raw")).select(
                 pl.lit(part, pl.Int64).alias("_part"), "_raw", "_norm"
             )
         )
-    return pl.concat(parts)
+    return pl.concat(parts).unique().collect()
 
 
 def _normal(ctx: CheckContext, part: int, column: str) -> nw.LazyFrame[Any]:
@@ -115,8 +109,26 @@ def _joined(frame: nw.LazyFrame[Any], by: str, width: int) -> nw.LazyFrame[Any]:
     """(`by`, `_joined`): each group's values sorted and joined with ',', as polars'
     `list.sort().list.join(',')` makes them. The engines share no string aggregation, so
     each value takes its place in its group's order and the places become `width`
-    columns, joined."""
-    places = [f"_v{i}" for i in range(max(width, 1))]
+    columns, joined. A group of one or two values (most sets) needs no places: its
+    smallest value, then its largest when there are two, in one group-by (places are a
+    window, which holds every row)."""
+    if width <= 2:
+        two = nw.when(nw.col("_n") > 1).then(nw.col("_v1"))
+        return (
+            frame.group_by(by)
+            .agg(
+                nw.col("value").min().alias("_v0"),
+                nw.col("value").max().alias("_v1"),
+                nw.len().alias("_n"),
+            )
+            .select(
+                by,
+                nw.concat_str([nw.col("_v0"), two], separator=",", ignore_nulls=True).alias(
+                    "_joined"
+                ),
+            )
+        )
+    places = [f"_v{i}" for i in range(width)]
     return (
         frame.with_columns(nw.col("value").rank("ordinal").over(by).alias("_at"))
         .with_columns(
@@ -148,11 +160,12 @@ def _set_of(members: nw.LazyFrame[Any], by: str, joined: nw.LazyFrame[Any]) -> n
     )
 
 
-def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
+def _keyed(ctx: CheckContext) -> list[nw.LazyFrame[Any]]:
     """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact with a
-    key: quotes by speakers and normal text, supplies by supplier, recipient, polarity and
-    categories, agreements by lower-cased normal title and parties. A set is '' for a
-    record with none of its values, and the key null (no key) for one without the set."""
+    key, a frame per part: quotes by speakers and normal text, supplies by supplier,
+    recipient, polarity and categories, agreements by lower-cased normal title and parties.
+    A set is '' for a record with none of its values, and the key null (no key) for one
+    without the set."""
     sets = _sets(ctx)
     widths = _widths(ctx, sets)
     joined = {by: _joined(frame, by, widths[by]) for by, frame in sets.items()}
@@ -160,8 +173,8 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
     quotes = (
         ctx.lazy("statements")
         .filter(nw.col("mode") != "paraphrase")
-        .join(joined[ROW], on=ROW, how="left")
         .join(_normal(ctx, QUOTES, "text"), on="text", how="left")
+        .join(joined[ROW], on=ROW, how="left")
         .with_columns(
             nw.concat_str(
                 [
@@ -187,29 +200,25 @@ def _keyed(ctx: CheckContext) -> nw.LazyFrame[Any]:
     parties = _set_of(_parties(ctx), "agreement_id", joined["agreement_id"])
     agreements = (
         ctx.lazy("agreements")
-        .join(parties, on="id", how="left")
         .join(_normal(ctx, AGREEMENTS, "title"), on="title", how="left")
+        .join(parties, on="id", how="left")
         .with_columns(
             nw.concat_str(
                 [nw.coalesce(nw.col("_norm"), nw.col("title")), nw.col("_set")], separator=SEP
             ).alias("_key")
         )
     )
-    return nw.concat(
-        [
-            frame.filter(~nw.col("_key").is_null()).select(
-                nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
-            )
-            for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
-        ]
-    )
+    return [
+        frame.filter(~nw.col("_key").is_null()).select(
+            nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
+        )
+        for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
+    ]
 
 
-def check_duplicates(ctx: CheckContext) -> list[Failures]:
-    """Facts from different sources sharing a key, each reported once, at every copy from
-    another source than the first of its key, unless one cluster already holds both (a
-    same_as link, a chain of them, or a 'same' judgement)."""
-    keyed = _keyed(ctx)
+def _later(ctx: CheckContext, keyed: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The facts of `keyed` from another source than the first of their key, that no
+    cluster joins to it, with where that first fact is."""
     first = lowest(keyed, ["_part", "_key"], ROW).select(
         "_part",
         "_key",
@@ -232,10 +241,21 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
         )
         ours = nw.coalesce(nw.col("cluster_id"), ours)
         theirs = nw.coalesce(nw.col("_first_cluster"), theirs)
-    later = later.filter(ours.is_null() | (ours != theirs)).select(
+    return later.filter(ours.is_null() | (ours != theirs)).select(
         "_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr"
     )
-    found = ctx.collect(later)
+
+
+def check_duplicates(ctx: CheckContext) -> list[Failures]:
+    """Facts from different sources sharing a key, each reported once, at every copy from
+    another source than the first of its key, unless one cluster already holds both (a
+    same_as link, a chain of them, or a 'same' judgement).
+
+    One query per kind of fact (keys of two kinds never meet), one after the other: in
+    one query, polars held the joins and windows of the three kinds at once."""
+    found = pl.concat(
+        [ctx.collect(_later(ctx, keyed)) for keyed in _keyed(ctx)], how="vertical_relaxed"
+    )
     if found.is_empty():
         return []
     docs = ctx.frames.documents

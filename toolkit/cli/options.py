@@ -97,7 +97,8 @@ def add_output_file(parser: argparse.ArgumentParser, flag: str, what: str) -> No
 
 
 def add_engine(parser: argparse.ArgumentParser) -> None:
-    """`--engine` and the Spark session options, honoured by `run_options`/`engine_options`."""
+    """`--engine`, the Spark session options and DuckDB's memory limit, honoured by
+    `run_options`/`engine_options`."""
     group = parser.add_argument_group("engine (docs/engines.md)")
     group.add_argument(
         "--engine",
@@ -120,6 +121,13 @@ def add_engine(parser: argparse.ArgumentParser) -> None:
         help="with --engine spark: a Spark Connect server to run on (default: "
         "$FACTKIT_SPARK_REMOTE)",
     )
+    group.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="with --engine duckdb: the memory DuckDB may use before it spills to disk "
+        "(into the run's folder), e.g. 2GB (default: $FACTKIT_MEMORY_LIMIT, else 80%% of "
+        "the machine's memory)",
+    )
 
 
 @contextmanager
@@ -139,12 +147,18 @@ def engine_options(args: argparse.Namespace) -> Iterator[None]:
     }
     if spark and name != "spark":
         raise UsageError("--spark-master and --spark-remote go with --engine spark")
+    options: dict[str, str] = dict(spark)
+    limit = getattr(args, "memory_limit", None)
+    if limit:
+        if name != "duckdb":
+            raise UsageError("--memory-limit goes with --engine duckdb")
+        options["memory_limit"] = limit
     if name is None:
         yield
         return
     from toolkit.engines import open_engine
 
-    with open_engine(name, **spark) as engine, checker.options(engine=engine):
+    with open_engine(name, **options) as engine, checker.options(engine=engine):
         yield
 
 

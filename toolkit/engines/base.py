@@ -90,17 +90,14 @@ class Engine(ABC):
         parts: Mapping[str, Sequence[Path]],
         schemas: Mapping[str, Mapping[str, pl.DataType]],
         folder: Path,
-        tables: Mapping[str, pl.DataFrame] | None = None,
         *,
         held: Mapping[str, pl.DataFrame] | None = None,
     ) -> None:
         """Stage the run's tables from Parquet parts that already hold `_doc` (Int64) and
         `_row` (`toolkit.stage.parts`); `schemas` gives the columns of a table without
-        parts; `folder` (the run's) takes the item tables; `tables`: frames to stage as
-        `load` does besides (the source texts); `held`: tables as their parts would hold
-        them, in memory (only for an engine that `takes_frames`)."""
-        self._tables = {name: staged(frame) for name, frame in (tables or {}).items()}
-        self._tables.update(held or {})
+        parts; `folder` (the run's) takes the item tables; `held`: tables as their parts
+        would hold them, in memory (only for an engine that `takes_frames`)."""
+        self._tables = dict(held or {})
         self._parts = {name: list(paths) for name, paths in parts.items()}
         self._schemas = {name: dict(schema) for name, schema in schemas.items()}
         self._folder = folder

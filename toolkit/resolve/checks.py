@@ -19,9 +19,9 @@ import polars as pl
 from toolkit.checks.base import CheckContext, Failures, failures, with_hints
 from toolkit.checks.suggest import did_you_mean
 from toolkit.engines.base import ROW
-from toolkit.frames.base import DOC, table_rows
+from toolkit.frames.base import DOC, PTR, table_rows
 from toolkit.resolve.cluster import cluster_labels, clustered, records
-from toolkit.resolve.disagree import conflicts, date_prefixes, record_values
+from toolkit.resolve.disagree import conflicts, date_prefixes, read_tables, record_values
 from toolkit.resolve.judgements import VERDICTS
 
 LABELS = "resolve.labels"
@@ -42,8 +42,9 @@ def _labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
 
 
 def _clusters(ctx: CheckContext) -> nw.LazyFrame[Any]:
-    """Every record with its `cluster_id` and `members` on the engine (`cluster.clustered`)."""
-    return clustered(ctx, _labels(ctx)).rename({"component": "cluster_id"})
+    """Every record of a cluster of two or more with its `cluster_id` and `members` on
+    the engine (`cluster.clustered`)."""
+    return clustered(ctx, _labels(ctx), several=True).rename({"component": "cluster_id"})
 
 
 def clusters(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
@@ -61,7 +62,7 @@ def _linked(ctx: CheckContext) -> pl.DataFrame:
     sharing their id with another, not every one."""
     found = ctx.cache.get(LINKED)
     if found is None:
-        found = ctx.collect(_clusters(ctx).filter(nw.col("members") > 1))
+        found = ctx.collect(_clusters(ctx))
         ctx.cache[LINKED] = found
     assert isinstance(found, pl.DataFrame)
     return found
@@ -256,14 +257,21 @@ def _values(ctx: CheckContext) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     built: dict[str, pl.DataFrame] = {}
 
     def values(tables: dict[str, pl.LazyFrame]) -> pl.DataFrame:
-        # only the documents of the records in clusters of two or more are read: what
-        # record_values joins to a record (its parts, its source) is in its document
+        # only the tables record_values reads, and of them the records in clusters of
+        # two or more and the rows of their documents: what record_values joins to a
+        # record (its parts, its source) is in its document
         linked = _linked(ctx)
         docs = linked[DOC].unique().cast(pl.Int64)
+        places = linked.select(pl.col(DOC).cast(pl.Int64), PTR).lazy()
+        own, parts = read_tables()
         held = {
-            name: frame.filter(pl.col(DOC).is_in(docs.implode())).collect()
+            name: (
+                frame.join(places, on=[DOC, PTR], how="semi")
+                if name in own
+                else frame.filter(pl.col(DOC).is_in(docs.implode()))
+            ).collect()
             for name, frame in tables.items()
-            if name in ctx.model.tables
+            if name in ctx.model.tables and name in own | parts
         }
         built[VALUES] = record_values(ctx.model, held, linked)
         return built[VALUES]

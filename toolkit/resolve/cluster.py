@@ -106,7 +106,13 @@ def labels(
     only the labels of linked ids pass through the driver, the round's joins and group-by
     run on the engine, and no plan holds more than one round, so that neither the rounds
     nor the checks that join the clusters recompute earlier rounds."""
-    known = ids.select("id").filter(~nw.col("id").is_null()).unique()
+    # the ids at either end of a link (few) are collected first, so that the join that
+    # finds which of them are known holds them, not every id
+    ends = nw.concat([links.select(nw.col(side).alias("id")) for side in ("left", "right")]).filter(
+        ~nw.col("id").is_null()
+    )
+    known = ids.select("id").join(where.small(where.collect(ends.unique())), on="id", how="semi")
+    known = known.unique()
     linked = links.join(known.rename({"id": "left"}), on="left", how="semi").join(
         known.rename({"id": "right"}), on="right", how="semi"
     )
@@ -147,12 +153,25 @@ def cluster_labels(ctx: CheckContext) -> nw.LazyFrame[Any] | None:
     return None if links is None else labels(ctx, records(ctx), links)
 
 
-def clustered(ctx: CheckContext, label: nw.LazyFrame[Any] | None) -> nw.LazyFrame[Any]:
+def clustered(
+    ctx: CheckContext, label: nw.LazyFrame[Any] | None, *, several: bool = False
+) -> nw.LazyFrame[Any]:
     """`records` with `component` (the smallest id of the record's cluster, from
     `cluster_labels`) and `members` (how many records the cluster has), on the engine:
     one row per record, so an id that records repeat is there as often (join on `_doc`
-    and `_ptr`, or on the distinct `id` and `component`)."""
+    and `_ptr`, or on the distinct `id` and `component`).
+
+    `several`: only the records of clusters of two or more, which are the records of a
+    linked id (its cluster holds another id) and those of an id records repeat (a
+    cluster holds only linked ids, or one id): narrowed to them before the clusters are
+    sized, so that no join holds every record."""
     found = records(ctx)
+    if several:
+        repeated = (
+            found.group_by("id").agg(nw.len().alias("_n")).filter(nw.col("_n") > 1).select("id")
+        )
+        shared = repeated if label is None else nw.concat([repeated, label.select("id")])
+        found = found.join(shared.unique(), on="id", how="semi")
     if label is None:
         joined = found.with_columns(nw.col("id").alias("component"))
     else:
@@ -160,6 +179,8 @@ def clustered(ctx: CheckContext, label: nw.LazyFrame[Any] | None) -> nw.LazyFram
             nw.coalesce(nw.col("component"), nw.col("id")).alias("component")
         )
     sizes = joined.group_by("component").agg(nw.len().cast(nw.Int64()).alias("members"))
+    if several:
+        sizes = sizes.filter(nw.col("members") > 1)
     return joined.join(sizes, on="component")
 
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from toolkit.frames.base import DOC, PTR
 from toolkit.model.model import Model
-from toolkit.resolve.kinds import PARTIES, STEPS, Kind, active, profiles
+from toolkit.resolve.kinds import KINDS, PARTIES, STEPS, Kind, active, profiles
 
 AS_OF_PUBLICATION = frozenset({"status"})  # fields that a later report may rightly change
 KEY = "_key"  # the pointer of the record a value belongs to: with `_doc`, where it is
@@ -137,6 +137,19 @@ def _field_values(
         pl.col(PTR).alias(KEY),
     )
     return values, column.kind == "date"
+
+
+def read_tables() -> tuple[set[str], set[str]]:
+    """The tables `record_values` reads: the kinds' own (of which it reads only the
+    records in clusters), and their parts and `sources` (rows of the records'
+    documents)."""
+    own = {kind.table for kind in KINDS}
+    parts = {"sources"}
+    for kind in KINDS:
+        for part in (kind.name_part, kind.party_part, kind.steps):
+            if part is not None:
+                parts.add(part[0])
+    return own, parts - own
 
 
 def record_values(
