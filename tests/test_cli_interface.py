@@ -21,7 +21,7 @@ USAGE = {
     "[--no-cache] "
     "[--engine {polars,duckdb,spark}] [--spark-master URL] [--spark-remote sc://HOST:PORT] "
     "[--memory-limit SIZE] "
-    "[-o FILE] [--changed-since REF] [PATH ...]",
+    "[-o FILE] [--profile FILE] [--changed-since REF] [PATH ...]",
     "export": "[-h] [--out DIR] [--format FORMATS] [--layout {files,partitioned}] "
     "[--formula-safe] [--include-unreviewed] [-q] "
     "[--no-cache] "
@@ -53,6 +53,7 @@ VALIDATE = {
     "no_cache": False,
     **ENGINE,
     "output": None,
+    "profile": None,
     "changed_since": None,
 }
 EXPORT = {
