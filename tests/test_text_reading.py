@@ -128,14 +128,17 @@ def test_texts_read_the_same_with_it_running(
     reads every text copy once, in order, with its digest."""
     import hashlib
 
+    import polars as pl
+
     paths = _files(tmp_path, 700)
     monkeypatch.setattr(Prefetch, "SLOW", -1.0)
-    rows = [(tmp_path / "bundle.jsonl", tmp_path, Path(p).name) for p in paths]
-    found = list(stage_texts.read_all(rows))
-    assert [r[0] for r in found] == [os.path.realpath(p) for p in paths]
-    for (_, code, _, _, data, digest), path in zip(found, paths, strict=True):
+    monkeypatch.setattr(text_reading, "CHUNK", 64)  # and across chunks of rows
+    reals = [os.path.realpath(p) for p in paths]
+    found = list(text_reading.read_texts(pl.Series([*reals, reals[5], reals[699]])))
+    assert len(found) == 702 and found[700] == found[5] and found[701] == found[699]
+    for (data, digest), path in zip(found, paths, strict=False):
         body = Path(path).read_bytes()
-        assert code is None and data == body and digest == hashlib.sha256(body).hexdigest()
+        assert data == body and digest == hashlib.sha256(body).hexdigest()
 
 
 @pytest.mark.parametrize("part_bytes", [1, 20, 1 << 26])
@@ -163,8 +166,9 @@ def test_the_texts_table_is_the_same_across_parts_shared_files_and_bad_bytes(
             return self[i]
 
     reads: list[str] = []
-    real = stage_texts.read_text_bytes
-    monkeypatch.setattr(stage_texts, "read_text_bytes", lambda p: reads.append(p) or real(p))
+    real = text_reading.read_text_bytes
+    monkeypatch.setattr(text_reading, "read_text_bytes", lambda p: reads.append(p) or real(p))
+    monkeypatch.setattr(stage_texts, "CHUNK", 3)  # chunks of sources too
     docs = _Docs([(tmp_path / "b.jsonl", tmp_path)] * 8)
     staged = stage_texts.stage_texts(sources, docs)  # type: ignore[arg-type]
     assert sorted(reads) == sorted(set(reads)) and len(reads) == 6
@@ -267,7 +271,7 @@ def test_text_copies_are_read_when_staging_not_by_the_checks(
         return run
 
     wrapped = tuple(checking(check) for check in registry.checks())
-    monkeypatch.setattr(stage_texts, "read_text_bytes", reading)
+    monkeypatch.setattr(text_reading, "read_text_bytes", reading)
     monkeypatch.setattr(registry, "checks", lambda: wrapped)
     data = Path(__file__).resolve().parents[1] / "data"
     done = checker.run([str(data)])

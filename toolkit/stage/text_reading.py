@@ -6,18 +6,21 @@ Which files may be read is decided in `toolkit.stage.texts`; this module only re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import threading
 import time
+from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import polars as pl
 
 from toolkit.parsers.base import Limits
 
 MAX_TEXT_BYTES = Limits().max_text_bytes
+CHUNK = 65_536  # sources resolved and read at a time: the Python objects of one chunk
 
 
 def read_text_bytes(path: Path | str) -> bytes | None:
@@ -82,7 +85,7 @@ class Prefetch:
     WINDOW = 256
     SLOW = 50e-6
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: Sequence[str]) -> None:
         self._paths = paths
         self._done = 0  # files read
         self._slow = 0  # slow reads in the current window
@@ -153,3 +156,58 @@ def _utf8(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+class _Paths(Sequence[str]):
+    """A column of paths as the sequence `Prefetch` walks, without a Python list of them."""
+
+    def __init__(self, paths: pl.Series) -> None:
+        self._paths = paths
+
+    def __len__(self) -> int:
+        return self._paths.len()
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return list(self._paths[index].to_list())
+        return str(self._paths[index])
+
+
+def read_texts(reals: pl.Series) -> Generator[tuple[bytes | None, str], None, None]:
+    """(bytes or None when unreadable, sha256 of the bytes) of the files `reals` names,
+    one at a time and in order, so a caller can let each file's bytes go once it has them
+    in Arrow. A file named several times is read once: its bytes are held only until the
+    last row naming it. One reading thread: with the files in the page cache this is
+    interpreter-bound, and worker threads measured slower (3.2-4.6 s against 2.6 s for
+    100,000 texts). When reads are slow (a cold page cache), `Prefetch` keeps the disk
+    busy ahead of them."""
+    later = ~reals.is_last_distinct()  # named again further on
+    ahead = Prefetch(_Paths(reals.unique(maintain_order=True)))  # as first named, as read
+    held: dict[str, tuple[bytes | None, str]] = {}
+    clock = time.perf_counter
+    try:
+        for start in range(0, reals.len(), CHUNK):
+            chunk = zip(
+                reals.slice(start, CHUNK).to_list(),
+                later.slice(start, CHUNK).to_list(),
+                strict=True,
+            )
+            for real, again in chunk:
+                if real in held:
+                    yield held[real] if again else held.pop(real)
+                    continue
+                begun = clock()
+                data = read_text_bytes(real)
+                ahead.read(clock() - begun)
+                read = (data, "" if data is None else hashlib.sha256(data).hexdigest())
+                if again:
+                    held[real] = read
+                yield read
+    finally:
+        ahead.close()

@@ -11,12 +11,9 @@ reads a file.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
-import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC
 from toolkit.parsers.base import Document
 from toolkit.stage.parts import RunFolder
-from toolkit.stage.text_reading import MAX_TEXT_BYTES, Prefetch, decoded, read_text_bytes
+from toolkit.stage.text_reading import CHUNK, MAX_TEXT_BYTES, decoded, read_texts
 
 TEXTS = "texts"  # the staged table's name on the engine
 
@@ -135,42 +132,28 @@ def resolve_text(bundle: Path, root: Path | None, text: str) -> tuple[Path | Non
     return TextResolver()(bundle, root, text)
 
 
-_Read = tuple[str | None, str | None, str, str, bytes | None, str]
-# real path, code, detail, data folder, bytes, sha256 of the bytes
+_RESOLVED = {"real": pl.String, "code": pl.String, "what": pl.String, "relative": pl.String}
 
 
-def read_all(rows: list[tuple[Path, Path | None, str]]) -> Iterator[_Read]:
-    """Resolve, read and hash the text copies of `rows` (bundle path, data folder, text
-    path), one at a time, so a caller can let each file's bytes go once it has them in
-    Arrow. A file several rows name is read once: its bytes are held only until the last
-    row naming it. One reading thread: with the files in the page cache this is
-    interpreter-bound, and worker threads measured slower (3.2-4.6 s against 2.6 s for
-    100,000 texts). When reads are slow (a cold page cache), `Prefetch` keeps the disk
-    busy ahead of them."""
+def _resolved(sources: pl.DataFrame, documents: Sequence[Document]) -> pl.DataFrame:
+    """`real` (the resolved path; null when it may not be read), `code`, `what` and
+    `relative` (to its data folder) of each source's text path, in sources order; a
+    chunk of sources at a time, kept as Arrow columns (as Python objects, 1M sources'
+    paths cost 400 MB)."""
     resolve = TextResolver()
-    resolved = [resolve.resolve(doc_path, doc_root, text) for doc_path, doc_root, text in rows]
-    named = Counter(real for real, _, _ in resolved if real is not None)
-    ahead = Prefetch(list(named))  # in the order of first naming, as they are read
-    held: dict[str, tuple[bytes | None, str]] = {}  # files named again later
-    clock = time.perf_counter
-    try:
-        for (doc_path, doc_root, _), (real, code, what) in zip(rows, resolved, strict=True):
-            if real is None:
-                yield (None, code, what, "", None, "")
-                continue
-            named[real] -= 1
-            if real in held:
-                data, digest = held[real] if named[real] else held.pop(real)
-            else:
-                start = clock()
-                data = read_text_bytes(real)
-                ahead.read(clock() - start)
-                digest = "" if data is None else hashlib.sha256(data).hexdigest()
-                if named[real]:
-                    held[real] = (data, digest)
-            yield (real, None, "", resolve.base(doc_path, doc_root), data, digest)
-    finally:
-        ahead.close()
+    frames = [pl.DataFrame(schema=_RESOLVED)]
+    for chunk in sources.iter_slices(CHUNK):
+        columns: dict[str, list[str | None]] = {key: [] for key in _RESOLVED}
+        origins = _origins(documents, chunk[DOC].to_list())
+        for (bundle, root), text in zip(origins, chunk["text"].to_list(), strict=True):
+            real, code, what = resolve.resolve(bundle, root, text)
+            # inside its data folder (X705 otherwise): os.path.relpath, on strings
+            relative = None if real is None else real[len(resolve.base(bundle, root)) :]
+            for key, value in zip(columns, (real, code, what, relative), strict=True):
+                columns[key].append(value)
+        frames.append(pl.DataFrame(columns, schema=_RESOLVED))
+    found = pl.concat(frames)
+    return found.with_columns(pl.col("relative").str.strip_chars_start(os.sep))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,30 +345,31 @@ def stage_texts(
     one, into parts of the texts table in `folder` (the run's; a folder of their own
     when None); `documents` gives each `_doc`'s bundle path and data folder.
 
-    Per file only what must be per file (resolve, read, hash); a file named by several
-    sources is read once; the UTF-8 decoding of a part's texts is one polars cast.
+    Per file only what must be per file (resolve, read, hash), a chunk of sources at a
+    time; a file named by several sources is read once; the UTF-8 decoding of a part's
+    texts is one polars cast.
     """
     folder = folder or RunFolder()
-    sources = sources.filter(pl.col("text").is_not_null())
-    indices: list[int] = sources[DOC].to_list()
-    paths: list[str] = sources["text"].to_list()
-    ids: list[str | None] = sources["id"].to_list()
-    rows = [(p, r, t) for (p, r), t in zip(_origins(documents, indices), paths, strict=True)]
+    sources = sources.filter(pl.col("text").is_not_null()).select(DOC, "id", "text")
+    resolved = _resolved(sources, documents)
+    texts = read_texts(resolved["real"].drop_nulls())
     writer = _Writer(folder)
     found: dict[str, list[object]] = {"code": [], DOC: [], "path": [], "what": []}
-    for index, source, text, (real, code, what, base, data, digest) in zip(
-        indices, ids, paths, read_all(rows), strict=True
-    ):
-        if real is not None:
-            if data is None:
-                code = "X703"
-            else:
-                # inside base (X705 otherwise): os.path.relpath(real, base), on strings
-                relative = real[len(base) :].lstrip(os.sep)
-                writer.add((index, source, text, digest, real, relative), data)
-        if code:
-            for key, value in (("code", code), (DOC, index), ("path", text), ("what", what)):
-                found[key].append(value)
+    for start in range(0, sources.height, CHUNK):
+        rows = pl.concat(
+            [sources.slice(start, CHUNK), resolved.slice(start, CHUNK)], how="horizontal"
+        )
+        for index, source, text, real, code, what, relative in rows.iter_rows():
+            if real is not None:
+                data, digest = next(texts)
+                if data is None:
+                    code = "X703"
+                else:
+                    writer.add((index, source, text, digest, real, relative), data)
+            if code:
+                for key, value in (("code", code), (DOC, index), ("path", text), ("what", what)):
+                    found[key].append(value)
+    texts.close()  # (its prefetching thread, if one started)
     writer.flush()
     problems = pl.DataFrame(found, schema=_PROBLEMS)
     if writer.unreadable:  # not text: X703, in sources order with the others
