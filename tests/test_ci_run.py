@@ -48,16 +48,22 @@ def _run(folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _made(require: str) -> str:
+    """What `.ci/run` asks of make: the tests (with Spark required or not), then the linters
+    and the type checker."""
+    return "".join(f"make {target} REQUIRE={require}\n" for target in ("test", "lint", "typecheck"))
+
+
 def test_a_java_17_requires_the_spark_tests(tmp_path: Path) -> None:
     java = 'echo "openjdk version \\"17.0.15\\" 2025-04-15" >&2'
     done = _run(_bin(tmp_path, java=java))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "make test REQUIRE=1\n"
+    assert done.stdout == _made("1")
 
 
 def test_without_java_or_a_way_to_install_it_one_line_says_why(tmp_path: Path) -> None:
     done = _run(_bin(tmp_path))
-    assert done.stdout == "make test REQUIRE=\n"
+    assert done.stdout == _made("")
     assert done.stderr == (
         "ci: Spark tests will be skipped: no Java 17 or 21 runtime (no apt-get on this machine)\n"
     )
@@ -68,7 +74,7 @@ def test_an_old_java_and_a_failing_install_are_said_too(tmp_path: Path) -> None:
     apt = 'echo "apt-get $*" >&2; exit 100'
     root = "echo 0"  # as root: no sudo needed
     done = _run(_bin(tmp_path, java=java, apt_get=apt, id=root))
-    assert done.stdout == "make test REQUIRE=\n"
+    assert done.stdout == _made("")
     assert done.stderr.splitlines()[-1] == (
         "ci: Spark tests will be skipped: no Java 17 or 21 runtime "
         "(apt-get could not install openjdk-17-jre-headless)"

@@ -14,7 +14,7 @@ import errno
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -200,11 +200,16 @@ class SourceTexts:
     parts: tuple[TextPart, ...]
     problems: pl.DataFrame
     folder: RunFolder | None = None
+    _read: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     def _copies(self) -> pl.DataFrame:
-        """`real`, `relative`, `digest` of each copy read as text, once, in sources order."""
-        copies = self.scan().select("real", "relative", "digest")
-        return copies.unique("real", keep="first", maintain_order=True).collect()
+        """`real`, `relative`, `digest` of each copy read as text, once, in sources order
+        (read once: the export asks for `files` and `digests`)."""
+        if "copies" not in self._read:
+            copies = self.scan().select("real", "relative", "digest")
+            once = copies.unique("real", keep="first", maintain_order=True)
+            self._read["copies"] = once.collect()
+        return self._read["copies"]
 
     def files(self) -> dict[str, str]:
         """Resolved path of each text copy read → its path relative to its data folder
