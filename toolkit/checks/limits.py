@@ -81,6 +81,15 @@ class ProblemBudget:
         failed as a whole after some of its lines had been read)."""
         self._counts.pop(file, None)
 
+    def counts(self) -> dict[str, int]:
+        """Problems admitted so far, by file (a slice's budget hands them to the run's)."""
+        return dict(self._counts)
+
+    def absorb(self, counts: dict[str, int]) -> None:
+        """Count the problems another budget admitted for files this one has not seen."""
+        for file, n in counts.items():
+            self._counts[file] = self._counts.get(file, 0) + n
+
     def left(self, file: str) -> int:
         """How many more problems of `file` can be reported, counting its L007."""
         return max(0, self.limit + 1 - self._counts.get(file, 0))

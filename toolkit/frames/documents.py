@@ -126,6 +126,14 @@ class Documents(Sequence[Document]):
         last.sizes.extend(sizes)
         self._len += len(documents)
 
+    def extend(self, other: Documents) -> None:
+        """Add `other`'s documents after these (a slice staged elsewhere): its document
+        `i` becomes `len(self) + i`."""
+        for start, segment in zip(other._starts, other._segments, strict=True):
+            self._segments.append(segment)
+            self._starts.append(self._len + start)
+        self._len += len(other)
+
     def truncate(self, n: int) -> None:
         """Forget every document from index `n` on."""
         while self._segments and self._starts[-1] >= n:

@@ -32,7 +32,7 @@ from toolkit.frames.base import Frames, read_columns, table_schema
 from toolkit.frames.builder import FrameBuilder
 from toolkit.frames.documents import Documents
 from toolkit.model.model import Model
-from toolkit.parsers import discover, parse_file
+from toolkit.parsers import FileEntry, discover, parse_file
 from toolkit.parsers.base import Document, Limits
 from toolkit.parsers.fast_lane import count_facts
 from toolkit.problems import Problem
@@ -53,7 +53,7 @@ from toolkit.stage.texts import TEXTS, TEXTS_SCHEMA, SourceTexts, stage_texts
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
 
-__all__ = ["PartTables", "SourceTexts", "Staged", "load_documents", "stage"]
+__all__ = ["PartTables", "SourceTexts", "Staged", "load_documents", "stage", "stage_entries"]
 
 
 @dataclass(slots=True)
@@ -131,22 +131,26 @@ def stage(
     """
     folder = RunFolder()
     try:
-        return _stage(model, paths, limits, budget, folder, cache, progress)
+        entries, problems = discover(paths)
+        return stage_entries(model, entries, problems, limits, budget, folder, cache, progress)
     except BaseException:
         folder.close()
         raise
 
 
-def _stage(
+def stage_entries(
     model: Model,
-    paths: Sequence[str],
+    entries: Sequence[FileEntry],
+    problems: list[Problem],
     limits: Limits,
     budget: ProblemBudget,
     folder: RunFolder,
-    cache: ParseCache | None,
-    progress: Progress,
+    cache: ParseCache | None = None,
+    progress: Progress = NULL,
 ) -> Staged:
-    entries, problems = discover(paths)
+    """`stage` for files already found (`problems`: what finding them gave), into
+    `folder`: also a slice of a run's files, staged on a worker (`stage.slices`)."""
+    problems = list(problems)
     documents = Documents()
     builder = FrameBuilder(model, parts=Parts.of(folder, model))
     schema = SchemaChecker(model)

@@ -35,16 +35,27 @@ from toolkit.model.model import Model
 WORK_DIR = "FACTKIT_WORK_DIR"
 
 
+def _kept() -> None:
+    """Closing a folder given to `RunFolder` leaves it in place."""
+
+
 class RunFolder:
     """A temporary folder for one run's parts, removed when the run ends (also on errors)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
+        """A new temporary folder; or, given `path`, that folder (made if missing), which
+        its owner removes: a slice staged on a worker writes into the run's folder."""
+        self._count = 0
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            self.path = path
+            self._remove = weakref.finalize(self, _kept)
+            return
         base = os.environ.get(WORK_DIR) or None
         if base is not None:
             os.makedirs(base, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix="factkit-run-", dir=base))
         self._remove = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
-        self._count = 0
 
     def file(self, stem: str) -> Path:
         """A new file name in the folder (never one given before)."""
