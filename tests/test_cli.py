@@ -365,7 +365,7 @@ def test_profile_writes_each_stage_s_time_and_memory(
     profile = json.loads(target.read_text("utf-8"))
     names = [stage["stage"] for stage in profile["stages"]]
     checks = [f"{c.__module__.rpartition('.')[2]}.{c.__name__}" for c in registry.checks()]
-    assert names == ["load", "engine_load", *checks]
+    assert names == ["engine_start", "load", "engine_load", *checks]
     peaks = [stage["peak_mb"] for stage in profile["stages"]]
     assert peaks == sorted(peaks) and profile["peak_mb"] == peaks[-1] > 0
     rises = sum(stage["raised_mb"] for stage in profile["stages"])

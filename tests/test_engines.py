@@ -70,8 +70,20 @@ def test_spark_gives_the_polars_report_over_every_case_at_once(spark: Any) -> No
     # in the export tests below): the copies are Parquet files in a folder of the engine's,
     # the tables are scanned from them, and the folder goes with the engine, not the session
     # (this run also holds what test_spark_engine would check on a run of its own)
-    with open_engine("spark", session=spark, parquet_rows=0) as engine:
+    # the files read on the executors, a slice of about 256 KB per task (several slices,
+    # each moved on by those before it: toolkit.stage.slices)
+    with open_engine("spark", session=spark, parquet_rows=0, slice_bytes=1 << 18) as engine:
+        tasks: list[tuple[str, int]] = []
+        run_tasks = engine._map  # type: ignore[attr-defined]
+
+        def counted(fn: Any, items: Any) -> Any:
+            tasks.append((fn.__name__, len(items)))
+            return run_tasks(fn, items)
+
+        engine._map = counted  # type: ignore[attr-defined]
         assert _problems(validate(paths, engine=engine)) == expected
+        assert [name for name, _ in tasks] == ["stage_slice", "shift_slice"]
+        assert tasks[0][1] > 1 and tasks[1][1] == tasks[0][1] - 1
         folder = engine._copies  # type: ignore[attr-defined]
         assert folder is not None
         written = sorted(os.listdir(folder))

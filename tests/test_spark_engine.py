@@ -66,3 +66,55 @@ def test_a_session_factkit_starts_prints_nothing_of_its_own_on_stderr(spark: Any
     assert polars.returncode == spark_run.returncode == 1
     assert spark_run.stderr == polars.stderr
     assert spark_run.stdout == polars.stdout
+
+
+def test_where_files_are_read_is_a_choice_checked_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from toolkit.engines.spark_engine import SparkEngine
+    from toolkit.errors import UsageError
+
+    monkeypatch.setenv("FACTKIT_SPARK_PARSE", "workers")
+    with pytest.raises(UsageError, match="FACTKIT_SPARK_PARSE must be one of executors, driver"):
+        SparkEngine(session=object())
+
+
+def test_a_task_that_fails_on_a_worker_says_why_in_one_line() -> None:
+    from toolkit.engines.base import EngineUnavailable
+    from toolkit.engines.spark_engine import _worker_error
+
+    trace = (
+        "An exception was thrown from the Python worker: Traceback (most recent call last):\n"
+        '  File "worker.py", line 1, in <module>\n'
+        "ModuleNotFoundError: No module named 'polars'\n"
+    )
+    error = _worker_error(RuntimeError(trace))
+    assert isinstance(error, EngineUnavailable)
+    assert "No module named 'polars'" in str(error) and "PYSPARK_PYTHON" in str(error)
+    assert "Traceback" not in str(error)
+    other = _worker_error(RuntimeError("Traceback:\n  ...\nValueError: bad slice\n"))
+    assert str(other) == "a Spark task failed: ValueError: bad slice"
+
+
+def test_files_are_read_on_a_cluster_only_when_its_executors_share_the_run_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A cluster's executors write the slices' parts where the driver must read them: only
+    with FACTKIT_WORK_DIR (taken as shared storage); asked for without it, a usage error."""
+    from types import SimpleNamespace
+
+    from toolkit.engines.spark_engine import SparkEngine
+    from toolkit.errors import UsageError
+
+    cluster = SimpleNamespace(sparkContext=SimpleNamespace(master="spark://head:7077"))
+    monkeypatch.delenv("FACTKIT_WORK_DIR", raising=False)
+    monkeypatch.delenv("FACTKIT_SPARK_PARSE", raising=False)
+    assert not SparkEngine(session=cluster).parses_on_executors()  # read on the driver
+    with pytest.raises(UsageError, match="FACTKIT_WORK_DIR on storage every executor sees"):
+        SparkEngine(session=cluster, parse="executors").parses_on_executors()
+    monkeypatch.setenv("FACTKIT_WORK_DIR", str(tmp_path))
+    assert SparkEngine(session=cluster).parses_on_executors()
+    assert not SparkEngine(session=cluster, parse="driver").parses_on_executors()
+    local = SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]"))
+    monkeypatch.delenv("FACTKIT_WORK_DIR")
+    assert SparkEngine(session=local).parses_on_executors()

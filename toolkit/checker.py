@@ -28,7 +28,7 @@ from toolkit.model.model import Model, load_model
 from toolkit.parsers.base import Limits
 from toolkit.progress import NULL, Progress
 from toolkit.result import Report
-from toolkit.stage import PartTables, SourceTexts, Staged, load_documents, stage
+from toolkit.stage import PartTables, SourceTexts, Staged, load_documents
 
 if TYPE_CHECKING:
     from toolkit.cache import ParseCache
@@ -209,15 +209,24 @@ def run(
 
 def _run(paths: Sequence[str], limits: Limits, opts: Options) -> Run:
     timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     clock = time.perf_counter()
-    model = load_model()
-    budget = ProblemBudget(limits.max_problems_per_file)
-    loaded = stage(model, paths, limits, budget, cache=opts.cache, progress=opts.progress)
-    try:
-        return _checked(model, loaded, budget, limits, opts, timings, clock)
-    except BaseException:
-        loaded.close()
-        raise
+    with _engine(opts.engine) as engine:  # first: an engine may read the files itself
+        timings["engine_start"] = time.perf_counter() - clock
+        peaks["engine_start"] = max_rss_mb()
+        clock = time.perf_counter()
+        model = load_model()
+        budget = ProblemBudget(limits.max_problems_per_file)
+        loaded = engine.stage(
+            model, paths, limits, budget, cache=opts.cache, progress=opts.progress
+        )
+        try:
+            timings["load"] = time.perf_counter() - clock
+            peaks["load"] = max_rss_mb()
+            return _checked(model, loaded, budget, limits, opts, engine, timings, peaks)
+        except BaseException:
+            loaded.close()
+            raise
 
 
 def _checked(
@@ -226,32 +235,29 @@ def _checked(
     budget: ProblemBudget,
     limits: Limits,
     opts: Options,
+    engine: Engine,
     timings: dict[str, float],
-    clock: float,
+    peaks: dict[str, float],
 ) -> Run:
     problems, checked = loaded.problems, loaded.files
     frames = loaded.frames()
-    peaks: dict[str, float] = {}
-    timings["load"] = time.perf_counter() - clock
-    peaks["load"] = max_rss_mb()
     opts.progress.begin("cross-checking")
     texts = loaded.texts
-    assert texts is not None  # stage() always reads the texts
-    with _engine(opts.engine) as engine:
+    assert texts is not None  # staging always reads the texts
+    clock = time.perf_counter()
+    loaded.load(engine)
+    timings["engine_load"] = time.perf_counter() - clock
+    peaks["engine_load"] = max_rss_mb()
+    ctx = CheckContext(model, frames, engine=engine, texts=texts)
+    ctx.cache[LIMITS] = limits
+    for check in registry.checks():
         clock = time.perf_counter()
-        loaded.load(engine)
-        timings["engine_load"] = time.perf_counter() - clock
-        peaks["engine_load"] = max_rss_mb()
-        ctx = CheckContext(model, frames, engine=engine, texts=texts)
-        ctx.cache[LIMITS] = limits
-        for check in registry.checks():
-            clock = time.perf_counter()
-            for fails in check(ctx):
-                fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
-                problems += budget.render(fails, ctx)
-            name = f"{check.__module__.rpartition('.')[2]}.{check.__name__}"  # two check_same_as
-            timings[name] = time.perf_counter() - clock
-            peaks[name] = max_rss_mb()
+        for fails in check(ctx):
+            fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
+            problems += budget.render(fails, ctx)
+        name = f"{check.__module__.rpartition('.')[2]}.{check.__name__}"  # two check_same_as
+        timings[name] = time.perf_counter() - clock
+        peaks[name] = max_rss_mb()
     offsets = _Offsets(model, texts, ctx.evidence)  # attached when a fact table is read
     loaded.tables.when_read(lambda name, frame: offsets(loaded.tables, name, frame))
     counted = [*(t.name for t in model.fact_tables), "sources", "actors"]

@@ -20,13 +20,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
 
 from toolkit.errors import UsageError
 from toolkit.frames.base import DOC, PTR
+from toolkit.progress import NULL, Progress
+
+if TYPE_CHECKING:
+    from toolkit.cache import ParseCache
+    from toolkit.checks.limits import ProblemBudget
+    from toolkit.model.model import Model
+    from toolkit.parsers.base import Limits
+    from toolkit.stage import Staged
 
 ROW = "_row"
 
@@ -78,6 +86,22 @@ class Engine(ABC):
         self._schemas: dict[str, dict[str, pl.DataType]] = {}
         self._folder: Path | None = None
         self._frames: dict[str, nw.LazyFrame[Any]] = {}
+
+    def stage(
+        self,
+        model: Model,
+        paths: Sequence[str],
+        limits: Limits,
+        budget: ProblemBudget,
+        *,
+        cache: ParseCache | None = None,
+        progress: Progress = NULL,
+    ) -> Staged:
+        """Read, check and flatten the files into staged tables (`toolkit.stage.stage`), in
+        this process; an engine with workers of its own may have them read the files."""
+        from toolkit.stage import stage  # the stage package hands its tables to engines
+
+        return stage(model, paths, limits, budget, cache=cache, progress=progress)
 
     def load(self, tables: Mapping[str, pl.DataFrame]) -> None:
         """Stage the run's tables from polars frames (the engine may copy or spill them)."""

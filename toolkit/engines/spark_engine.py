@@ -16,13 +16,30 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import narwhals as nw
 import polars as pl
 
 from toolkit.engines.base import Engine, EngineUnavailable
+from toolkit.errors import UsageError
+from toolkit.progress import NULL, Progress
+from toolkit.stage.parts import WORK_DIR
+
+if TYPE_CHECKING:
+    from toolkit.cache import ParseCache
+    from toolkit.checks.limits import ProblemBudget
+    from toolkit.model.model import Model
+    from toolkit.parsers.base import Limits
+    from toolkit.stage import Staged
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+PARSE = "FACTKIT_SPARK_PARSE"  # where the files are read: executors or driver
+PARSE_CHOICES = ("executors", "driver")
+SLICE_ENV = "FACTKIT_SPARK_SLICE_BYTES"  # input bytes per staging task, about
 
 _INSTALL = "the spark engine needs pyspark: pip install 'factkit[spark]'"
 _JAVA = (
@@ -66,6 +83,9 @@ def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
         .set("spark.sql.session.timeZone", "UTC")
         .set("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
+    # the Python workers the executors start: this interpreter (factkit and its packages
+    # are here), unless the caller chose one
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         _launch_quietly(conf)
         session = SparkSession.builder.config(conf=conf).getOrCreate()
@@ -97,6 +117,29 @@ def _pass_on(stream: IO[bytes]) -> None:
             sys.stderr.flush()
 
 
+def _worker_error(exc: Exception) -> Exception:
+    """A failed task as one line: the Python error the worker raised (Spark's message
+    carries its whole traceback); an executor that cannot import factkit is a usage error."""
+    text = str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # the worker's own exception is the last line of its traceback ("Name: message")
+    raised = next((line for line in reversed(lines) if "Error" in line.partition(":")[0]), "")
+    if "ModuleNotFoundError" in raised or "ImportError" in raised:
+        return EngineUnavailable(
+            f"Spark's Python workers cannot import factkit ({raised}): they need the Python "
+            "factkit is installed in (PYSPARK_PYTHON, or spark.pyspark.python)"
+        )
+    return RuntimeError(f"a Spark task failed: {raised or type(exc).__name__}")
+
+
+def _bytes(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"{SLICE_ENV} must be a number of bytes, not {value!r}")
+    return int(value)
+
+
 # pyspark warns on import that it does not fully support pandas 3; factkit hands Spark
 # Arrow data and never goes through pandas, so the warning says nothing to a user.
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
@@ -114,6 +157,8 @@ class SparkEngine(Engine):
         master: str | None = None,
         remote: str | None = None,
         parquet_rows: int = 10_000,
+        parse: str | None = None,
+        slice_bytes: int | None = None,
     ) -> None:
         super().__init__()
         warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
@@ -125,6 +170,14 @@ class SparkEngine(Engine):
         # where staged tables are written as Parquet for a local session (see `_native`)
         self._copies: str | None = None
         self.parquet_rows = parquet_rows
+        # where the files are read: "executors" (see `stage`) or "driver"; None: decided
+        # when staging (executors when they share the run's folder with the driver)
+        self.parse = parse or os.environ.get(PARSE) or None
+        if self.parse not in (None, *PARSE_CHOICES):
+            raise UsageError(
+                f"{PARSE} must be one of {', '.join(PARSE_CHOICES)}, not {self.parse!r}"
+            )
+        self.slice_bytes = slice_bytes
         remote = remote or os.environ.get("FACTKIT_SPARK_REMOTE")
         if session is None and remote is None and master is None:
             session = SparkSession.getActiveSession()
@@ -146,17 +199,66 @@ class SparkEngine(Engine):
             self._owned = True
         self.session = session
 
+    def parses_on_executors(self) -> bool:
+        """Whether the executors read the files: on a classic session (Spark Connect runs no
+        Python of factkit's on them) whose executors see the run's folder at the driver's
+        path (`_shared`), unless `FACTKIT_SPARK_PARSE=driver` says otherwise."""
+        if self.parse == "driver":
+            return False
+        if self._shared():
+            return True
+        if self.parse == "executors":
+            raise UsageError(
+                f"{PARSE}=executors needs a classic session whose executors share the run's "
+                f"folder: a local master, or {WORK_DIR} on storage every executor sees"
+            )
+        return False
+
+    def stage(
+        self,
+        model: Model,
+        paths: Sequence[str],
+        limits: Limits,
+        budget: ProblemBudget,
+        *,
+        cache: ParseCache | None = None,
+        progress: Progress = NULL,
+    ) -> Staged:
+        """The files staged by factkit's own reader on the executors, a slice of files per
+        task (`toolkit.stage.slices`), into the run's folder; on the driver when they
+        cannot share it (see `parses_on_executors`). No parse cache on the executors."""
+        if not self.parses_on_executors():
+            return super().stage(model, paths, limits, budget, cache=cache, progress=progress)
+        from toolkit.stage.slices import SLICE_BYTES, stage_sliced
+
+        target = self.slice_bytes or _bytes(os.environ.get(SLICE_ENV)) or SLICE_BYTES
+        return stage_sliced(
+            model, paths, limits, budget, self._map, target=target, progress=progress
+        )
+
+    def _map(self, fn: Callable[[In], Out], items: Sequence[In]) -> list[Out]:
+        """`fn` over each item as one task each, on the executors, results in order."""
+        if not items:
+            return []
+        context = self.session.sparkContext
+        context.setJobDescription(f"factkit: {fn.__name__} over {len(items)} slices")
+        try:
+            found: list[Out] = context.parallelize(list(items), len(items)).map(fn).collect()
+        except Exception as exc:
+            raise _worker_error(exc) from None
+        return found
+
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
-        """A table of `parquet_rows` rows or more, on a local session, is written once to
-        Parquet in a folder of the engine's and read from there; smaller ones, and every
-        table on a cluster or Spark Connect (whose executors do not see this machine's
-        files), go through `createDataFrame`.
+        """A table of `parquet_rows` rows or more, when the executors share the driver's
+        files (`_shared`), is written once to Parquet in a folder of the engine's and read
+        from there; smaller ones, and every table on Spark Connect or a cluster without a
+        shared `FACTKIT_WORK_DIR`, go through `createDataFrame`.
 
         `createDataFrame` keeps the Arrow batches in the driver and decodes every column
         of them again in each query that scans the table: X704's one query over every
         text column scanned each table once per column. Parquet is read column by column.
         """
-        if frame.height < self.parquet_rows or not self._local():
+        if frame.height < self.parquet_rows or not self._shared():
             arrow = frame.to_arrow(compat_level=OLDEST)
             created: nw.LazyFrame[Any] = nw.from_native(self.session.createDataFrame(arrow))
             return created
@@ -165,7 +267,8 @@ class SparkEngine(Engine):
         from pyspark.sql.pandas.types import from_arrow_schema
 
         if self._copies is None:
-            self._copies = tempfile.mkdtemp(prefix="factkit-spark-")
+            base = os.environ.get(WORK_DIR) or None  # shared with a cluster's executors
+            self._copies = tempfile.mkdtemp(prefix="factkit-spark-", dir=base)
         path = os.path.join(self._copies, f"{len(os.listdir(self._copies))}.parquet")
         written = frame.drop(nulls)
         written.write_parquet(path, statistics=False)
@@ -189,6 +292,17 @@ class SparkEngine(Engine):
             return False
         return master.startswith("local")
 
+    def _shared(self) -> bool:
+        """Whether the executors see the run's folder at the driver's path: on this
+        machine, or on a cluster when `FACTKIT_WORK_DIR` names shared storage for it."""
+        if self._local():
+            return True
+        try:
+            self.session.sparkContext  # noqa: B018 - Spark Connect raises here
+        except Exception:
+            return False
+        return bool(os.environ.get(WORK_DIR))
+
     def close(self) -> None:
         super().close()
         try:
@@ -200,11 +314,11 @@ class SparkEngine(Engine):
                 self._copies = None
 
     def _scan(self, paths: Any, name: str) -> nw.LazyFrame[Any]:
-        """The parts read by Spark itself when its executors share this machine's files (a
-        local master); a cluster or Spark Connect gets them through Arrow, since the run's
-        folder is on the driver only. (`paths`: a sequence of `Path`s, as `Engine._scan`.)"""
+        """The parts read by Spark itself when its executors share the run's folder
+        (`_shared`); otherwise they go through Arrow, since the folder is on the driver
+        only. (`paths`: a sequence of `Path`s, as `Engine._scan`.)"""
         files = [str(p) for p in paths]
-        if not self._local():
+        if not self._shared():
             return self._native(pl.read_parquet(files), name)
         frame: nw.LazyFrame[Any] = nw.from_native(self.session.read.parquet(*files))
         return frame

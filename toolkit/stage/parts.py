@@ -35,7 +35,11 @@ from toolkit.model.model import Model
 WORK_DIR = "FACTKIT_WORK_DIR"
 
 
-def _kept() -> None:
+def _removed(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _kept(path: str) -> None:
     """Closing a folder given to `RunFolder` leaves it in place."""
 
 
@@ -46,16 +50,16 @@ class RunFolder:
         """A new temporary folder; or, given `path`, that folder (made if missing), which
         its owner removes: a slice staged on a worker writes into the run's folder."""
         self._count = 0
-        if path is not None:
+        owned = path is None
+        if path is None:
+            base = os.environ.get(WORK_DIR) or None
+            if base is not None:
+                os.makedirs(base, exist_ok=True)
+            path = Path(tempfile.mkdtemp(prefix="factkit-run-", dir=base))
+        else:
             path.mkdir(parents=True, exist_ok=True)
-            self.path = path
-            self._remove = weakref.finalize(self, _kept)
-            return
-        base = os.environ.get(WORK_DIR) or None
-        if base is not None:
-            os.makedirs(base, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix="factkit-run-", dir=base))
-        self._remove = weakref.finalize(self, shutil.rmtree, str(self.path), ignore_errors=True)
+        self.path = path
+        self._remove = weakref.finalize(self, _removed if owned else _kept, str(path))
 
     def file(self, stem: str) -> Path:
         """A new file name in the folder (never one given before)."""
