@@ -112,3 +112,11 @@ def test_the_datasets_exercise_most_registered_codes(returned: Returned) -> None
     provoked = {fails.code for _, fails in returned}
     unprovoked = registered - provoked
     assert len(unprovoked) <= len(registered) // 4, sorted(unprovoked)
+
+
+def test_every_check_has_a_name_of_its_own_in_profiles() -> None:
+    """Profiles and timings key each check by `registry.name_of`: two checks under one name
+    would add up as one stage (two families have a `check_same_as`)."""
+    names = [registry.name_of(check) for check in registry.checks()]
+    assert len(set(names)) == len(names)
+    assert "links.check_same_as" in names and "references.check_same_as" in names

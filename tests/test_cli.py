@@ -364,7 +364,7 @@ def test_profile_writes_each_stage_s_time_and_memory(
     assert json.loads(capsys.readouterr().out) == plain
     profile = json.loads(target.read_text("utf-8"))
     names = [stage["stage"] for stage in profile["stages"]]
-    checks = [f"{c.__module__.rpartition('.')[2]}.{c.__name__}" for c in registry.checks()]
+    checks = [registry.name_of(c) for c in registry.checks()]
     assert names == ["engine_start", "load", "engine_load", *checks]
     peaks = [stage["peak_mb"] for stage in profile["stages"]]
     assert peaks == sorted(peaks) and profile["peak_mb"] == peaks[-1] > 0

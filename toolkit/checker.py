@@ -255,7 +255,7 @@ def _checked(
         for fails in check(ctx):
             fails = without_follow_ons(ordered(fails), loaded.rejected, loaded.stand_ins)
             problems += budget.render(fails, ctx)
-        name = f"{check.__module__.rpartition('.')[2]}.{check.__name__}"  # two check_same_as
+        name = registry.name_of(check)
         timings[name] = time.perf_counter() - clock
         peaks[name] = max_rss_mb()
     offsets = _Offsets(model, texts, ctx.evidence)  # attached when a fact table is read

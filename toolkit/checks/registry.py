@@ -91,6 +91,12 @@ def checks() -> tuple[Check, ...]:
     return (schema.check_dates, *(c for family in FAMILIES for c in family.CHECKS))
 
 
+def name_of(check: Check) -> str:
+    """A check's name in profiles and timings: its family module and function (two
+    families have a `check_same_as`)."""
+    return f"{check.__module__.rpartition('.')[2]}.{check.__name__}"
+
+
 def codes_of(check: Check) -> tuple[str, ...]:
     """The codes `check` is registered with; KeyError names an unregistered check."""
     try:
