@@ -160,3 +160,28 @@ def test_an_export_writes_the_same_files_on_every_engine(
             assert files == polars_exports[path], path
         if name == "spark":  # the tables of every run were small: none went through Parquet
             assert engine._copies is None  # type: ignore[attr-defined]
+
+
+def test_polars_a_document_range_at_a_time_gives_the_report_of_one_query(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checks whose groups stay inside a document (I201) run a `_doc` range of about
+    RANGE_ROWS rows at a time on polars; with ranges of a few rows, every case at once gives
+    the report of one query per check."""
+    from toolkit.checks import base
+    from toolkit.engines.polars_engine import PolarsEngine
+
+    paths = [str(path) for path in DATASETS]
+    expected = _problems(validate(paths))
+    assert "I201" in {p["code"] for p in expected}
+    ranges: list[int] = []
+    collect_ranges = PolarsEngine.collect_ranges
+
+    def counted(self: PolarsEngine, build: Any, spans: Any) -> Any:
+        ranges.append(len(spans))
+        return collect_ranges(self, build, spans)
+
+    monkeypatch.setattr(base, "RANGE_ROWS", 3)
+    monkeypatch.setattr(PolarsEngine, "collect_ranges", counted)
+    assert _problems(validate(paths)) == expected
+    assert max(ranges) > 100

@@ -112,3 +112,50 @@ def test_include_unreviewed_keeps_them_marked(tmp_path: Path) -> None:
     statements = pl.read_parquet(tmp_path / "out" / "statements.parquet")
     assert statements["review"].cast(pl.String).to_list() == ["unreviewed"]
     assert result.left_out == {"events": {"rejected": 1}}
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4096])
+def test_evidence_offsets_count_characters_in_any_text(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offsets are characters, as Python slices: the byte offset where a text is ASCII,
+    counted (a batch of spans at a time) where it is not; spans not in their text have none."""
+    import polars as pl
+
+    from toolkit import grounding
+
+    monkeypatch.setattr(grounding, "SPAN_ROWS", batch)
+    texts = {
+        0: "Plain words, plain words again.",
+        1: "“Curly” quotes — and dashes: the “same” words.",
+        2: "Emoji 🙂 first, then words; then 🙂 words.",
+    }
+    spans = [
+        (0, "/a", "plain words"),
+        (1, "/b", "the “same” words"),
+        (2, "/c", "words"),
+        (1, "/d", "dashes"),
+        (0, "/e", "not there"),
+        (2, "/f", "then 🙂 words"),
+        (1, "/g", "“Curly”"),
+    ]
+    frame = pl.DataFrame(
+        {
+            "table": ["statements"] * len(spans),
+            "_doc": [d for d, _, _ in spans],
+            "_ptr": [p for _, p, _ in spans],
+            "span": [s for _, _, s in spans],
+        },
+        schema={"table": pl.String, "_doc": pl.UInt32, "_ptr": pl.String, "span": pl.String},
+    )
+    text_frame = pl.DataFrame(
+        {"_doc": list(texts), "source_text": list(texts.values())},
+        schema={"_doc": pl.UInt32, "source_text": pl.String},
+    )
+    found = grounding._exact_offsets(frame, text_frame)
+    expected = [
+        (p, texts[d].find(s), texts[d].find(s) + len(s))
+        for d, p, s in spans
+        if texts[d].find(s) >= 0
+    ]
+    assert found.select("_ptr", "evidence_start", "evidence_end").rows() == expected

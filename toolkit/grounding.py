@@ -248,31 +248,46 @@ def grounded_columns(model: Model) -> list[tuple[str, str, str, str]]:
 _AT = ("evidence_start", "evidence_end")
 
 
+# Spans located a batch at a time (`_exact_offsets`): each span is joined to its whole
+# text, and counting characters copies the text before it.
+SPAN_ROWS = 8192
+
+
 def _exact_offsets(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
-    """Character offsets of spans found verbatim in their texts (the first occurrence)."""
+    """Character offsets of spans found verbatim in their texts (the first occurrence).
+
+    `str.find` gives a byte offset. In a text of ASCII only it is the character offset;
+    in another, the characters before it are counted, which needs the bytes before it as
+    a string of their own. Both steps hold text per span, so spans go `SPAN_ROWS` at a
+    time: all at once, at 1M facts, they took the export's peak from 1.0 to 2.9 GB."""
     if spans.is_empty():  # else polars takes its time over the texts' buffers for nothing
         return spans.select("table", DOC, PTR, *(pl.lit(None, pl.Int64).alias(c) for c in _AT))
-    spans = spans.join(texts.select(DOC, "source_text"), on=DOC, how="inner", maintain_order="left")
+    text = pl.col("source_text")
+    plain = (text.str.len_bytes() == text.str.len_chars()).alias("_plain")
+    texts = texts.select(DOC, "source_text", plain)
+    return pl.concat([_located(batch, texts) for batch in spans.iter_slices(SPAN_ROWS)])
+
+
+def _located(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """`_exact_offsets` of a batch of spans, in their order."""
     text, span = pl.col("source_text"), pl.col("span")
-    byte = text.str.find(span, literal=True)
-    return (
-        spans.with_columns(byte.alias("_byte"))
-        .filter(pl.col("_byte").is_not_null())
-        .select(
-            "table",
-            DOC,
-            PTR,
-            # str.find counts bytes; offsets are in characters, as Python and Arrow slice
-            text.cast(pl.Binary)
-            .bin.head(pl.col("_byte"))
-            .cast(pl.String)
-            .str.len_chars()
-            .cast(pl.Int64)
-            .alias("evidence_start"),
-            span.str.len_chars().cast(pl.Int64).alias("_length"),
-        )
-        .with_columns((pl.col("evidence_start") + pl.col("_length")).alias("evidence_end"))
-        .drop("_length")
+    joined = spans.with_row_index("_at").join(texts, on=DOC, how="inner")
+    found = joined.with_columns(text.str.find(span, literal=True).alias("_byte")).filter(
+        pl.col("_byte").is_not_null()
+    )
+    chars = text.cast(pl.Binary).bin.head(pl.col("_byte")).cast(pl.String).str.len_chars()
+    counted = pl.concat(
+        [
+            found.filter(pl.col("_plain")).with_columns(pl.col("_byte").alias("_start")),
+            found.filter(~pl.col("_plain")).with_columns(chars.alias("_start")),
+        ]
+    )
+    return counted.sort("_at").select(
+        "table",
+        DOC,
+        PTR,
+        pl.col("_start").cast(pl.Int64).alias("evidence_start"),
+        (pl.col("_start") + span.str.len_chars()).cast(pl.Int64).alias("evidence_end"),
     )
 
 

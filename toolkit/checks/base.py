@@ -181,6 +181,37 @@ class CheckContext:
         return out
 
 
+# Rows of the tables a per-document check reads in one `_doc` range (`doc_ranges`): about
+# what a 1M-fact run holds in one query, so that larger runs hold no more.
+RANGE_ROWS = 1_000_000
+
+
+def doc_ranges(
+    ctx: CheckContext, tables: Sequence[str], rows: int | None = None
+) -> list[tuple[int, int]]:
+    """The documents cut into `_doc` ranges (first, last) of about `rows` rows of `tables`
+    each (`RANGE_ROWS` by default), for a check whose groups never cross a document
+    (`CheckContext.collect_ranges`): one range up to that many rows. Rows are counted as
+    staged, no table is read."""
+    height = getattr(ctx.frames.tables, "height", None)
+    total = sum(
+        height(name) if callable(height) else ctx.frames.tables[name].height
+        for name in tables
+        if name in ctx.frames.tables
+    )
+    docs = len(ctx.frames.documents)
+    ranges = max(1, -(-total // (rows or RANGE_ROWS)))  # rounded up
+    step = max(1, -(-docs // ranges))  # documents per range
+    return [(first, min(first + step, docs) - 1) for first in range(0, docs, step)]
+
+
+def in_range(frame: nw.LazyFrame[Any], span: tuple[int, int] | None) -> nw.LazyFrame[Any]:
+    """The rows of `frame` in `_doc` range `span` (all of them: None)."""
+    if span is None:
+        return frame
+    return frame.filter(nw.col(DOC).is_between(span[0], span[1]))
+
+
 def ordered(fails: Failures) -> Failures:
     """Failure cases in document order, whichever engine found them: by `_doc`, then by
     pointer with its numbers compared as numbers (`/a/2` before `/a/10`). Engines keep no

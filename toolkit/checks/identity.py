@@ -17,7 +17,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from toolkit.checks.base import CheckContext, Failures, failures
+from toolkit.checks.base import CheckContext, Failures, doc_ranges, failures, in_range
 from toolkit.checks.safety import BIDI, INVISIBLE
 from toolkit.engines.base import ROW
 from toolkit.frames.base import DOC, PTR
@@ -101,12 +101,20 @@ _FACT_POINTER = nw.concat_str([nw.col(PTR), nw.col("pointer")]).alias("pointer")
 
 
 def check_fact_ids(ctx: CheckContext) -> list[Failures]:
+    """A fact id used twice in one bundle. Ids are unique per document, so the windows run
+    a `_doc` range at a time on polars (`doc_ranges`): at 10M facts, over all ids at once,
+    they raised the run's peak by 660 MB."""
     key = [DOC, "id"]
-    repeated = (
-        _fact_ids(ctx).with_columns(nw.len().over(*key).alias("count")).filter(nw.col("count") > 1)
-    )
-    dupes = repeated.filter(nw.col("_order") != nw.col("_order").min().over(*key))
-    return failures("I201", ctx.collect(dupes.select(DOC, _FACT_POINTER, "id", "count")))
+
+    def build(span: tuple[int, int] | None) -> nw.LazyFrame[Any]:
+        ids = in_range(_fact_ids(ctx), span)
+        counted = ids.with_columns(nw.len().over(*key).alias("count"))
+        repeated = counted.filter(nw.col("count") > 1)
+        dupes = repeated.filter(nw.col("_order") != nw.col("_order").min().over(*key))
+        return dupes.select(DOC, _FACT_POINTER, "id", "count")
+
+    ranges = doc_ranges(ctx, [t.name for t in ctx.model.fact_tables])
+    return failures("I201", ctx.collect_ranges(build, ranges))
 
 
 def _later_occurrences(ctx: CheckContext, table: str, pointer: str) -> pl.DataFrame:
