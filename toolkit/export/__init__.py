@@ -298,13 +298,16 @@ def export(
     progress.begin("exporting")
     chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
     resolved = annotate(model, dict(run.frames.tables), chosen_facts.frames)
-    tables = typed.typed_tables(model, resolved)
     input_hash = parquet.input_sha256(_inputs(entries, run))
     run.close()  # every table is read: the run's parts can go
+    report, left_out, policy = run.report, chosen_facts.left_out, chosen_facts.policy
+    # the check tables and the released ones go before the typed ones are made, and each
+    # resolved table as soon as its typed one is: memory holds about two copies, not four
+    del run, chosen_facts
+    tables = typed.typed_tables(model, resolved, consume=True)
+    del resolved
     common = parquet.common_metadata(model, _toolkit_version(), input_hash)
-    common[f"{parquet.PREFIX}release"] = chosen_facts.policy
-    report, left_out = run.report, chosen_facts.left_out
-    del run, chosen_facts, resolved  # let the check tables go: only the typed ones are written
+    common[f"{parquet.PREFIX}release"] = policy
     years: dict[str, pl.Series] = {}
     if layout == "partitioned":
         of_source = partitioned.source_years(tables["sources"])

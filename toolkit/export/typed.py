@@ -146,11 +146,10 @@ def _state_rows(codes: Iterable[str], table: Table, model: Model) -> pl.DataFram
     return pl.DataFrame(data, schema=table_schema(table, model))
 
 
-def _actors(model: Model, frames: Frames) -> pl.DataFrame:
+def _actors(model: Model, registry: pl.DataFrame, states: list[str]) -> pl.DataFrame:
     table = model.tables["actors"]
-    registry = _typed(table, frames.tables["actors"], model)
-    states = _state_rows(referenced_states(model, frames), table, model)
-    return pl.concat([registry, states], how="vertical")
+    typed = _typed(table, registry, model)
+    return pl.concat([typed, _state_rows(states, table, model)], how="vertical")
 
 
 def vocabulary_frame(vocab: Vocabulary, table: Table, model: Model) -> pl.DataFrame:
@@ -236,16 +235,22 @@ def _check_foreign_keys(model: Model, tables: dict[str, pl.DataFrame]) -> None:
                 )
 
 
-def typed_tables(model: Model, frames: Frames) -> dict[str, pl.DataFrame]:
-    """Every table of the model, typed, sorted by primary key and checked, in model order."""
+def typed_tables(model: Model, frames: Frames, *, consume: bool = False) -> dict[str, pl.DataFrame]:
+    """Every table of the model, typed, sorted by primary key and checked, in model order.
+    With `consume`, each table is taken out of `frames` once typed, so that the caller's
+    copy can go table by table (the export)."""
     out: dict[str, pl.DataFrame] = {}
+    # the states named anywhere, before any table is taken out
+    states = referenced_states(model, frames) if "actors" in frames.tables else []
     for table in model.tables.values():
         if table.kind == "vocabulary":
             frame = vocabulary_frame(model.vocabularies[table.name], table, model)
         elif table.kind == "actor":
-            frame = _actors(model, frames)
+            frame = _actors(model, frames.tables[table.name], states)
         else:
             frame = _typed(table, frames.tables[table.name], model)
+        if consume and table.name in frames.tables:
+            del frames.tables[table.name]
         frame = frame.sort(list(table.primary_key), maintain_order=True)
         check_table(table, frame, model)
         out[table.name] = frame
