@@ -246,6 +246,8 @@ class SparkEngine(Engine):
             found: list[Out] = context.parallelize(list(items), len(items)).map(fn).collect()
         except Exception as exc:
             raise _worker_error(exc) from None
+        finally:
+            context.setJobDescription(None)  # the checks' jobs are not staging
         return found
 
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
