@@ -127,12 +127,12 @@ def check_every_break_found(folder: Path, bundles: Path) -> tuple[str, Path]:
     note = f"all {len(expected)} injected breaks reported"
     extra = sorted(found - expected)
     if extra:
-        codes = Counter(code for _, code, _ in extra)
+        codes = Counter(code for _, _, code, _ in extra)
         listed = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
         some = "1 problem" if len(extra) == 1 else f"{len(extra)} problems"
         note += f", and {some} beyond them ({listed})"
-        for line, code, pointer in extra:
-            print(f"  beyond the injected breaks: line {line} {code} {pointer}", flush=True)
+        for file, line, code, pointer in extra:
+            print(f"  beyond the injected breaks: {file}:{line} {code} {pointer}", flush=True)
     return note, report
 
 
