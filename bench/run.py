@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     if others and not args.grounding_only:
         engines.require_engine_option()
     info = machine()
+    revision = commit()  # before this run writes its own results into the tree
     print("machine:", json.dumps(info), flush=True)
     started = time.perf_counter()
     results: list[Timing] = []
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "machine": info,
         "date": time.strftime("%Y-%m-%d"),
-        "commit": commit(),
+        "commit": revision,
         "results": [asdict(t) for t in results],
         "minutes": elapsed / 60,
     }
