@@ -118,3 +118,37 @@ def test_files_are_read_on_a_cluster_only_when_its_executors_share_the_run_folde
     local = SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]"))
     monkeypatch.delenv("FACTKIT_WORK_DIR")
     assert SparkEngine(session=local).parses_on_executors()
+
+
+def test_spark_out_of_memory_says_what_to_give_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check's query or a staging task that Spark cannot finish for want of memory is an
+    EngineFailed naming the knob (exit 2, one line), not a Java stack trace; any other
+    failure is left as it is."""
+    from types import SimpleNamespace
+
+    from toolkit.engines.base import Engine, EngineFailed
+    from toolkit.engines.spark_engine import SparkEngine, _worker_error
+
+    java = (
+        "An error occurred while calling o9475.getResult.\n"
+        ": org.apache.spark.SparkException: Job aborted\n"
+        "org.apache.spark.memory.SparkOutOfMemoryError: [UNABLE_TO_ACQUIRE_MEMORY] Unable to "
+        "acquire 262144 bytes of memory, got 65536.\n\tat org.apache.spark.memory..."
+    )
+
+    def failing(self: Engine, frame: Any) -> Any:
+        raise RuntimeError(java)
+
+    monkeypatch.setattr(Engine, "collect", failing)
+    engine = SparkEngine(session=SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]")))
+    with pytest.raises(EngineFailed, match="FACTKIT_SPARK_DRIVER_MEMORY=8g") as caught:
+        engine.collect(object())  # type: ignore[arg-type]
+    assert "\n" not in str(caught.value) and "at org.apache" not in str(caught.value)
+    assert isinstance(_worker_error(RuntimeError(java)), EngineFailed)
+
+    def other(self: Engine, frame: Any) -> Any:
+        raise ValueError("not memory")
+
+    monkeypatch.setattr(Engine, "collect", other)
+    with pytest.raises(ValueError, match="not memory"):
+        engine.collect(object())  # type: ignore[arg-type]

@@ -8,6 +8,6 @@ hints, positions and the report are made there, over those few rows.
 
 from __future__ import annotations
 
-from toolkit.engines.base import ENGINES, Engine, EngineUnavailable, open_engine
+from toolkit.engines.base import ENGINES, Engine, EngineFailed, EngineUnavailable, open_engine
 
-__all__ = ["ENGINES", "Engine", "EngineUnavailable", "open_engine"]
+__all__ = ["ENGINES", "Engine", "EngineFailed", "EngineUnavailable", "open_engine"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals as nw
 import polars as pl
 
-from toolkit.errors import UsageError
+from toolkit.errors import FactkitError, UsageError
 from toolkit.frames.base import DOC, PTR
 from toolkit.progress import NULL, Progress
 
@@ -48,6 +48,11 @@ ENGINES: dict[str, str] = {
 
 class EngineUnavailable(UsageError):
     """The chosen engine cannot start here (a package or Java missing); says what to install."""
+
+
+class EngineFailed(FactkitError):
+    """The engine started but could not finish the run's queries on this data (out of
+    memory); says what to give it."""
 
 
 def staged(frame: pl.DataFrame) -> pl.DataFrame:

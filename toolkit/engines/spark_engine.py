@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import narwhals as nw
 import polars as pl
 
-from toolkit.engines.base import Engine, EngineUnavailable
+from toolkit.engines.base import Engine, EngineFailed, EngineUnavailable
 from toolkit.errors import UsageError
 from toolkit.progress import NULL, Progress
 from toolkit.stage.parts import WORK_DIR
@@ -40,6 +40,8 @@ Out = TypeVar("Out")
 PARSE = "FACTKIT_SPARK_PARSE"  # where the files are read: executors or driver
 PARSE_CHOICES = ("executors", "driver")
 SLICE_ENV = "FACTKIT_SPARK_SLICE_BYTES"  # input bytes per staging task, about
+DRIVER_MEMORY = "FACTKIT_SPARK_DRIVER_MEMORY"  # of a local session factkit starts
+_OUT_OF_MEMORY = ("SparkOutOfMemoryError", "UNABLE_TO_ACQUIRE_MEMORY", "java.lang.OutOfMemoryError")
 
 _INSTALL = "the spark engine needs pyspark: pip install 'factkit[spark]'"
 _JAVA = (
@@ -117,10 +119,19 @@ def _pass_on(stream: IO[bytes]) -> None:
             sys.stderr.flush()
 
 
+_OUT_OF_MEMORY_HINT = (
+    "Spark ran out of memory in a check's query: give it more, e.g. "
+    f"{DRIVER_MEMORY}=8g for the local session factkit starts (2g by default), the "
+    "cluster's executors more memory, or --engine duckdb with --memory-limit on one machine"
+)
+
+
 def _worker_error(exc: Exception) -> Exception:
     """A failed task as one line: the Python error the worker raised (Spark's message
     carries its whole traceback); an executor that cannot import factkit is a usage error."""
     text = str(exc)
+    if any(mark in text for mark in _OUT_OF_MEMORY):
+        return EngineFailed(_OUT_OF_MEMORY_HINT)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # the worker's own exception is the last line of its traceback ("Name: message")
     raised = next((line for line in reversed(lines) if "Error" in line.partition(":")[0]), "")
@@ -195,9 +206,22 @@ class SparkEngine(Engine):
             session = SparkSession.builder.appName("factkit").getOrCreate()
             self._owned = True
         if session is None:
-            session = local_session(master or os.environ.get("FACTKIT_SPARK_MASTER", "local[2]"))
+            session = local_session(
+                master or os.environ.get("FACTKIT_SPARK_MASTER", "local[2]"),
+                os.environ.get(DRIVER_MEMORY) or "2g",
+            )
             self._owned = True
         self.session = session
+
+    def collect(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+        """As `Engine.collect`; a query Spark cannot finish for want of memory is an
+        `EngineFailed` saying what to give it, not a Java stack trace."""
+        try:
+            return super().collect(frame)
+        except Exception as exc:
+            if any(mark in str(exc) for mark in _OUT_OF_MEMORY):
+                raise EngineFailed(_OUT_OF_MEMORY_HINT) from None
+            raise
 
     def parses_on_executors(self) -> bool:
         """Whether the executors read the files: on a classic session (Spark Connect runs no
