@@ -120,18 +120,22 @@ def _pass_on(stream: IO[bytes]) -> None:
 
 
 _OUT_OF_MEMORY_HINT = (
-    "Spark ran out of memory in a check's query: give it more, e.g. "
+    "Spark ran out of memory (in a check's query or a staging task): give it more, e.g. "
     f"{DRIVER_MEMORY}=8g for the local session factkit starts (2g by default), the "
     "cluster's executors more memory, or --engine duckdb with --memory-limit on one machine"
 )
 
 
+def _out_of_memory(exc: Exception) -> bool:
+    return any(mark in str(exc) for mark in _OUT_OF_MEMORY)
+
+
 def _worker_error(exc: Exception) -> Exception:
     """A failed task as one line: the Python error the worker raised (Spark's message
     carries its whole traceback); an executor that cannot import factkit is a usage error."""
-    text = str(exc)
-    if any(mark in text for mark in _OUT_OF_MEMORY):
+    if _out_of_memory(exc):
         return EngineFailed(_OUT_OF_MEMORY_HINT)
+    text = str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # the worker's own exception is the last line of its traceback ("Name: message")
     raised = next((line for line in reversed(lines) if "Error" in line.partition(":")[0]), "")
@@ -219,7 +223,7 @@ class SparkEngine(Engine):
         try:
             return super().collect(frame)
         except Exception as exc:
-            if any(mark in str(exc) for mark in _OUT_OF_MEMORY):
+            if _out_of_memory(exc):
                 raise EngineFailed(_OUT_OF_MEMORY_HINT) from None
             raise
 
