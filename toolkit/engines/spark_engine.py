@@ -314,24 +314,23 @@ class SparkEngine(Engine):
         read: nw.LazyFrame[Any] = nw.from_native(native)
         return read
 
+    def _master(self) -> str | None:
+        """The session's master URL; None on Spark Connect, which has no SparkContext."""
+        try:
+            return str(self.session.sparkContext.master)
+        except Exception:
+            return None
+
     def _local(self) -> bool:
         """Whether the session is a classic one on this machine (`local[...]`)."""
-        try:
-            master = str(self.session.sparkContext.master)
-        except Exception:  # Spark Connect has no SparkContext
-            return False
-        return master.startswith("local")
+        master = self._master()
+        return master is not None and master.startswith("local")
 
     def _shared(self) -> bool:
         """Whether the executors see the run's folder at the driver's path: on this
         machine, or on a cluster when `FACTKIT_WORK_DIR` names shared storage for it."""
-        if self._local():
-            return True
-        try:
-            self.session.sparkContext  # noqa: B018 - Spark Connect raises here
-        except Exception:
-            return False
-        return bool(os.environ.get(WORK_DIR))
+        master = self._master()
+        return master is not None and (master.startswith("local") or bool(os.environ.get(WORK_DIR)))
 
     def close(self) -> None:
         super().close()

@@ -81,17 +81,25 @@ class SliceResult:
 
 
 def plan(
-    entries: Sequence[FileEntry], folder: Path, limits: Limits, target: int = SLICE_BYTES
+    entries: Sequence[FileEntry],
+    folder: Path,
+    limits: Limits,
+    target: int = SLICE_BYTES,
+    *,
+    sizes: Sequence[int] | None = None,
 ) -> list[Slice]:
-    """Consecutive files grouped into slices of about `target` input bytes."""
+    """Consecutive files grouped into slices of about `target` input bytes (`sizes`: the
+    files' sizes, when the caller has them)."""
+    if sizes is None:
+        sizes = [file_size(entry) for entry in entries]
     groups: list[list[FileEntry]] = []
     size = target
-    for entry in entries:
+    for entry, bytes_ in zip(entries, sizes, strict=True):
         if size >= target:
             groups.append([])
             size = 0
         groups[-1].append(_absolute(entry))
-        size += file_size(entry)
+        size += bytes_
     return [
         Slice(i, tuple(group), str(folder / f"slice-{i:05d}"), limits)
         for i, group in enumerate(groups)
@@ -246,10 +254,11 @@ def stage_sliced(
     folder = RunFolder()
     try:
         entries, found = discover(paths)
-        pieces = plan(entries, folder.path, limits, target)
+        sizes = [file_size(entry) for entry in entries]
+        pieces = plan(entries, folder.path, limits, target, sizes=sizes)
         if not pieces:
             return stage_entries(model, entries, found, limits, budget, folder)
-        total = sum(file_size(e) for e in entries)
+        total = sum(sizes)
         progress.begin("checking", total)
         results = run(stage_slice, pieces)
         moves = shifts(results)
