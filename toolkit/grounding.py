@@ -22,6 +22,7 @@ import os
 import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -268,6 +269,13 @@ def _exact_offsets(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([_located(batch, texts) for batch in spans.iter_slices(SPAN_ROWS)])
 
 
+@cache
+def _find_counts_characters() -> bool:
+    """Whether polars' `str.find` gives a character offset (polars 2.2) rather than a byte
+    offset (2.1 and before): asked of polars itself, once."""
+    return bool(pl.Series(["\u00e9."]).str.find(".", literal=True)[0] == 1)
+
+
 def _located(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     """`_exact_offsets` of a batch of spans, in their order."""
     text, span = pl.col("source_text"), pl.col("span")
@@ -275,13 +283,16 @@ def _located(spans: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     found = joined.with_columns(text.str.find(span, literal=True).alias("_byte")).filter(
         pl.col("_byte").is_not_null()
     )
-    chars = text.cast(pl.Binary).bin.head(pl.col("_byte")).cast(pl.String).str.len_chars()
-    counted = pl.concat(
-        [
-            found.filter(pl.col("_plain")).with_columns(pl.col("_byte").alias("_start")),
-            found.filter(~pl.col("_plain")).with_columns(chars.alias("_start")),
-        ]
-    )
+    if _find_counts_characters():  # the offset is already in characters
+        counted = found.with_columns(pl.col("_byte").alias("_start"))
+    else:
+        chars = text.cast(pl.Binary).bin.head(pl.col("_byte")).cast(pl.String).str.len_chars()
+        counted = pl.concat(
+            [
+                found.filter(pl.col("_plain")).with_columns(pl.col("_byte").alias("_start")),
+                found.filter(~pl.col("_plain")).with_columns(chars.alias("_start")),
+            ]
+        )
     return counted.sort("_at").select(
         "table",
         DOC,
