@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 # The cross-record families, in report order (registered in toolkit.checks.registry).
 FAMILIES = registry.FAMILIES
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 __all__ = ["FAMILIES", "Options", "Run", "load_documents", "options", "run", "validate"]
 
 
@@ -147,13 +148,7 @@ def current_options() -> Options:
     return _OPTIONS.get()
 
 
-def attach_offsets(model: Model, frames: Frames, offsets: pl.DataFrame | None) -> None:
-    """Give each fact table the evidence offsets grounding found (null where none)."""
-    for table in model.fact_tables:
-        frames.tables[table.name] = with_offsets(table.name, frames.tables[table.name], offsets)
-
-
-def with_offsets(name: str, frame: pl.DataFrame, offsets: pl.DataFrame | None) -> pl.DataFrame:
+def with_offsets(name: str, frame: Frame, offsets: pl.DataFrame | None) -> Frame:
     """A fact table with the evidence offsets grounding found for it (null where none)."""
     found = None if offsets is None else offsets.filter(pl.col("table") == name)
     if found is None or found.is_empty():
@@ -161,7 +156,10 @@ def with_offsets(name: str, frame: pl.DataFrame, offsets: pl.DataFrame | None) -
             pl.lit(None, pl.Int64).alias("evidence_start"),
             pl.lit(None, pl.Int64).alias("evidence_end"),
         )
-    return frame.join(found.drop("table"), on=[DOC, PTR], how="left", maintain_order="left")
+    found = found.drop("table")
+    if isinstance(frame, pl.LazyFrame):
+        return frame.join(found.lazy(), on=[DOC, PTR], how="left", maintain_order="left")
+    return frame.join(found, on=[DOC, PTR], how="left", maintain_order="left")
 
 
 class _Offsets:
@@ -174,7 +172,7 @@ class _Offsets:
         self.found: pl.DataFrame | None = None
         self.done = False
 
-    def __call__(self, tables: PartTables, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    def __call__(self, tables: PartTables, name: str, frame: pl.LazyFrame) -> pl.LazyFrame:
         if name not in {t.name for t in self.model.fact_tables}:
             return frame
         if not self.done:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,26 +23,23 @@ import polars as pl
 from toolkit.checker import Run
 from toolkit.errors import UsageError
 from toolkit.export import (
+    assemble,
     atomic,
     csv_writer,
     datapackage,
     parquet,
     partitioned,
-    release,
     sqlite,
     typed,
 )
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
-from toolkit.resolve.export import annotate
 from toolkit.result import Report
 
 FORMATS = ("parquet", "csv", "sqlite")
 DEFAULT_FORMATS = ("parquet", "csv")
 LAYOUTS = partitioned.LAYOUTS
-# How a table's CSV is cut into files: table name, rows → (file name, rows) per file.
-Split = Callable[[str, pl.DataFrame], list[tuple[str, pl.DataFrame]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,132 +132,132 @@ def _toolkit_version() -> str:
     return str(getattr(toolkit, "__version__", "0+unknown"))
 
 
-Encoded = tuple[str, list[tuple[str, bytes]]]  # table, its CSV files (name, bytes)
+class _Written:
+    """What writing the tables has made so far: the files in order, the Data Package's CSV
+    resources, each table's rows, the key columns the foreign-key check reads, and (for
+    SQLite, which is written from every table at once) the tables themselves."""
+
+    def __init__(self, model: Model, chosen: tuple[str, ...]) -> None:
+        self.parquet: list[str] = []
+        self.csv: list[str] = []
+        self.resources: list[datapackage.CsvFile] = []
+        self.rows: dict[str, int] = {}
+        self.keys: dict[str, pl.DataFrame] = {}
+        self.kept: dict[str, pl.DataFrame] = {}
+        self._key_columns = assemble.key_columns(model)
+        self._sqlite = "sqlite" in chosen
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        self.rows[name] = frame.height
+        self.keys[name] = frame.select(self._key_columns[name])
+        if self._sqlite:
+            self.kept[name] = frame
 
 
-class _Encoded:
-    """CSV files encoded one after the other in a worker thread while the calling thread
-    makes the Parquet bytes of the same table (polars works outside the interpreter lock,
-    so the two overlap). The worker stays at most AHEAD tables ahead, so memory holds one
-    or two tables' CSV bytes, not all of them, and stops at the first failure, so a failed
-    export encodes no more than the sequential one did."""
+def _write_table(
+    staging: atomic.Staging,
+    model: Model,
+    name: str,
+    frame: pl.DataFrame,
+    chosen: tuple[str, ...],
+    common: dict[str, str],
+    written: _Written,
+    csv: ThreadPoolExecutor,
+    *,
+    formula_safe: bool,
+    years: pl.Series | None,
+) -> None:
+    """One table's Parquet file (or, with `years`, its partitioned dataset) and CSV
+    file(s): the CSV bytes are encoded in a worker thread while this one writes the
+    Parquet (polars works outside the interpreter lock, so the two overlap)."""
 
-    AHEAD = 1
+    def encode() -> list[tuple[str, bytes]]:
+        parts = (
+            _one_file(name, frame) if years is None else partitioned.csv_parts(name, frame, years)
+        )
+        return [
+            (path, csv_writer.to_bytes(rows, formula_safe=formula_safe)) for path, rows in parts
+        ]
 
-    def __init__(
-        self,
-        tables: dict[str, pl.DataFrame],
-        formats: tuple[str, ...],
-        formula_safe: bool,
-        split: Split = _one_file,
-    ) -> None:
-        self.tables = tables
-        self.split = split
-        self._queue: queue.Queue[Encoded | BaseException] = queue.Queue(self.AHEAD)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if "csv" in formats:
-            self._thread = threading.Thread(
-                target=self._encode_csv, args=(formula_safe,), name="factkit-csv", daemon=True
-            )
-            self._thread.start()
-
-    def _put(self, item: Encoded | BaseException) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _encode_csv(self, formula_safe: bool) -> None:
-        for name, frame in self.tables.items():
-            if self._stop.is_set():
-                return
-            try:
-                parts = [
-                    (path, csv_writer.to_bytes(rows, formula_safe=formula_safe))
-                    for path, rows in self.split(name, frame)
-                ]
-            except BaseException as exc:  # handed to the caller, which raises it
-                self._put(exc)
-                return
-            if not self._put((name, parts)):
-                return
-
-    def next_csv(self, name: str) -> list[tuple[str, bytes]]:
-        """The CSV files of table `name` (name, bytes), the next in table order."""
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        got, parts = item
-        if got != name:
-            raise RuntimeError(f"CSV of {got} arrived for {name}")  # a bug, not bad data
-        return parts
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+    encoding = csv.submit(encode) if "csv" in chosen else None
+    try:
+        if "parquet" in chosen and years is not None:
+            key = model.tables[name].primary_key
+            meta = partitioned.metadata(common, name, frame, key)
+            written.parquet += partitioned.write_parquet(staging, name, frame, years, meta)
+        elif "parquet" in chosen:
+            staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
+            written.parquet.append(f"{name}.parquet")
+    finally:
+        parts = encoding.result() if encoding is not None else []
+    if encoding is None:
+        return
+    for path, data in parts:
+        staging.write_bytes(path, data)
+    written.csv += [path for path, _ in parts]
+    if years is not None:
+        size, digest = partitioned.multipart_digest([data for _, data in parts])
+        paths: str | list[str] = [path for path, _ in parts]
+    else:
+        ((paths, data),) = parts
+        size, digest = len(data), hashlib.sha256(data).hexdigest()
+    written.resources.append(datapackage.CsvFile(name, paths, size, digest))
 
 
 def _write_tables(
     staging: atomic.Staging,
     model: Model,
-    tables: dict[str, pl.DataFrame],
-    encoded: _Encoded,
+    tables: Iterator[tuple[str, pl.DataFrame]],
     chosen: tuple[str, ...],
     common: dict[str, str],
     input_hash: str,
     *,
     formula_safe: bool,
-    years: dict[str, pl.Series],
-) -> tuple[str, ...]:
-    """Each table's Parquet file (or, for a table in `years`, its partitioned dataset), then
-    its CSV file(s) as soon as they are encoded; then the Data Package descriptor; then the
-    SQLite database and its Datasette metadata. Returns the files written, in that order."""
-    parquet_files: list[str] = []
-    csv_files: list[datapackage.CsvFile] = []
-    csv_paths: list[str] = []
-    for name, frame in tables.items():
-        if "parquet" in chosen and name in years:
-            key = model.tables[name].primary_key
-            meta = partitioned.metadata(common, name, frame, key)
-            parquet_files += partitioned.write_parquet(staging, name, frame, years[name], meta)
-        elif "parquet" in chosen:
-            staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
-            parquet_files.append(f"{name}.parquet")
-        if "csv" in chosen:
-            parts = encoded.next_csv(name)
-            for path, data in parts:
-                staging.write_bytes(path, data)
-            csv_paths += [path for path, _ in parts]
-            if name in years:
-                size, digest = partitioned.multipart_digest([data for _, data in parts])
-                paths: str | list[str] = [path for path, _ in parts]
-            else:
-                ((paths, data),) = parts
-                size, digest = len(data), hashlib.sha256(data).hexdigest()
-            csv_files.append(datapackage.CsvFile(name, paths, size, digest))
-            del parts, data  # before the next table's bytes are made
-    written = [*parquet_files, *csv_paths]
+    layout: str,
+) -> _Written:
+    """Each table as `tables` yields it, written and let go (its key columns kept); then the
+    foreign-key check over all of them; then the Data Package descriptor; then the SQLite
+    database and its Datasette metadata."""
+    written = _Written(model, chosen)
+    of_source: dict[str, int] = {}
+    split = partitioned.partitioned_tables(model) if layout == "partitioned" else set()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-csv") as csv:
+        for name, frame in tables:
+            if name == "sources" and split:
+                of_source = partitioned.source_years(frame)
+            years = partitioned.year_column(frame, of_source) if name in split else None
+            _write_table(
+                staging,
+                model,
+                name,
+                frame,
+                chosen,
+                common,
+                written,
+                csv,
+                formula_safe=formula_safe,
+                years=years,
+            )
+            written.add(name, frame)
+            del frame, years  # before the next table is read
+    typed.check_foreign_keys(model, written.keys)
+    written.keys.clear()
     if "csv" in chosen:
         package = datapackage.descriptor(
             model,
-            csv_files,
+            written.resources,
             formula_safe=formula_safe,
             toolkit_version=_toolkit_version(),
             input_sha256=input_hash,
         )
         staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
-        written.append(datapackage.FILE_NAME)
+        written.csv.append(datapackage.FILE_NAME)
     if "sqlite" in chosen:
-        staging.write_bytes(sqlite.DATABASE, sqlite.database(model, tables))
-        meta = sqlite.metadata(model, tables, toolkit_version=_toolkit_version())
+        staging.write_bytes(sqlite.DATABASE, sqlite.database(model, written.kept))
+        meta = sqlite.metadata(model, written.kept, toolkit_version=_toolkit_version())
         staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
-        written += [sqlite.DATABASE, sqlite.METADATA]
-    return tuple(written)
+        written.csv += [sqlite.DATABASE, sqlite.METADATA]
+    return written
 
 
 def export(
@@ -296,57 +292,34 @@ def export(
     model = run.model
     progress = checker.current_options().progress
     progress.begin("exporting")
-    chosen_facts = release.release(model, run.frames, include_unreviewed=include_unreviewed)
-    resolved = annotate(model, dict(run.frames.tables), chosen_facts.frames)
-    input_hash = parquet.input_sha256(_inputs(entries, run))
-    run.close()  # every table is read: the run's parts can go
-    report, left_out, policy = run.report, chosen_facts.left_out, chosen_facts.policy
-    # the check tables and the released ones go before the typed ones are made, and each
-    # resolved table as soon as its typed one is: memory holds about two copies, not four
-    del run, chosen_facts
-    tables = typed.typed_tables(model, resolved, consume=True)
-    del resolved
-    common = parquet.common_metadata(model, _toolkit_version(), input_hash)
-    common[f"{parquet.PREFIX}release"] = policy
-    years: dict[str, pl.Series] = {}
-    if layout == "partitioned":
-        of_source = partitioned.source_years(tables["sources"])
-        years = {
-            name: partitioned.year_column(tables[name], of_source)
-            for name in partitioned.partitioned_tables(model)
-        }
-
-    def split(name: str, frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
-        if name in years:
-            return partitioned.csv_parts(name, frame, years[name])
-        return _one_file(name, frame)
-
-    encoded = _Encoded(tables, chosen, formula_safe, split)
     try:
+        decided = assemble.plan(model, run.frames.tables, include_unreviewed=include_unreviewed)
+        input_hash = parquet.input_sha256(_inputs(entries, run))
+        common = parquet.common_metadata(model, _toolkit_version(), input_hash)
+        common[f"{parquet.PREFIX}release"] = decided.policy
         with atomic.replace_folder(target) as staging:
             written = _write_tables(
                 staging,
                 model,
-                tables,
-                encoded,
+                assemble.exported(decided, run.frames.tables),
                 chosen,
                 common,
                 input_hash,
                 formula_safe=formula_safe,
-                years=years,
+                layout=layout,
             )
     finally:
-        encoded.close()
+        run.close()  # the run's parts: each table was read from them once
     progress.end()
     return ExportResult(
-        report=report,
+        report=run.report,
         out=target,
         written=True,
         formats=chosen,
-        tables={name: frame.height for name, frame in tables.items()},
-        files=written,
+        tables=written.rows,
+        files=(*written.parquet, *written.csv),
         input_sha256=input_hash,
-        left_out=left_out,
+        left_out=decided.left_out,
         layout=layout,
     )
 

@@ -106,7 +106,7 @@ def dataset_examples(paths: Sequence[str | os.PathLike[str]]) -> dict[tuple[str,
     """
     from toolkit import checker
     from toolkit.errors import UsageError
-    from toolkit.export import release, typed
+    from toolkit.export import assemble
 
     run = checker.run([os.fspath(p) for p in paths])
     if not run.report.ok:
@@ -114,11 +114,8 @@ def dataset_examples(paths: Sequence[str | os.PathLike[str]]) -> dict[tuple[str,
             f"the data the examples come from has {run.report.errors} errors; "
             "run `factkit validate` on it first"
         )
-    from toolkit.resolve.export import annotate
-
-    released = release.release(run.model, run.frames, include_unreviewed=True).frames
-    frames = annotate(run.model, dict(run.frames.tables), released)  # as the export does
-    return examples_from(typed.typed_tables(run.model, frames))
+    # as the export makes them, unreviewed facts included
+    return examples_from(assemble.tables(run.model, run.frames, include_unreviewed=True))
 
 
 def _column_rows(table: Table, model: Model, examples: Examples | None) -> list[str]:

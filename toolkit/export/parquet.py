@@ -22,6 +22,9 @@ from toolkit.export.typed import vocabulary_versions
 from toolkit.model.model import Model
 
 PREFIX = "factkit:"
+# Rows per row group, fixed: left to polars, the groups follow the frame's chunks, which
+# depend on how the query that made it ran, and identical input gave different bytes.
+ROW_GROUP_ROWS = 512**2
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +68,10 @@ def common_metadata(model: Model, toolkit_version: str, input_hash: str) -> dict
 def write_table(frame: pl.DataFrame, name: str, common: dict[str, str], handle: BinaryIO) -> None:
     """Write one typed table to an open binary file."""
     metadata = {**common, f"{PREFIX}table": name, f"{PREFIX}rows": str(frame.height)}
-    frame.write_parquet(handle, compression="zstd", statistics=True, metadata=metadata)
+    frame.write_parquet(
+        handle,
+        compression="zstd",
+        statistics=True,
+        metadata=metadata,
+        row_group_size=ROW_GROUP_ROWS,
+    )

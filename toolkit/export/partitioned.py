@@ -99,7 +99,11 @@ def write_parquet(
         staging.write(
             empty,
             lambda handle: frame.write_parquet(
-                handle, compression="zstd", statistics=True, metadata=meta
+                handle,
+                compression="zstd",
+                statistics=True,
+                metadata=meta,
+                row_group_size=parquet.ROW_GROUP_ROWS,
             ),
         )
         return [empty]
@@ -113,6 +117,7 @@ def write_parquet(
         pl.PartitionBy(str(root), key=KEY, include_key=False, approximate_bytes_per_file=None),
         compression="zstd",
         statistics=True,
+        row_group_size=parquet.ROW_GROUP_ROWS,
         metadata=meta,
         maintain_order=True,
         sync_on_close="all",

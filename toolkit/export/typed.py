@@ -9,7 +9,7 @@ apart. Nothing here reads files or the clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -92,7 +92,12 @@ def _date_of(table: Table, col: Column) -> str:
     return base
 
 
-def _typed(table: Table, raw: pl.DataFrame, model: Model) -> pl.DataFrame:
+def typed_frame(
+    table: Table, raw: pl.DataFrame | pl.LazyFrame, model: Model, *, sort: bool = False
+) -> pl.DataFrame:
+    """A table's rows in its exported dtypes and column order (other columns dropped);
+    with `sort`, by its primary key. A lazy `raw` is typed in the same query that makes
+    it, so its intermediate copies are not all held at once."""
     exprs: list[pl.Expr] = []
     for col in table.columns:
         if col.kind == "date":
@@ -101,8 +106,11 @@ def _typed(table: Table, raw: pl.DataFrame, model: Model) -> pl.DataFrame:
             exprs.append(_precision(_date_of(table, col), col.name))
         else:
             exprs.append(pl.col(col.name).cast(column_dtype(col, model), strict=True))
+    query = raw.lazy().select(exprs)
+    if sort:
+        query = query.sort(list(table.primary_key), maintain_order=True)
     try:
-        return raw.select(exprs)
+        return query.collect()
     except pl.exceptions.PolarsError as exc:
         raise ExportError(f"{table.name}: cannot type the table: {exc}") from exc
 
@@ -146,9 +154,10 @@ def _state_rows(codes: Iterable[str], table: Table, model: Model) -> pl.DataFram
     return pl.DataFrame(data, schema=table_schema(table, model))
 
 
-def _actors(model: Model, registry: pl.DataFrame, states: list[str]) -> pl.DataFrame:
+def actors(model: Model, registry: pl.DataFrame, states: list[str]) -> pl.DataFrame:
+    """The actors table: the registry's rows, then a row for each state in `states`."""
     table = model.tables["actors"]
-    typed = _typed(table, registry, model)
+    typed = typed_frame(table, registry, model)
     return pl.concat([typed, _state_rows(states, table, model)], how="vertical")
 
 
@@ -211,48 +220,26 @@ def check_table(table: Table, frame: pl.DataFrame, model: Model) -> None:
         raise ExportError(f"{table.name} fails its export schema: {summary}{more}") from exc
 
 
-def _check_foreign_keys(model: Model, tables: dict[str, pl.DataFrame]) -> None:
-    """Every reference joins, including actor lists that carry no declared foreign key."""
+def references(model: Model) -> Iterator[tuple[str, str, str, str]]:
+    """(table, column, target table, target column) of every reference the export keeps,
+    including actor lists that carry no declared foreign key."""
     for table in model.tables.values():
-        frame = tables[table.name]
-        targets = [(fk.column, fk.table, fk.target) for fk in table.foreign_keys]
-        targets += [
-            (col.name, "actors", "id")
-            for col in table.columns
-            if col.kind == "string_list" and col.ref in _ACTOR_REFS
-        ]
-        for column, target_table, target in targets:
-            values = frame.select(pl.col(column).alias("v"))
-            if values.schema["v"] == pl.List(pl.String()):
-                values = values.explode("v")
-            values = values.drop_nulls().select(pl.col("v").cast(pl.String))
-            known = tables[target_table].select(pl.col(target).cast(pl.String).alias("v"))
-            missing = values.join(known, on="v", how="anti")
-            if missing.height:
-                sample = ", ".join(missing.unique(maintain_order=True)["v"].head(5).to_list())
-                raise ExportError(
-                    f"{table.name}.{column} does not join {target_table}.{target}: {sample}"
-                )
+        for fk in table.foreign_keys:
+            yield table.name, fk.column, fk.table, fk.target
+        for col in table.columns:
+            if col.kind == "string_list" and col.ref in _ACTOR_REFS:
+                yield table.name, col.name, "actors", "id"
 
 
-def typed_tables(model: Model, frames: Frames, *, consume: bool = False) -> dict[str, pl.DataFrame]:
-    """Every table of the model, typed, sorted by primary key and checked, in model order.
-    With `consume`, each table is taken out of `frames` once typed, so that the caller's
-    copy can go table by table (the export)."""
-    out: dict[str, pl.DataFrame] = {}
-    # the states named anywhere, before any table is taken out
-    states = referenced_states(model, frames) if "actors" in frames.tables else []
-    for table in model.tables.values():
-        if table.kind == "vocabulary":
-            frame = vocabulary_frame(model.vocabularies[table.name], table, model)
-        elif table.kind == "actor":
-            frame = _actors(model, frames.tables[table.name], states)
-        else:
-            frame = _typed(table, frames.tables[table.name], model)
-        if consume and table.name in frames.tables:
-            del frames.tables[table.name]
-        frame = frame.sort(list(table.primary_key), maintain_order=True)
-        check_table(table, frame, model)
-        out[table.name] = frame
-    _check_foreign_keys(model, out)
-    return out
+def check_foreign_keys(model: Model, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Every reference joins; `tables` need hold only the columns `references` names."""
+    for name, column, target_table, target in references(model):
+        values = tables[name].select(pl.col(column).alias("v"))
+        if values.schema["v"] == pl.List(pl.String()):
+            values = values.explode("v")
+        values = values.drop_nulls().select(pl.col("v").cast(pl.String))
+        known = tables[target_table].select(pl.col(target).cast(pl.String).alias("v"))
+        missing = values.join(known, on="v", how="anti")
+        if missing.height:
+            sample = ", ".join(missing.unique(maintain_order=True)["v"].head(5).to_list())
+            raise ExportError(f"{name}.{column} does not join {target_table}.{target}: {sample}")

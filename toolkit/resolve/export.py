@@ -7,22 +7,52 @@ that are exported, so `cluster_id` always joins an exported row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 import polars as pl
 
-from toolkit.frames.base import Frames
+from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.resolve.cluster import cluster_ids, component_of, record_ids
 from toolkit.resolve.disagree import disagreements
 
+# the released rows of every table, of some documents (`_doc` values)
+Documents = Callable[[list[int]], dict[str, pl.DataFrame]]
 
-def annotate(model: Model, everything: dict[str, pl.DataFrame], released: Frames) -> Frames:
-    """The released frames with cluster ids and the two resolution tables."""
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """`cluster` (`id`, `cluster_id`: one row per exported record, to join on `id`) and the
+    two tables resolution adds."""
+
+    cluster: pl.DataFrame
+    clusters: pl.DataFrame
+    disagreements: pl.DataFrame
+
+    def table(self, name: str) -> pl.DataFrame:
+        if name == "clusters":
+            return self.clusters
+        if name == "disagreements":
+            return self.disagreements
+        raise KeyError(name)
+
+
+def resolve(
+    model: Model,
+    everything: Mapping[str, pl.DataFrame],
+    released: Mapping[str, pl.DataFrame],
+    documents: Documents,
+) -> Resolution | None:
+    """Clusters over `everything` the run read, named among the `released` records (both
+    need only `id`, `source_id`, `same_as`, `_doc`, `_ptr` and the judgements); the values
+    compared for disagreements come from `documents`, asked only for the documents that
+    hold a member of a cluster of two or more. None when the model has no resolution."""
     if "clusters" not in model.tables:
-        return released
-    tables = dict(released.tables)
-    component = component_of(cluster_ids(model, everything))
+        return None
+    component = component_of(cluster_ids(model, dict(everything)))
     members = (
-        record_ids(model, tables)
+        record_ids(model, dict(released))
         .join(component, on="id", how="left")
         .with_columns(pl.col("component").fill_null(pl.col("id")))
         .with_columns(
@@ -31,10 +61,16 @@ def annotate(model: Model, everything: dict[str, pl.DataFrame], released: Frames
         )
     )
     cluster = members.select("id", "cluster_id").unique("id", maintain_order=True)
-    for name in [*(t.name for t in model.fact_tables), "actors"]:
-        if name in tables:
-            tables[name] = tables[name].join(cluster, on="id", how="left", maintain_order="left")
-    tables["clusters"] = members.select("cluster_id", "id", "table", "source_id", "members")
-    found = disagreements(model, tables, members)
-    tables["disagreements"] = found.select("cluster_id", "field", "id", "table", "value")
-    return Frames(tables=tables, documents=released.documents)
+    docs = members.filter(pl.col("members") > 1)[DOC].unique().sort().to_list()
+    rows = dict(released)  # not read when no cluster has two members
+    if docs:
+        rows = documents(docs)
+        for name in [*(t.name for t in model.fact_tables), "actors"]:
+            if name in rows:
+                rows[name] = rows[name].join(cluster, on="id", how="left", maintain_order="left")
+    found = disagreements(model, rows, members)
+    return Resolution(
+        cluster=cluster,
+        clusters=members.select("cluster_id", "id", "table", "source_id", "members"),
+        disagreements=found.select("cluster_id", "field", "id", "table", "value"),
+    )

@@ -225,17 +225,17 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
         self,
         parts: Parts,
         *,
-        finish: Callable[[str, pl.DataFrame], pl.DataFrame] | None = None,
+        finish: Callable[[str, pl.LazyFrame], pl.LazyFrame] | None = None,
     ) -> None:
         self.parts = parts
         self.finish = finish
         self._read: dict[str, pl.DataFrame] = {}
 
-    def when_read(self, finish: Callable[[str, pl.DataFrame], pl.DataFrame]) -> None:
+    def when_read(self, finish: Callable[[str, pl.LazyFrame], pl.LazyFrame]) -> None:
         """Apply `finish` to each table read whole from now on, and to those read already
         (a check may have read one)."""
         self.finish = finish
-        self._read = {name: finish(name, frame) for name, frame in self._read.items()}
+        self._read = {name: finish(name, f.lazy()).collect() for name, f in self._read.items()}
 
     @property
     def folder(self) -> RunFolder:
@@ -288,14 +288,21 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
             for name in self.parts.parts
         }
 
+    def lazy(self, name: str) -> pl.LazyFrame:
+        """A table as `[name]` gives it, as a query that is not kept: for a consumer that
+        reads each table once (the export) and would otherwise hold two copies."""
+        found = self._read.get(name)
+        if found is not None:
+            return found.lazy()
+        if name not in self.parts.parts:
+            raise KeyError(name)
+        query = self._plain(self.scan(name))
+        return query if self.finish is None else self.finish(name, query)
+
     def __getitem__(self, name: str) -> pl.DataFrame:
         found = self._read.get(name)
         if found is None:
-            if name not in self.parts.parts:
-                raise KeyError(name)
-            found = self._plain(self.scan(name)).collect()
-            if self.finish is not None:
-                found = self.finish(name, found)
+            found = self.lazy(name).collect()
             self._read[name] = found
         return found
 
