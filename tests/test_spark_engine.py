@@ -141,7 +141,7 @@ def test_spark_out_of_memory_says_what_to_give_it(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(Engine, "collect", failing)
     engine = SparkEngine(session=SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]")))
-    with pytest.raises(EngineFailed, match="FACTKIT_SPARK_DRIVER_MEMORY=8g") as caught:
+    with pytest.raises(EngineFailed, match="FACTKIT_SPARK_DRIVER_MEMORY=16g") as caught:
         engine.collect(object())  # type: ignore[arg-type]
     assert "\n" not in str(caught.value) and "at org.apache" not in str(caught.value)
     assert isinstance(_worker_error(RuntimeError(java)), EngineFailed)
@@ -152,3 +152,24 @@ def test_spark_out_of_memory_says_what_to_give_it(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(Engine, "collect", other)
     with pytest.raises(ValueError, match="not memory"):
         engine.collect(object())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("memory", "expected"),
+    [(1 << 30, "2g"), (24 << 30, "12g"), (23 << 30, "11g"), (256 << 30, "32g")],
+)
+def test_a_local_driver_takes_half_the_memory(
+    monkeypatch: pytest.MonkeyPatch, memory: int, expected: str
+) -> None:
+    """At 2g, 10M facts ran out of memory in a check; half of a 24 GB machine held them."""
+    from toolkit.engines import spark_engine
+
+    monkeypatch.setattr(spark_engine, "machine_memory", lambda: memory)
+    assert spark_engine.default_driver_memory() == expected
+
+
+def test_machine_memory_is_positive_and_at_most_the_machine() -> None:
+    from toolkit.engines.spark_engine import machine_memory
+
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < machine_memory() <= total

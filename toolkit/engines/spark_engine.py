@@ -61,7 +61,25 @@ _JVM_NOTES = (
 )
 
 
-def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def default_driver_memory() -> str:
+    """A local session's driver (its executors too): half the memory this process may
+    use, 2g to 32g. The JVM takes its heap as it needs it; at 2g, 10M facts ran out of
+    memory in a check, at 8g they completed."""
+    gigabytes = machine_memory() // 2 // (1 << 30)
+    return f"{min(max(gigabytes, 2), 32)}g"
+
+
+def local_session(master: str = "local[2]", driver_memory: str | None = None) -> Any:
     """A local session sized for one machine: no web UI, few shuffle partitions, bound to
     the loopback interface, UTC; started quietly (factkit's logging configuration, and
     the JVM's notes left out of stderr)."""
@@ -80,7 +98,7 @@ def local_session(master: str = "local[2]", driver_memory: str = "2g") -> Any:
         .set("spark.default.parallelism", "4")
         .set("spark.driver.host", "127.0.0.1")
         .set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.driver.memory", driver_memory)
+        .set("spark.driver.memory", driver_memory or default_driver_memory())
         .set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J.as_uri()}")
         .set("spark.sql.session.timeZone", "UTC")
         .set("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -121,8 +139,9 @@ def _pass_on(stream: IO[bytes]) -> None:
 
 _OUT_OF_MEMORY_HINT = (
     "Spark ran out of memory (in a check's query or a staging task): give it more, e.g. "
-    f"{DRIVER_MEMORY}=8g for the local session factkit starts (2g by default), the "
-    "cluster's executors more memory, or --engine duckdb with --memory-limit on one machine"
+    f"{DRIVER_MEMORY}=16g for the local session factkit starts (by default half the "
+    "machine's memory), the cluster's executors more memory, or --engine duckdb with "
+    "--memory-limit on one machine"
 )
 
 
@@ -212,7 +231,7 @@ class SparkEngine(Engine):
         if session is None:
             session = local_session(
                 master or os.environ.get("FACTKIT_SPARK_MASTER", "local[2]"),
-                os.environ.get(DRIVER_MEMORY) or "2g",
+                os.environ.get(DRIVER_MEMORY) or None,
             )
             self._owned = True
         self.session = session
