@@ -2,14 +2,15 @@
 an agreement), unless a link already joins them.
 
 Runs on the run's engine: each fact's key is made there and hashed to an Int64
-(`CheckContext.with_hash`; narwhals has no hash), the first fact of each hash (the lowest
-`_row`) found there, and the later ones from other sources are the only rows collected,
-flagged when no cluster joins them to it. The window and the join hold the hash, not
-the key: a quote's key is its whole text, and grouping on keys raised a 3M-fact run's
-peak memory by 575 MB, the most of any stage. Only the keys of the rows collected (and
-of the first facts they name) are made again and compared; a hash two keys share (none
-seen in practice) has its facts grouped again on their keys, so the report is the one
-keys give (`_found`). A key compares texts in grounding's normal form
+(`CheckContext.with_hash`; narwhals has no hash); among the facts whose hash another
+shares, the first of each hash (the lowest `_row`) is found there, and the later ones
+from other sources are the only rows collected, flagged when no cluster joins them to
+it. The group-by, window and join hold the hash, not the key: a quote's key is its
+whole text, and grouping on keys raised a 3M-fact run's peak memory by 575 MB, the most
+of any stage (212 MB on hashes). Only the keys of the rows collected (and of the first
+facts they name) are made again and compared; a hash two keys share (none seen in
+practice) has its facts grouped again on their keys, so the report is the one keys give
+(`_found`). A key compares texts in grounding's normal form
 (`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
 which Spark SQL cannot compute and DuckDB only in part: that form is computed by a
 streaming polars query that keeps only the texts it changes, and handed to the engine as
@@ -262,11 +263,12 @@ def _flagged(ctx: CheckContext, pairs: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 def _found(ctx: CheckContext, part: int, widths: dict[str, int]) -> pl.DataFrame:
     """The facts of `part` to report, with where the first of their key is (`OUT`).
 
-    The groups are made on a hash of the key (`ctx.with_hash`), so that no window or join
-    holds every fact's key (a quote's is its whole text); the pairs found, and the first
-    facts they name, then have their keys made again, alone, and compared. A hash shared
-    by two keys (a pair whose keys differ) has its facts grouped again on the keys
-    themselves, so the report is the one grouping on keys gives."""
+    Grouped on a hash of the key (`ctx.with_hash`), so that no group-by, window or join
+    holds every fact's key (a quote's is its whole text): the hashes two facts or more
+    share (a group-by of integers, the only step over every fact), then among their facts
+    alone the first of each hash and the later copies from other sources. The keys of
+    those pairs are then made again, for their rows alone, and compared: a hash two keys
+    share has its facts grouped again on the keys, so the report is the one keys give."""
     hashed = ctx.with_hash(_keyed(ctx, part, widths), "_key", HASH)
     shared = ctx.collect(
         hashed.group_by("_part", HASH).agg(nw.len().alias("_n")).filter(nw.col("_n") > 1)
