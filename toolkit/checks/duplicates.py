@@ -7,7 +7,7 @@ shares, the first of each hash (the lowest `_row`) is found there, and the later
 from other sources are the only rows collected, flagged when no cluster joins them to
 it. The group-by, window and join hold the hash, not the key: a quote's key is its
 whole text, and grouping on keys raised a 3M-fact run's peak memory by 575 MB, the most
-of any stage (212 MB on hashes). Only the keys of the rows collected (and of the first
+of any stage (67-220 MB on hashes). Only the keys of the rows collected (and of the first
 facts they name) are made again and compared; a hash two keys share (none seen in
 practice) has its facts grouped again on their keys, so the report is the one keys give
 (`_found`). A key compares texts in grounding's normal form
