@@ -85,6 +85,11 @@ class CheckContext:
         and handed to the engine: see `Engine.derived`."""
         return self._engine().derived(key, lambda tables: build(dict(tables)))
 
+    def with_hash(self, frame: nw.LazyFrame[Any], column: str, alias: str) -> nw.LazyFrame[Any]:
+        """`frame` with `alias`, an Int64 hash of string column `column` made by the engine
+        (`Engine.with_hash`): to group or join on it instead of long strings."""
+        return self._engine().with_hash(frame, column, alias)
+
     def collect(self, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
         """Failure cases back on the driver, `_doc` as the documents index."""
         out = self._engine().collect(frame)

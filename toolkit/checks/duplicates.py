@@ -1,9 +1,16 @@
 """G606: the same fact entered from two sources (a quote by the same speakers, a supply,
 an agreement), unless a link already joins them.
 
-Runs on the run's engine: each fact's key is made there, the first fact of each key (the
-lowest `_row`) found there, and the later ones from other sources that no cluster joins
-to it are the only rows collected. A key compares texts in grounding's normal form
+Runs on the run's engine: each fact's key is made there and hashed to an Int64
+(`CheckContext.with_hash`; narwhals has no hash); among the facts whose hash another
+shares, the first of each hash (the lowest `_row`) is found there, and the later ones
+from other sources are the only rows collected, flagged when no cluster joins them to
+it. The group-by, window and join hold the hash, not the key: a quote's key is its
+whole text, and grouping on keys raised a 3M-fact run's peak memory by 575 MB, the most
+of any stage (67-220 MB on hashes). Only the keys of the rows collected (and of the first
+facts they name) are made again and compared; a hash two keys share (none seen in
+practice) has its facts grouped again on their keys, so the report is the one keys give
+(`_found`). A key compares texts in grounding's normal form
 (`toolkit.grounding.normalize`: Unicode NFC, plain quotes and dashes, single spaces),
 which Spark SQL cannot compute and DuckDB only in part: that form is computed by a
 streaming polars query that keeps only the texts it changes, and handed to the engine as
@@ -29,6 +36,18 @@ NORMAL = "G606.normal"
 QUOTES, SUPPLIES, AGREEMENTS = 0, 1, 2
 WHAT = {QUOTES: "quote by the same speaker", SUPPLIES: "supply", AGREEMENTS: "agreement"}
 SEP = "\x1f"  # between the parts of a key
+HASH = "_hash"  # of the key (`CheckContext.with_hash`)
+FACT = ["id", DOC, PTR, "source_id", ROW]
+# a fact to report, and where the first of its key is
+OUT_SCHEMA = {
+    "_part": pl.Int64,
+    DOC: pl.UInt32,
+    PTR: pl.String,
+    "_first_id": pl.String,
+    "_first_doc": pl.Int64,
+    "_first_ptr": pl.String,
+}
+OUT = list(OUT_SCHEMA)
 HINT = "if it is the same fact, set same_as: {} (or judge the pair same: factkit xref --review)"
 
 
@@ -160,90 +179,125 @@ def _set_of(members: nw.LazyFrame[Any], by: str, joined: nw.LazyFrame[Any]) -> n
     )
 
 
-def _keyed(ctx: CheckContext) -> list[nw.LazyFrame[Any]]:
-    """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact with a
-    key, a frame per part: quotes by speakers and normal text, supplies by supplier,
-    recipient, polarity and categories, agreements by lower-cased normal title and parties.
-    A set is '' for a record with none of its values, and the key null (no key) for one
-    without the set."""
+def _only(frame: nw.LazyFrame[Any], on: str, keep: nw.LazyFrame[Any] | None) -> nw.LazyFrame[Any]:
+    """The rows of `frame` whose `on` is in `keep` (all of them: None)."""
+    return frame if keep is None else frame.join(keep, on=on, how="semi")
+
+
+def _keyed(
+    ctx: CheckContext, part: int, widths: dict[str, int], rows: nw.LazyFrame[Any] | None = None
+) -> nw.LazyFrame[Any]:
+    """(`_part`, `_key`, `id`, `_doc`, `_ptr`, `source_id`, `_row`) of every fact of `part`
+    with a key: quotes by speakers and normal text, supplies by supplier, recipient,
+    polarity and categories, agreements by lower-cased normal title and parties. A set is
+    '' for a record with none of its values, and the key null (no key) for one without the
+    set. `rows` (`_row`): only those facts, their sets made of their own members alone."""
     sets = _sets(ctx)
-    widths = _widths(ctx, sets)
-    joined = {by: _joined(frame, by, widths[by]) for by, frame in sets.items()}
-    speakers = nw.col("speakers").list.len()
-    quotes = (
-        ctx.lazy("statements")
-        .filter(nw.col("mode") != "paraphrase")
-        .join(_normal(ctx, QUOTES, "text"), on="text", how="left")
-        .join(joined[ROW], on=ROW, how="left")
-        .with_columns(
-            nw.concat_str(
-                [
-                    nw.when(~speakers.is_null()).then(nw.coalesce(nw.col("_joined"), nw.lit(""))),
-                    nw.coalesce(nw.col("_norm"), nw.col("text")),
-                ],
-                separator=SEP,
-            ).alias("_key")
+    if part == QUOTES:
+        speakers = nw.col("speakers").list.len()
+        frame = (
+            _only(ctx.lazy("statements").filter(nw.col("mode") != "paraphrase"), ROW, rows)
+            .join(_normal(ctx, QUOTES, "text"), on="text", how="left")
+            .join(_joined(_only(sets[ROW], ROW, rows), ROW, widths[ROW]), on=ROW, how="left")
         )
+        parts = [
+            nw.when(~speakers.is_null()).then(nw.coalesce(nw.col("_joined"), nw.lit(""))),
+            nw.coalesce(nw.col("_norm"), nw.col("text")),
+        ]
+    else:
+        table, by = (
+            ("supplies", "supply_id") if part == SUPPLIES else ("agreements", "agreement_id")
+        )
+        frame = _only(ctx.lazy(table), ROW, rows)
+        ids = None if rows is None else frame.select(nw.col("id").alias(by)).unique()
+        members = (
+            ctx.lazy("supply_items").filter(~nw.col("supply_id").is_null())
+            if part == SUPPLIES
+            else _parties(ctx)
+        )
+        joined = _joined(_only(sets[by], by, ids), by, widths[by])
+        frame = frame.join(_set_of(_only(members, by, ids), by, joined), on="id", how="left")
+        if part == SUPPLIES:
+            parts = [nw.col(c) for c in ("supplier", "recipient", "polarity", "_set")]
+        else:
+            frame = frame.join(_normal(ctx, AGREEMENTS, "title"), on="title", how="left")
+            parts = [nw.coalesce(nw.col("_norm"), nw.col("title")), nw.col("_set")]
+    return (
+        frame.with_columns(nw.concat_str(parts, separator=SEP).alias("_key"))
+        .filter(~nw.col("_key").is_null())
+        .select(nw.lit(part, nw.Int64()).alias("_part"), "_key", *FACT)
     )
-    items = ctx.lazy("supply_items").filter(~nw.col("supply_id").is_null())
-    categories = _set_of(items, "supply_id", joined["supply_id"])
-    supplies = (
-        ctx.lazy("supplies")
-        .join(categories, on="id", how="left")
-        .with_columns(
-            nw.concat_str(
-                [nw.col("supplier"), nw.col("recipient"), nw.col("polarity"), nw.col("_set")],
-                separator=SEP,
-            ).alias("_key")
-        )
-    )
-    parties = _set_of(_parties(ctx), "agreement_id", joined["agreement_id"])
-    agreements = (
-        ctx.lazy("agreements")
-        .join(_normal(ctx, AGREEMENTS, "title"), on="title", how="left")
-        .join(parties, on="id", how="left")
-        .with_columns(
-            nw.concat_str(
-                [nw.coalesce(nw.col("_norm"), nw.col("title")), nw.col("_set")], separator=SEP
-            ).alias("_key")
-        )
-    )
-    return [
-        frame.filter(~nw.col("_key").is_null()).select(
-            nw.lit(part, nw.Int64()).alias("_part"), "_key", "id", DOC, PTR, "source_id", ROW
-        )
-        for part, frame in ((QUOTES, quotes), (SUPPLIES, supplies), (AGREEMENTS, agreements))
-    ]
 
 
-def _later(ctx: CheckContext, keyed: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """The facts of `keyed` from another source than the first of their key, that no
-    cluster joins to it, with where that first fact is."""
-    first = lowest(keyed, ["_part", "_key"], ROW).select(
+def _pairs(facts: nw.LazyFrame[Any], by: str) -> nw.LazyFrame[Any]:
+    """The facts from another source than the first (lowest `_row`) of their `by` group
+    (`_hash`, or `_key` where hashes collide), with where that first fact is."""
+    first = lowest(facts, ["_part", by], ROW).select(
         "_part",
-        "_key",
+        by,
+        nw.col(ROW).alias("_first_row"),
         nw.col("id").alias("_first_id"),
         nw.col(DOC).alias("_first_doc"),
         nw.col(PTR).alias("_first_ptr"),
         nw.col("source_id").alias("_first_src"),
     )
-    later = keyed.join(first, on=["_part", "_key"]).filter(
-        nw.col("source_id") != nw.col("_first_src")
-    )
-    # an id no link joins to another is a cluster of its own
+    return facts.join(first, on=["_part", by]).filter(nw.col("source_id") != nw.col("_first_src"))
+
+
+def _flagged(ctx: CheckContext, pairs: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """`pairs` with `_report`: no cluster joins the fact to the first of its group (an id
+    no link joins to another is a cluster of its own)."""
     ours, theirs = nw.col("id"), nw.col("_first_id")
     cluster = clusters(ctx)
     if cluster is not None:
-        later = later.join(cluster, on="id", how="left").join(
+        pairs = pairs.join(cluster, on="id", how="left").join(
             cluster.rename({"id": "_first_id", "cluster_id": "_first_cluster"}),
             on="_first_id",
             how="left",
         )
         ours = nw.coalesce(nw.col("cluster_id"), ours)
         theirs = nw.coalesce(nw.col("_first_cluster"), theirs)
-    return later.filter(ours.is_null() | (ours != theirs)).select(
-        "_part", DOC, PTR, "_first_id", "_first_doc", "_first_ptr"
+    return pairs.with_columns((ours.is_null() | (ours != theirs)).alias("_report"))
+
+
+def _found(ctx: CheckContext, part: int, widths: dict[str, int]) -> pl.DataFrame:
+    """The facts of `part` to report, with where the first of their key is (`OUT`).
+
+    Grouped on a hash of the key (`ctx.with_hash`), so that no group-by, window or join
+    holds every fact's key (a quote's is its whole text): the hashes two facts or more
+    share (a group-by of integers, the only step over every fact), then among their facts
+    alone the first of each hash and the later copies from other sources. The keys of
+    those pairs are then made again, for their rows alone, and compared: a hash two keys
+    share has its facts grouped again on the keys, so the report is the one keys give."""
+    hashed = ctx.with_hash(_keyed(ctx, part, widths), "_key", HASH)
+    shared = ctx.collect(
+        hashed.group_by("_part", HASH).agg(nw.len().alias("_n")).filter(nw.col("_n") > 1)
     )
+    if shared.is_empty():
+        return pl.DataFrame(schema=OUT_SCHEMA)
+    facts = hashed.join(ctx.small(shared.select("_part", HASH)), on=["_part", HASH], how="semi")
+    pairs = ctx.collect(
+        _flagged(ctx, _pairs(facts.select("_part", HASH, *FACT), HASH)).select(
+            HASH, ROW, "_first_row", "_report", *OUT
+        )
+    )
+    if pairs.is_empty():
+        return pairs.select(OUT)
+    rows = pl.concat([pairs[ROW], pairs["_first_row"]]).unique().to_frame(ROW)
+    keys = ctx.collect(_keyed(ctx, part, widths, ctx.small(rows)).select(ROW, "_key"))
+    collided = (
+        pairs.join(keys, on=ROW)
+        .join(keys.rename({ROW: "_first_row", "_key": "_first_key"}), on="_first_row")
+        .filter(pl.col("_key") != pl.col("_first_key"))[HASH]
+        .unique()
+        .to_list()
+    )
+    found = pairs.filter(pl.col("_report") & ~pl.col(HASH).is_in(collided)).select(OUT)
+    if not collided:
+        return found
+    facts = hashed.filter(nw.col(HASH).is_in(collided)).select("_part", "_key", *FACT)
+    exact = ctx.collect(_flagged(ctx, _pairs(facts, "_key")).filter(nw.col("_report")).select(OUT))
+    return pl.concat([found, exact], how="vertical_relaxed")
 
 
 def check_duplicates(ctx: CheckContext) -> list[Failures]:
@@ -253,9 +307,9 @@ def check_duplicates(ctx: CheckContext) -> list[Failures]:
 
     One query per kind of fact (keys of two kinds never meet), one after the other: in
     one query, polars held the joins and windows of the three kinds at once."""
-    found = pl.concat(
-        [ctx.collect(_later(ctx, keyed)) for keyed in _keyed(ctx)], how="vertical_relaxed"
-    )
+    sets = _sets(ctx)
+    widths = _widths(ctx, sets)
+    found = pl.concat([_found(ctx, part, widths) for part in WHAT], how="vertical_relaxed")
     if found.is_empty():
         return []
     docs = ctx.frames.documents

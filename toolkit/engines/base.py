@@ -10,7 +10,8 @@ backends is settled here, once, so that checks need not know where they run:
 - every table has `_row`, its row number in staging order: engines keep no row order, so
   "the first occurrence" is the lowest `_row`;
 - a list column's elements come with their positions (`items`), since narwhals has no
-  positional explode and a pointer names the element (`/about/1`).
+  positional explode and a pointer names the element (`/about/1`);
+- a string column hashes to an Int64 column (`with_hash`), since narwhals has no hash.
 """
 
 from __future__ import annotations
@@ -206,6 +207,14 @@ class Engine(ABC):
         if name in self._tables:
             return list(self._tables[name].columns)
         return list(self._schemas[name])
+
+    @abstractmethod
+    def with_hash(self, frame: nw.LazyFrame[Any], column: str, alias: str) -> nw.LazyFrame[Any]:
+        """`frame` with `alias`, a 64-bit signed hash (Int64) of string column `column`,
+        null where it is null: narwhals has no hash expression, each backend has its own.
+        Equal strings hash alike within a run (engines need not agree with each other), so
+        a group-by or join on long strings can run on the hash and compare the strings of
+        the few rows it pairs (G606)."""
 
     @abstractmethod
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:

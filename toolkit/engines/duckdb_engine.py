@@ -68,7 +68,25 @@ class DuckDBEngine(Engine):
     def _scan(self, paths: Sequence[Path], name: str) -> nw.LazyFrame[Any]:
         return nw.from_native(self._con.read_parquet([str(p) for p in paths]))
 
+    def with_hash(self, frame: nw.LazyFrame[Any], column: str, alias: str) -> nw.LazyFrame[Any]:
+        """DuckDB's `hash` (UBIGINT) moved down by 2^63 into BIGINT's range: one to one,
+        where a plain cast would overflow on half the values."""
+        value = _quoted(column)
+        hashed = (
+            f"CASE WHEN {value} IS NOT NULL THEN "
+            f"CAST(CAST(hash({value}) AS HUGEINT) - {2**63} AS BIGINT) END"
+        )
+        out: nw.LazyFrame[Any] = nw.from_native(
+            frame.to_native().project(f"*, {hashed} AS {_quoted(alias)}")
+        )
+        return out
+
     def close(self) -> None:
         super().close()
         self._held = []
         self._con.close()
+
+
+def _quoted(name: str) -> str:
+    """A column name as a DuckDB SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'

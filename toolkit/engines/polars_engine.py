@@ -19,6 +19,13 @@ class PolarsEngine(Engine):
     def _native(self, frame: pl.DataFrame, name: str) -> nw.LazyFrame[Any]:
         return nw.from_native(frame.lazy())
 
+    def with_hash(self, frame: nw.LazyFrame[Any], column: str, alias: str) -> nw.LazyFrame[Any]:
+        """polars' `hash` (UInt64), its bits read as Int64."""
+        native: pl.LazyFrame = frame.to_native()
+        value = pl.col(column)
+        hashed = pl.when(value.is_not_null()).then(value.hash().reinterpret(signed=True))
+        return nw.from_native(native.with_columns(hashed.alias(alias)))
+
     def _scan(self, paths: Sequence[Path], name: str) -> nw.LazyFrame[Any]:
         return nw.from_native(pl.scan_parquet(list(paths)))
 

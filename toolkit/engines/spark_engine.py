@@ -333,6 +333,15 @@ class SparkEngine(Engine):
         read: nw.LazyFrame[Any] = nw.from_native(native)
         return read
 
+    def with_hash(self, frame: nw.LazyFrame[Any], column: str, alias: str) -> nw.LazyFrame[Any]:
+        """Spark's `xxhash64` (a long already); null stays null (xxhash64 gives its seed)."""
+        from pyspark.sql import functions as F
+
+        value = F.col(column)
+        hashed = F.when(value.isNotNull(), F.xxhash64(value))
+        out: nw.LazyFrame[Any] = nw.from_native(frame.to_native().withColumn(alias, hashed))
+        return out
+
     def _master(self) -> str | None:
         """The session's master URL; None on Spark Connect, which has no SparkContext."""
         try:
