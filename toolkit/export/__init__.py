@@ -133,13 +133,15 @@ def _toolkit_version() -> str:
 
 
 class _Written:
-    """What writing the tables has made so far: the files in order, the Data Package's CSV
-    resources, each table's rows, the key columns the foreign-key check reads, and (for
-    SQLite, which is written from every table at once) the tables themselves."""
+    """What writing the tables has made so far: the files in order (Parquet, CSV, then the
+    descriptor and the SQLite files), the Data Package's CSV resources, each table's rows,
+    the key columns the foreign-key check reads, and (for SQLite, which is written from
+    every table at once) the tables themselves."""
 
     def __init__(self, model: Model, chosen: tuple[str, ...]) -> None:
         self.parquet: list[str] = []
         self.csv: list[str] = []
+        self.last: list[str] = []  # written after every table: descriptor, SQLite
         self.resources: list[datapackage.CsvFile] = []
         self.rows: dict[str, int] = {}
         self.keys: dict[str, pl.DataFrame] = {}
@@ -251,12 +253,12 @@ def _write_tables(
             input_sha256=input_hash,
         )
         staging.write_bytes(datapackage.FILE_NAME, datapackage.to_bytes(package))
-        written.csv.append(datapackage.FILE_NAME)
+        written.last.append(datapackage.FILE_NAME)
     if "sqlite" in chosen:
         staging.write_bytes(sqlite.DATABASE, sqlite.database(model, written.kept))
         meta = sqlite.metadata(model, written.kept, toolkit_version=_toolkit_version())
         staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
-        written.csv += [sqlite.DATABASE, sqlite.METADATA]
+        written.last += [sqlite.DATABASE, sqlite.METADATA]
     return written
 
 
@@ -317,7 +319,7 @@ def export(
         written=True,
         formats=chosen,
         tables=written.rows,
-        files=(*written.parquet, *written.csv),
+        files=(*written.parquet, *written.csv, *written.last),
         input_sha256=input_hash,
         left_out=decided.left_out,
         layout=layout,
