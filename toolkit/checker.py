@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 # The cross-record families, in report order (registered in toolkit.checks.registry).
 FAMILIES = registry.FAMILIES
-Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 __all__ = ["FAMILIES", "Options", "Run", "load_documents", "options", "run", "validate"]
 
 
@@ -148,7 +147,7 @@ def current_options() -> Options:
     return _OPTIONS.get()
 
 
-def with_offsets(name: str, frame: Frame, offsets: pl.DataFrame | None) -> Frame:
+def with_offsets(name: str, frame: pl.LazyFrame, offsets: pl.DataFrame | None) -> pl.LazyFrame:
     """A fact table with the evidence offsets grounding found for it (null where none)."""
     found = None if offsets is None else offsets.filter(pl.col("table") == name)
     if found is None or found.is_empty():
@@ -156,10 +155,8 @@ def with_offsets(name: str, frame: Frame, offsets: pl.DataFrame | None) -> Frame
             pl.lit(None, pl.Int64).alias("evidence_start"),
             pl.lit(None, pl.Int64).alias("evidence_end"),
         )
-    found = found.drop("table")
-    if isinstance(frame, pl.LazyFrame):
-        return frame.join(found.lazy(), on=[DOC, PTR], how="left", maintain_order="left")
-    return frame.join(found, on=[DOC, PTR], how="left", maintain_order="left")
+    spans = found.drop("table").lazy()
+    return frame.join(spans, on=[DOC, PTR], how="left", maintain_order="left")
 
 
 class _Offsets:

@@ -28,7 +28,6 @@ from toolkit.resolve.export import Resolution, resolve
 
 # what release changes in a row it keeps, besides keeping it (a link to a fact left out)
 CHANGED = ("same_as",)
-_ACTOR_REFS = ("actor", "country")
 
 
 @dataclass(slots=True)
@@ -59,7 +58,7 @@ def _needed(model: Model) -> dict[str, set[str]]:
         if table.kind == "part":
             columns.add(table.columns[0].name)  # the parent's id
         for col in table.columns:
-            if col.ref in ("statement", "agreement", *_ACTOR_REFS):
+            if col.ref in ("statement", "agreement", *typed.ACTOR_REFS):
                 columns.add(col.name)
     return wanted
 
@@ -71,11 +70,11 @@ def _read_documents(tables: Mapping[str, pl.DataFrame], docs: list[int]) -> dict
     if reader is not None:
         found: dict[str, pl.DataFrame] = reader(docs)
         return found
-    wanted = pl.Series(docs, dtype=pl.Int64).implode()
-    return {
-        name: frame.filter(pl.col(DOC).cast(pl.Int64).is_in(wanted))
-        for name, frame in tables.items()
-    }
+    return {name: _of_documents(frame, docs) for name, frame in tables.items()}
+
+
+def _of_documents(frame: pl.DataFrame, docs: list[int]) -> pl.DataFrame:
+    return frame.filter(pl.col(DOC).cast(pl.Int64).is_in(pl.Series(docs, dtype=pl.Int64).implode()))
 
 
 def plan(
@@ -100,7 +99,7 @@ def plan(
     def members_of(docs: list[int]) -> dict[str, pl.DataFrame]:
         rows = _read_documents(tables, docs)
         return {
-            name: _released(frame.lazy(), _in(kept[name], docs)).collect()
+            name: _released(frame.lazy(), _of_documents(kept[name], docs)).collect()
             if name in kept
             else frame
             for name, frame in rows.items()
@@ -108,10 +107,6 @@ def plan(
 
     resolution = resolve(model, projected, released, members_of)
     return Plan(model, kept, states, resolution, chosen.left_out, chosen.policy)
-
-
-def _in(keys: pl.DataFrame, docs: list[int]) -> pl.DataFrame:
-    return keys.filter(pl.col(DOC).cast(pl.Int64).is_in(pl.Series(docs, dtype=pl.Int64).implode()))
 
 
 def _released(frame: pl.LazyFrame, keys: pl.DataFrame) -> pl.LazyFrame:

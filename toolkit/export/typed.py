@@ -27,7 +27,7 @@ from toolkit.model.vocab import Vocabulary
 PRECISION_DTYPE = pl.Enum(list(PRECISIONS))
 ISO_ORIGIN = "iso3166"
 REGISTRY_ORIGIN = "registry"
-_ACTOR_REFS = ("actor", "country")
+ACTOR_REFS = ("actor", "country")  # references that name an actor or a state
 
 _SIMPLE: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -129,7 +129,7 @@ def referenced_states(model: Model, frames: Frames) -> list[str]:
         if frame is None:
             continue
         for col in table.columns:
-            if col.ref not in _ACTOR_REFS or col.name not in frame.columns:
+            if col.ref not in ACTOR_REFS or col.name not in frame.columns:
                 continue
             series = frame[col.name]
             if series.dtype == pl.List(pl.String()):
@@ -227,7 +227,7 @@ def references(model: Model) -> Iterator[tuple[str, str, str, str]]:
         for fk in table.foreign_keys:
             yield table.name, fk.column, fk.table, fk.target
         for col in table.columns:
-            if col.kind == "string_list" and col.ref in _ACTOR_REFS:
+            if col.kind == "string_list" and col.ref in ACTOR_REFS:
                 yield table.name, col.name, "actors", "id"
 
 
