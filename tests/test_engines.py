@@ -162,6 +162,45 @@ def test_an_export_writes_the_same_files_on_every_engine(
             assert engine._copies is None  # type: ignore[attr-defined]
 
 
+def _counted(engine: Any, name: str) -> list[int]:
+    """The number of items of each batch of tasks named `name` the engine runs from now on."""
+    counts: list[int] = []
+    run_tasks = engine._map
+
+    def counted(fn: Any, items: Any) -> Any:
+        if fn.__name__ == name:
+            counts.append(len(items))
+        return run_tasks(fn, items)
+
+    engine._map = counted
+    return counts
+
+
+def test_spark_executors_write_the_partitioned_tables(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the partitioned layout, the fact and part tables are written by Spark's
+    executors, a few years of a table per task (toolkit.export.tasks): the files are
+    those polars writes on the driver."""
+    from toolkit import checker
+    from toolkit.export import export, tasks
+    from toolkit.synth import synthesize
+
+    monkeypatch.setattr(tasks, "ROWS_PER_TASK", 40)
+    synthetic = tmp_path / "synthetic" / "bundles.jsonl"
+    synthetic.parent.mkdir()
+    synthesize(synthetic, 400, seed=3)
+    for i, path in enumerate([synthetic.parent, ROOT / "data"]):
+        out = tmp_path / str(i)
+        assert export([str(path)], out / "polars", layout="partitioned").written
+        with open_engine("spark", session=spark) as engine:
+            written = _counted(engine, "write")
+            with checker.options(engine=engine):
+                assert export([str(path)], out / "spark", layout="partitioned").written
+        assert len(written) == 1 and written[0] > 1, written
+        assert _files(out / "spark") == _files(out / "polars"), path
+
+
 def test_polars_a_document_range_at_a_time_gives_the_report_of_one_query(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -22,6 +22,7 @@ from toolkit.checker import validate
 from toolkit.checks import registry
 from toolkit.checks.base import CheckContext, Failures
 from toolkit.engines import open_engine
+from toolkit.errors import ExportError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -94,6 +95,11 @@ def test_a_task_that_fails_on_a_worker_says_why_in_one_line() -> None:
     assert "Traceback" not in str(error)
     other = _worker_error(RuntimeError("Traceback:\n  ...\nValueError: bad slice\n"))
     assert str(other) == "a Spark task failed: ValueError: bad slice"
+    # what a task of the export says, and a file it could not write, are the export's errors
+    said = _worker_error(RuntimeError("...\ntoolkit.errors.ExportError: statements: a bug\n"))
+    assert isinstance(said, ExportError) and str(said) == "statements: a bug"
+    full = _worker_error(RuntimeError("...\nOSError: [Errno 28] No space left on device\n"))
+    assert isinstance(full, ExportError) and "No space left on device" in str(full)
 
 
 def test_files_are_read_on_a_cluster_only_when_its_executors_share_the_run_folder(
@@ -118,6 +124,35 @@ def test_files_are_read_on_a_cluster_only_when_its_executors_share_the_run_folde
     local = SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]"))
     monkeypatch.delenv("FACTKIT_WORK_DIR")
     assert SparkEngine(session=local).parses_on_executors()
+
+
+def test_the_export_is_written_on_executors_that_share_its_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A local session's executors write the partitioned tables; a cluster's only when
+    FACTKIT_SPARK_WRITE=executors says they see the export's folder (and FACTKIT_WORK_DIR
+    the run's); FACTKIT_SPARK_WRITE=driver keeps the writing on the driver."""
+    from types import SimpleNamespace
+
+    from toolkit.engines.spark_engine import WRITE, SparkEngine
+    from toolkit.errors import UsageError
+
+    local = SimpleNamespace(sparkContext=SimpleNamespace(master="local[2]"))
+    cluster = SimpleNamespace(sparkContext=SimpleNamespace(master="spark://head:7077"))
+    monkeypatch.delenv("FACTKIT_WORK_DIR", raising=False)
+    monkeypatch.delenv(WRITE, raising=False)
+    assert SparkEngine(session=local).workers() is not None
+    assert SparkEngine(session=cluster).workers() is None
+    monkeypatch.setenv(WRITE, "executors")
+    with pytest.raises(UsageError, match="FACTKIT_WORK_DIR on storage every executor sees"):
+        SparkEngine(session=cluster).workers()
+    monkeypatch.setenv("FACTKIT_WORK_DIR", str(tmp_path))
+    assert SparkEngine(session=cluster).workers() is not None
+    monkeypatch.setenv(WRITE, "driver")
+    assert SparkEngine(session=local).workers() is None
+    monkeypatch.setenv(WRITE, "everywhere")
+    with pytest.raises(UsageError, match="must be one of executors, driver"):
+        SparkEngine(session=local).workers()
 
 
 def test_spark_out_of_memory_says_what_to_give_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -200,6 +200,13 @@ class Engine(ABC):
         ranges must cover every document the query can find rows for."""
         return self.collect(build(None))
 
+    def workers(self) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None:
+        """A way to run `fn` over items on workers of the engine's own, results in order,
+        where the workers see the run's folder and the export's at the driver's paths
+        (the export has them write the large tables, `toolkit.export.tasks`); None when
+        the engine has none, and everything runs in this process."""
+        return None
+
     def has(self, name: str) -> bool:
         return name in self._tables or name in self._parts
 

@@ -24,7 +24,7 @@ import narwhals as nw
 import polars as pl
 
 from toolkit.engines.base import Engine, EngineFailed, EngineUnavailable
-from toolkit.errors import UsageError
+from toolkit.errors import ExportError, UsageError
 from toolkit.progress import NULL, Progress
 from toolkit.stage.parts import WORK_DIR
 
@@ -39,6 +39,7 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 PARSE = "FACTKIT_SPARK_PARSE"  # where the files are read: executors or driver
 PARSE_CHOICES = ("executors", "driver")
+WRITE = "FACTKIT_SPARK_WRITE"  # who writes the partitioned export's tables: executors or driver
 SLICE_ENV = "FACTKIT_SPARK_SLICE_BYTES"  # input bytes per staging task, about
 DRIVER_MEMORY = "FACTKIT_SPARK_DRIVER_MEMORY"  # of a local session factkit starts
 _OUT_OF_MEMORY = ("SparkOutOfMemoryError", "UNABLE_TO_ACQUIRE_MEMORY", "java.lang.OutOfMemoryError")
@@ -163,6 +164,11 @@ def _worker_error(exc: Exception) -> Exception:
             f"Spark's Python workers cannot import factkit ({raised}): they need the Python "
             "factkit is installed in (PYSPARK_PYTHON, or spark.pyspark.python)"
         )
+    kind, _, message = raised.partition(":")
+    if kind.rpartition(".")[2] == "ExportError":  # a task of the export's said why
+        return ExportError(message.strip())
+    if "[Errno" in raised:  # a file a task wrote or read: a full disk, a permission
+        return ExportError(f"a Spark task could not write or read a file: {raised}")
     return RuntimeError(f"a Spark task failed: {raised or type(exc).__name__}")
 
 
@@ -283,12 +289,31 @@ class SparkEngine(Engine):
             model, paths, limits, budget, self._map, target=target, progress=progress
         )
 
+    def workers(self) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None:
+        """The executors, for the export's partitioned tables: on a local session; on a
+        cluster when `FACTKIT_SPARK_WRITE=executors` says the export's folder, like the
+        run's (`FACTKIT_WORK_DIR`), is on storage every executor sees at the driver's
+        path. `FACTKIT_SPARK_WRITE=driver` keeps the writing on the driver."""
+        choice = os.environ.get(WRITE) or None
+        if choice not in (None, *PARSE_CHOICES):
+            raise UsageError(f"{WRITE} must be one of {', '.join(PARSE_CHOICES)}, not {choice!r}")
+        if choice == "driver" or not self._shared():
+            if choice == "executors":
+                raise UsageError(
+                    f"{WRITE}=executors needs a classic session whose executors share the "
+                    f"run's folder: a local master, or {WORK_DIR} on storage every executor sees"
+                )
+            return None
+        if choice == "executors" or self._local():
+            return self._map
+        return None
+
     def _map(self, fn: Callable[[In], Out], items: Sequence[In]) -> list[Out]:
         """`fn` over each item as one task each, on the executors, results in order."""
         if not items:
             return []
         context = self.session.sparkContext
-        context.setJobDescription(f"factkit: {fn.__name__} over {len(items)} slices")
+        context.setJobDescription(f"factkit: {fn.__name__} over {len(items)} tasks")
         try:
             found: list[Out] = context.parallelize(list(items), len(items)).map(fn).collect()
         except Exception as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.checker import Run
-from toolkit.errors import UsageError
+from toolkit.errors import ExportError, UsageError
 from toolkit.export import (
     assemble,
     atomic,
@@ -30,12 +30,14 @@ from toolkit.export import (
     parquet,
     partitioned,
     sqlite,
+    tasks,
     typed,
 )
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report
+from toolkit.stage.parts import PartTables
 
 FORMATS = ("parquet", "csv", "sqlite")
 DEFAULT_FORMATS = ("parquet", "csv")
@@ -155,6 +157,22 @@ class _Written:
         if self._sqlite:
             self.kept[name] = frame
 
+    def adopt(self, staging: atomic.Staging, name: str, done: list[tasks.Done]) -> None:
+        """A table the engine's workers wrote (`toolkit.export.tasks`), listed as if this
+        process had written it: Parquet files by year, then the CSV parts by year."""
+        self.rows[name] = sum(d.rows for d in done)
+        self.keys[name] = pl.concat([d.keys for d in done]) if done else pl.DataFrame()
+        files = [f for d in done for f in d.parquet]
+        staging.adopt(files)
+        self.parquet += files
+        parts = [f for d in done for f in d.csv]
+        if not parts:
+            return
+        staging.adopt(parts)
+        self.csv += parts
+        size, digest = partitioned.multipart_digest((staging.path / p).read_bytes() for p in parts)
+        self.resources.append(datapackage.CsvFile(name, parts, size, digest))
+
 
 def _write_table(
     staging: atomic.Staging,
@@ -185,7 +203,7 @@ def _write_table(
     try:
         if "parquet" in chosen and years is not None:
             key = model.tables[name].primary_key
-            meta = partitioned.metadata(common, name, frame, key)
+            meta = partitioned.metadata(common, name, frame.height, key)
             written.parquet += partitioned.write_parquet(staging, name, frame, years, meta)
         elif "parquet" in chosen:
             staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
@@ -208,23 +226,41 @@ def _write_table(
 
 def _write_tables(
     staging: atomic.Staging,
-    model: Model,
-    tables: Iterator[tuple[str, pl.DataFrame]],
+    decided: assemble.Plan,
+    tables: MutableMapping[str, pl.DataFrame],
     chosen: tuple[str, ...],
     common: dict[str, str],
     input_hash: str,
     *,
     formula_safe: bool,
     layout: str,
+    workers: tasks.Workers | None = None,
 ) -> _Written:
-    """Each table as `tables` yields it, written and let go (its key columns kept); then the
+    """Each table in model order, typed, written and let go (its key columns kept); then the
     foreign-key check over all of them; then the Data Package descriptor; then the SQLite
-    database and its Datasette metadata."""
+    database and its Datasette metadata. With `workers` (partitioned layout, staged parts),
+    the fact and part tables are written by the engine's workers once the sources are."""
+    model = decided.model
     written = _Written(model, chosen)
     of_source: dict[str, int] = {}
     split = partitioned.partitioned_tables(model) if layout == "partitioned" else set()
+    elsewhere: dict[str, list[tasks.Done]] = {}
+    documents: pl.DataFrame | None = None  # read while the sources are staged
+    if workers is not None and split and isinstance(tables, PartTables):
+        documents = tasks.documents(tables)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-csv") as csv:
-        for name, frame in tables:
+        for table in model.tables.values():
+            name = table.name
+            if name in elsewhere:
+                done = elsewhere.pop(name)
+                written.adopt(staging, name, done)
+                if written.rows[name] != decided.kept[name].height:
+                    raise ExportError(
+                        f"{name}: {written.rows[name]} rows written, "
+                        f"{decided.kept[name].height} decided"
+                    )
+                continue
+            frame = assemble.exported_table(table, decided, tables)
             if name == "sources" and split:
                 of_source = partitioned.source_years(frame)
             years = partitioned.year_column(frame, of_source) if name in split else None
@@ -242,6 +278,19 @@ def _write_tables(
             )
             written.add(name, frame)
             del frame, years  # before the next table is read
+            if name == "sources" and documents is not None and workers is not None:
+                elsewhere = _written_elsewhere(
+                    decided,
+                    tables,
+                    split,
+                    documents,
+                    of_source,
+                    staging,
+                    common,
+                    chosen,
+                    workers,
+                    formula_safe=formula_safe,
+                )
     typed.check_foreign_keys(model, written.keys)
     written.keys.clear()
     if "csv" in chosen:
@@ -260,6 +309,57 @@ def _write_tables(
         staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
         written.last += [sqlite.DATABASE, sqlite.METADATA]
     return written
+
+
+def _written_elsewhere(
+    decided: assemble.Plan,
+    tables: MutableMapping[str, pl.DataFrame],
+    split: set[str],
+    documents: pl.DataFrame,
+    of_source: dict[str, int],
+    staging: atomic.Staging,
+    common: dict[str, str],
+    chosen: tuple[str, ...],
+    workers: tasks.Workers,
+    *,
+    formula_safe: bool,
+) -> dict[str, list[tasks.Done]]:
+    """The partitioned tables with rows, written by the engine's workers (see
+    `toolkit.export.tasks`); the tables they wrote are taken out of `tables`."""
+    assert isinstance(tables, PartTables)  # see `_write_tables`
+    names = [
+        t.name
+        for t in decided.model.tables.values()
+        if t.name in split and t.name in tables and decided.kept[t.name].height
+    ]
+    found = tasks.tasks(
+        decided,
+        tables,
+        names,
+        documents,
+        of_source,
+        staging,
+        common,
+        formats=chosen,
+        formula_safe=formula_safe,
+        key_columns=assemble.key_columns(decided.model),
+    )
+    done = tasks.run(workers, found)
+    for name in names:
+        del tables[name]
+    return {name: done.get(name, []) for name in names}  # a table none came back for too
+
+
+def _workers(chosen: tuple[str, ...], layout: str) -> tasks.Workers | None:
+    """Where the partitioned layout's large tables are written: by the engine's workers
+    when it has workers of its own (`Engine.workers`: Spark's executors), except for
+    SQLite, which is made from every table at once in this process."""
+    from toolkit import checker
+
+    engine = checker.current_options().engine
+    if layout != "partitioned" or "sqlite" in chosen or isinstance(engine, str):
+        return None
+    return engine.workers()
 
 
 def export(
@@ -302,13 +402,14 @@ def export(
         with atomic.replace_folder(target) as staging:
             written = _write_tables(
                 staging,
-                model,
-                assemble.exported(decided, run.frames.tables),
+                decided,
+                run.frames.tables,
                 chosen,
                 common,
                 input_hash,
                 formula_safe=formula_safe,
                 layout=layout,
+                workers=_workers(chosen, layout),
             )
     finally:
         run.close()  # the run's parts: each table was read from them once

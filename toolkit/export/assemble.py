@@ -41,6 +41,11 @@ class Plan:
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     policy: str = ""
 
+    @property
+    def cluster(self) -> pl.DataFrame | None:
+        """Record id → `cluster_id`, for the fact and actor tables (None: no resolution)."""
+        return self.resolution.cluster if self.resolution is not None else None
+
 
 def _needed(model: Model) -> dict[str, set[str]]:
     """The columns `plan` reads of each table: what release decides with (ids, review,
@@ -109,16 +114,32 @@ def plan(
     return Plan(model, kept, states, resolution, chosen.left_out, chosen.policy)
 
 
-def _released(frame: pl.LazyFrame, keys: pl.DataFrame) -> pl.LazyFrame:
+def _released(frame: pl.LazyFrame, keys: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """The rows of `frame` whose place is among `keys`, in `frame`'s order, with the values
-    release changed."""
-    changed = [c for c in keys.columns if c not in (DOC, PTR)]
+    `keys` carries besides the place (those release changed; evidence offsets)."""
+    keys = keys.lazy()
+    changed = [c for c in keys.collect_schema().names() if c not in (DOC, PTR)]
     columns = frame.collect_schema().names()
     return (
-        frame.drop(changed)
-        .join(keys.lazy(), on=[DOC, PTR], how="inner", maintain_order="left")
-        .select(columns)
+        frame.drop(changed, strict=False)
+        .join(keys, on=[DOC, PTR], how="inner", maintain_order="left")
+        .select(*columns, *(c for c in changed if c not in columns))
     )
+
+
+def rows(
+    table: Table,
+    raw: pl.LazyFrame,
+    keys: pl.DataFrame | pl.LazyFrame | None,
+    cluster: pl.DataFrame | pl.LazyFrame | None,
+) -> pl.LazyFrame:
+    """A fact, part or actor table's exported rows, untyped: those of `raw` whose place is
+    among `keys` (all, without), with their cluster (fact and actor tables)."""
+    if keys is not None:
+        raw = _released(raw, keys)
+    if cluster is not None and table.kind in ("fact", "actor"):
+        raw = raw.join(cluster.lazy(), on="id", how="left", maintain_order="left")
+    return raw
 
 
 def _typed_table(
@@ -137,11 +158,7 @@ def _typed_table(
     reader = getattr(tables, "lazy", None)  # staged parts: read in the typing query
     raw = reader(table.name) if reader is not None else tables[table.name].lazy()
     keys = plan.kept.get(table.name)
-    if keys is not None:
-        raw = _released(raw, keys)
-    cluster = plan.resolution.cluster if plan.resolution is not None else None
-    if cluster is not None and table.kind in ("fact", "actor"):
-        raw = raw.join(cluster.lazy(), on="id", how="left", maintain_order="left")
+    raw = rows(table, raw, keys, plan.cluster)
     if table.kind == "actor":
         frame = typed.actors(model, raw.collect(), plan.states)
         frame = frame.sort(list(table.primary_key), maintain_order=True)
@@ -159,9 +176,16 @@ def exported(
     """Each table of the model, in model order: typed, sorted by its primary key and
     checked against its pandera schema; taken out of `tables` as it is read."""
     for table in plan.model.tables.values():
-        frame = _typed_table(table, plan, tables)
-        typed.check_table(table, frame, plan.model)
-        yield table.name, frame
+        yield table.name, exported_table(table, plan, tables)
+
+
+def exported_table(
+    table: Table, plan: Plan, tables: MutableMapping[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """One table as `exported` gives it."""
+    frame = _typed_table(table, plan, tables)
+    typed.check_table(table, frame, plan.model)
+    return frame
 
 
 def key_columns(model: Model) -> dict[str, list[str]]:

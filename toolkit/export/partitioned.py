@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -72,15 +72,13 @@ def part_name(name: str, year: int | None, suffix: str) -> str:
     return f"{folder}/{KEY}={year}/{PART}{suffix}"
 
 
-def metadata(
-    common: dict[str, str], name: str, frame: pl.DataFrame, key: Sequence[str]
-) -> dict[str, str]:
+def metadata(common: dict[str, str], name: str, rows: int, key: Sequence[str]) -> dict[str, str]:
     """What every file of a partitioned table says: the export's keys, the table, its total
     rows (a reader that finds fewer in the parts knows one is missing) and its key."""
     return {
         **common,
         f"{parquet.PREFIX}table": name,
-        f"{parquet.PREFIX}rows": str(frame.height),
+        f"{parquet.PREFIX}rows": str(rows),
         LAYOUT_KEY: "partitioned",
         ORDER_KEY: json.dumps(list(key)),
     }
@@ -147,7 +145,7 @@ def csv_parts(name: str, frame: pl.DataFrame, years: pl.Series) -> list[tuple[st
     ]
 
 
-def multipart_digest(parts: Sequence[bytes]) -> tuple[int, str]:
+def multipart_digest(parts: Iterable[bytes]) -> tuple[int, str]:
     """Size and SHA-256 of a multipart CSV resource as Frictionless reads it: the parts
     one after the other, each header after the first one left out."""
     digest = hashlib.sha256()

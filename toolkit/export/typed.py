@@ -9,13 +9,19 @@ apart. Nothing here reads files or the clock.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-import pandera.polars as pa
 import polars as pl
 import pycountry
+
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas when pyspark is installed (factkit[spark]), which
+    # warns that it does not fully support pandas 3: factkit hands pandera polars frames.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
+    import pandera.polars as pa
 
 from toolkit.errors import ExportError
 from toolkit.frames.base import Frames

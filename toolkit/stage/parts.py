@@ -282,11 +282,14 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
     def read_documents(self, docs: Sequence[int]) -> dict[str, pl.DataFrame]:
         """Every table's rows of the documents `docs` (in the form `__getitem__` gives),
         read by a filtered scan: for what needs a few files' rows, not the tables."""
+        return {name: self.of_documents(name, docs).collect() for name in self.parts.parts}
+
+    def of_documents(self, name: str, docs: Sequence[int]) -> pl.LazyFrame:
+        """A table's rows of the documents `docs` as a query of the parts (the filter
+        applied as they are read), without `finish`: it reads the parts' files only, so
+        another process that sees them can run it once they are written (`paths`)."""
         wanted = pl.Series(DOC, docs, dtype=pl.Int64).implode()
-        return {
-            name: self._plain(self.scan(name).filter(pl.col(DOC).is_in(wanted))).collect()
-            for name in self.parts.parts
-        }
+        return self._plain(self.scan(name).filter(pl.col(DOC).is_in(wanted)))
 
     def lazy(self, name: str) -> pl.LazyFrame:
         """A table as `[name]` gives it, as a query that is not kept: for a consumer that
