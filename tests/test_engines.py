@@ -196,9 +196,14 @@ def test_spark_executors_write_the_partitioned_tables(
         with open_engine("spark", session=spark) as engine:
             written = _counted(engine, "write")
             with checker.options(engine=engine):
-                assert export([str(path)], out / "spark", layout="partitioned").written
+                result = export([str(path)], out / "spark", layout="partitioned")
+        assert result.written
         assert len(written) == 1 and written[0] > 1, written
         assert _files(out / "spark") == _files(out / "polars"), path
+        # Spark reads a table's dataset as one table, the year a column of it
+        statements = spark.read.parquet(str(out / "spark" / "statements"))
+        assert statements.count() == result.tables["statements"] > 0
+        assert "published_year" in statements.columns
 
 
 def test_polars_a_document_range_at_a_time_gives_the_report_of_one_query(

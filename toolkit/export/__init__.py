@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.checker import Run
-from toolkit.errors import ExportError, UsageError
+from toolkit.errors import UsageError
 from toolkit.export import (
     assemble,
     atomic,
@@ -161,7 +161,7 @@ class _Written:
         """A table the engine's workers wrote (`toolkit.export.tasks`), listed as if this
         process had written it: Parquet files by year, then the CSV parts by year."""
         self.rows[name] = sum(d.rows for d in done)
-        self.keys[name] = pl.concat([d.keys for d in done]) if done else pl.DataFrame()
+        self.keys[name] = pl.concat([d.keys for d in done])
         files = [f for d in done for f in d.parquet]
         staging.adopt(files)
         self.parquet += files
@@ -245,20 +245,22 @@ def _write_tables(
     of_source: dict[str, int] = {}
     split = partitioned.partitioned_tables(model) if layout == "partitioned" else set()
     elsewhere: dict[str, list[tasks.Done]] = {}
-    documents: pl.DataFrame | None = None  # read while the sources are staged
+    handover = None
     if workers is not None and split and isinstance(tables, PartTables):
-        documents = tasks.documents(tables)
+        handover = tasks.Handover(
+            decided,
+            tables,
+            staging,
+            common,
+            workers,
+            formats=chosen,
+            formula_safe=formula_safe,
+        )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="factkit-csv") as csv:
         for table in model.tables.values():
             name = table.name
             if name in elsewhere:
-                done = elsewhere.pop(name)
-                written.adopt(staging, name, done)
-                if written.rows[name] != decided.kept[name].height:
-                    raise ExportError(
-                        f"{name}: {written.rows[name]} rows written, "
-                        f"{decided.kept[name].height} decided"
-                    )
+                written.adopt(staging, name, elsewhere.pop(name))
                 continue
             frame = assemble.exported_table(table, decided, tables)
             if name == "sources" and split:
@@ -278,19 +280,8 @@ def _write_tables(
             )
             written.add(name, frame)
             del frame, years  # before the next table is read
-            if name == "sources" and documents is not None and workers is not None:
-                elsewhere = _written_elsewhere(
-                    decided,
-                    tables,
-                    split,
-                    documents,
-                    of_source,
-                    staging,
-                    common,
-                    chosen,
-                    workers,
-                    formula_safe=formula_safe,
-                )
+            if name == "sources" and handover is not None:
+                elsewhere = handover.run(of_source)
     typed.check_foreign_keys(model, written.keys)
     written.keys.clear()
     if "csv" in chosen:
@@ -309,45 +300,6 @@ def _write_tables(
         staging.write_bytes(sqlite.METADATA, sqlite.metadata_bytes(meta))
         written.last += [sqlite.DATABASE, sqlite.METADATA]
     return written
-
-
-def _written_elsewhere(
-    decided: assemble.Plan,
-    tables: MutableMapping[str, pl.DataFrame],
-    split: set[str],
-    documents: pl.DataFrame,
-    of_source: dict[str, int],
-    staging: atomic.Staging,
-    common: dict[str, str],
-    chosen: tuple[str, ...],
-    workers: tasks.Workers,
-    *,
-    formula_safe: bool,
-) -> dict[str, list[tasks.Done]]:
-    """The partitioned tables with rows, written by the engine's workers (see
-    `toolkit.export.tasks`); the tables they wrote are taken out of `tables`."""
-    assert isinstance(tables, PartTables)  # see `_write_tables`
-    names = [
-        t.name
-        for t in decided.model.tables.values()
-        if t.name in split and t.name in tables and decided.kept[t.name].height
-    ]
-    found = tasks.tasks(
-        decided,
-        tables,
-        names,
-        documents,
-        of_source,
-        staging,
-        common,
-        formats=chosen,
-        formula_safe=formula_safe,
-        key_columns=assemble.key_columns(decided.model),
-    )
-    done = tasks.run(workers, found)
-    for name in names:
-        del tables[name]
-    return {name: done.get(name, []) for name in names}  # a table none came back for too
 
 
 def _workers(chosen: tuple[str, ...], layout: str) -> tasks.Workers | None:

@@ -63,11 +63,6 @@ class Done:
     keys: pl.DataFrame
 
 
-def documents(tables: PartTables) -> pl.DataFrame:
-    """Each document's `_doc` and the `id` of its source (one source per bundle)."""
-    return tables.read_columns({"sources": {"id"}})["sources"].select(DOC, "id")
-
-
 def _groups(keyed: pl.DataFrame, limit: int) -> list[tuple[int, ...]]:
     """Consecutive years in groups of about `limit` rows; a year is never split."""
     counts = keyed.group_by(YEAR).len().sort(YEAR)
@@ -82,67 +77,101 @@ def _groups(keyed: pl.DataFrame, limit: int) -> list[tuple[int, ...]]:
     return [tuple(group) for group in groups]
 
 
-def tasks(
-    plan: assemble.Plan,
-    tables: PartTables,
-    names: Sequence[str],
-    documents: pl.DataFrame,
-    of_source: Mapping[str, int],
-    staging: atomic.Staging,
-    common: dict[str, str],
-    *,
-    formats: tuple[str, ...],
-    formula_safe: bool,
-    key_columns: Mapping[str, list[str]],
-) -> list[Task]:
-    """The tasks that write tables `names` (each with rows), after the driver has written
-    the sources (`of_source`: source id → year; `documents`: each document's `_doc` and
-    source `id`, read before). Leaves what the tasks read in the run's folder."""
-    folder = tables.folder
-    sources = pl.DataFrame(
-        {"id": list(of_source), YEAR: list(of_source.values())},
-        schema={"id": pl.String(), YEAR: pl.Int32()},
-    )
-    sources_file = folder.file("export-sources")
-    sources.write_parquet(sources_file)
-    doc_year = documents.join(sources, on="id", how="left").select(DOC, YEAR)
-    cluster: pl.LazyFrame | None = None
-    if plan.cluster is not None:
-        clusters_file = folder.file("export-clusters")
-        plan.cluster.write_parquet(clusters_file)
-        cluster = pl.scan_parquet(clusters_file)
-    tables.paths()  # parts held in memory go to their files: a task reads files only
-    out: list[Task] = []
-    for name in names:
-        table = plan.model.tables[name]
-        keys = plan.kept[name].lazy()
-        if tables.finish is not None:  # evidence offsets, as the driver's read adds them
-            keys = tables.finish(name, keys)
-        keyed = keys.join(doc_year.lazy(), on=DOC, how="left").collect()
-        if keyed[YEAR].null_count():
-            raise ExportError(f"{name}: rows whose document has no source year (a bug)")
-        keys_file = folder.file(f"export-{name}")
-        keyed.write_parquet(keys_file)
-        meta = partitioned.metadata(common, name, keyed.height, table.primary_key)
-        for years in _groups(keyed, ROWS_PER_TASK):
-            chosen = pl.col(YEAR).is_in(pl.Series(years, dtype=pl.Int32).implode())
-            docs = keyed.filter(chosen)[DOC].unique().sort()
-            places = pl.scan_parquet(keys_file).filter(chosen).drop(YEAR)
-            raw = tables.of_documents(name, docs.to_list())
-            out.append(
-                Task(
-                    table=name,
-                    years=years,
-                    query=assemble.rows(table, raw, places, cluster),
-                    sources=str(sources_file),
-                    staging=str(staging.path),
-                    meta=meta,
-                    formats=formats,
-                    formula_safe=formula_safe,
-                    keys=tuple(key_columns[name]),
+class Handover:
+    """The fact and part tables of a partitioned export, handed to the engine's workers
+    once the driver has written the sources."""
+
+    def __init__(
+        self,
+        plan: assemble.Plan,
+        tables: PartTables,
+        staging: atomic.Staging,
+        common: dict[str, str],
+        workers: Workers,
+        *,
+        formats: tuple[str, ...],
+        formula_safe: bool,
+    ) -> None:
+        self.plan, self.tables, self.staging, self.common = plan, tables, staging, common
+        self.workers, self.formats, self.formula_safe = workers, formats, formula_safe
+        # each document's `_doc` and source `id` (one source per bundle), read before the
+        # driver's export takes the sources out of `tables`
+        self.documents = tables.read_columns({"sources": {"id"}})["sources"].select(DOC, "id")
+
+    def names(self) -> list[str]:
+        """The tables handed over: the partitioned ones with rows."""
+        split = partitioned.partitioned_tables(self.plan.model)
+        return [
+            name
+            for name in self.plan.model.tables
+            if name in split and name in self.tables and self.plan.kept[name].height
+        ]
+
+    def run(self, of_source: Mapping[str, int]) -> dict[str, list[Done]]:
+        """Write the tables on the workers (`of_source`: source id → year, from the sources
+        the driver wrote); each table's tasks' results in year order, their rows counted
+        against the plan. The tables are taken out of `tables`."""
+        names = self.names()
+        by_table: dict[str, list[Done]] = {name: [] for name in names}
+        for done in self.workers(write, self.tasks(names, of_source)):
+            by_table[done.table].append(done)
+        for name, found in by_table.items():
+            found.sort(key=lambda done: done.years)
+            rows, decided = sum(done.rows for done in found), self.plan.kept[name].height
+            if rows != decided:
+                raise ExportError(f"{name}: {rows} rows written, {decided} decided")
+            del self.tables[name]
+        return by_table
+
+    def tasks(self, names: Sequence[str], of_source: Mapping[str, int]) -> list[Task]:
+        """The tasks that write tables `names`. Leaves what they read in the run's folder."""
+        plan, tables = self.plan, self.tables
+        folder = tables.folder
+        sources = pl.DataFrame(
+            {"id": list(of_source), YEAR: list(of_source.values())},
+            schema={"id": pl.String(), YEAR: pl.Int32()},
+        )
+        sources_file = folder.file("export-sources")
+        sources.write_parquet(sources_file)
+        doc_year = self.documents.join(sources, on="id", how="left").select(DOC, YEAR)
+        cluster: pl.LazyFrame | None = None
+        if plan.cluster is not None:
+            clusters_file = folder.file("export-clusters")
+            plan.cluster.write_parquet(clusters_file)
+            cluster = pl.scan_parquet(clusters_file)
+        tables.paths()  # parts held in memory go to their files: a task reads files only
+        key_columns = assemble.key_columns(plan.model)
+        out: list[Task] = []
+        for name in names:
+            table = plan.model.tables[name]
+            keys = plan.kept[name].lazy()
+            if tables.finish is not None:  # evidence offsets, as the driver's read adds them
+                keys = tables.finish(name, keys)
+            keyed = keys.join(doc_year.lazy(), on=DOC, how="left").collect()
+            if keyed[YEAR].null_count():
+                raise ExportError(f"{name}: rows whose document has no source year (a bug)")
+            keys_file = folder.file(f"export-{name}")
+            keyed.write_parquet(keys_file)
+            meta = partitioned.metadata(self.common, name, keyed.height, table.primary_key)
+            for years in _groups(keyed, ROWS_PER_TASK):
+                chosen = pl.col(YEAR).is_in(pl.Series(years, dtype=pl.Int32).implode())
+                docs = keyed.filter(chosen)[DOC].unique().sort()
+                places = pl.scan_parquet(keys_file).filter(chosen).drop(YEAR)
+                raw = tables.of_documents(name, docs.to_list())
+                out.append(
+                    Task(
+                        table=name,
+                        years=years,
+                        query=assemble.rows(table, raw, places, cluster),
+                        sources=str(sources_file),
+                        staging=str(self.staging.path),
+                        meta=meta,
+                        formats=self.formats,
+                        formula_safe=self.formula_safe,
+                        keys=tuple(key_columns[name]),
+                    )
                 )
-            )
-    return out
+        return out
 
 
 def write(task: Task) -> Done:
@@ -176,13 +205,3 @@ def write(task: Task) -> Done:
             staging.write_bytes(path, csv_writer.to_bytes(part, formula_safe=task.formula_safe))
             csv.append(path)
     return Done(task.table, task.years, frame.height, parquet, csv, frame.select(task.keys))
-
-
-def run(workers: Workers, found: Sequence[Task]) -> dict[str, list[Done]]:
-    """Every task on the workers; what each table's tasks wrote, in year order."""
-    by_table: dict[str, list[Done]] = {}
-    for done in workers(write, list(found)):
-        by_table.setdefault(done.table, []).append(done)
-    for done_list in by_table.values():
-        done_list.sort(key=lambda done: done.years)
-    return by_table
