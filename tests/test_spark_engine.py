@@ -100,6 +100,16 @@ def test_a_task_that_fails_on_a_worker_says_why_in_one_line() -> None:
     assert isinstance(said, ExportError) and str(said) == "statements: a bug"
     full = _worker_error(RuntimeError("...\nOSError: [Errno 28] No space left on device\n"))
     assert isinstance(full, ExportError) and "No space left on device" in str(full)
+    # no Python error: Spark's own reason for aborting the job
+    java = (
+        "An error occurred while calling z:org.apache.spark.api.python.PythonRDD.collect.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: Total size of "
+        "serialized results of 8 tasks (1107.4 MiB) is bigger than spark.driver.maxResultSize\n"
+        "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages\n"
+    )
+    aborted = str(_worker_error(RuntimeError(java)))
+    assert aborted.startswith("a Spark task failed: org.apache.spark.SparkException: Job abor")
+    assert "maxResultSize" in aborted and "DAGScheduler" not in aborted
 
 
 def test_files_are_read_on_a_cluster_only_when_its_executors_share_the_run_folder(

@@ -169,7 +169,10 @@ def _worker_error(exc: Exception) -> Exception:
         return ExportError(message.strip())
     if "[Errno" in raised:  # a file a task wrote or read: a full disk, a permission
         return ExportError(f"a Spark task could not write or read a file: {raised}")
-    return RuntimeError(f"a Spark task failed: {raised or type(exc).__name__}")
+    if not raised:  # Spark's own reason, e.g. "Job aborted due to stage failure: ..."
+        found = next((line for line in lines if "aborted" in line), type(exc).__name__)
+        raised = found.lstrip(": ")
+    return RuntimeError(f"a Spark task failed: {raised[:400]}")
 
 
 def _bytes(value: str | None) -> int | None:

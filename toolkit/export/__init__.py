@@ -161,7 +161,7 @@ class _Written:
         """A table the engine's workers wrote (`toolkit.export.tasks`), listed as if this
         process had written it: Parquet files by year, then the CSV parts by year."""
         self.rows[name] = sum(d.rows for d in done)
-        self.keys[name] = pl.concat([d.keys for d in done])
+        self.keys[name] = pl.read_parquet([d.keys for d in done])
         files = [f for d in done for f in d.parquet]
         staging.adopt(files)
         self.parquet += files

@@ -10,9 +10,10 @@ the one the driver would run (`assemble.rows` over the run's parts, only the doc
 its years read), pickled; the worker types and sorts those rows and writes them with the
 driver's own functions (`partitioned.write_parquet`, `partitioned.csv_parts`) into the
 export's staging folder. So the files are byte for byte those the driver writes: every
-file holds one year, and a year is never split between tasks. Back come the file names,
-the rows and the columns the foreign-key check reads; the driver counts them against the
-plan and lists the files in year order, as it would have written them.
+file holds one year, and a year is never split between tasks. Back come the file names
+and the rows (the columns the foreign-key check reads are left in the run's folder: at
+10M facts they exceed what Spark lets tasks return, 1 GB); the driver counts the rows
+against the plan and lists the files in year order, as it would have written them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Task:
     formats: tuple[str, ...]
     formula_safe: bool
     keys: tuple[str, ...]  # the columns the foreign-key check reads
+    keys_file: str  # where the task leaves them (Parquet, in the run's folder)
 
 
 @dataclass(slots=True)
@@ -60,7 +62,7 @@ class Done:
     rows: int
     parquet: list[str]
     csv: list[str]
-    keys: pl.DataFrame
+    keys: str  # Parquet of the columns the foreign-key check reads (`Task.keys_file`)
 
 
 def _groups(keyed: pl.DataFrame, limit: int) -> list[tuple[int, ...]]:
@@ -169,6 +171,7 @@ class Handover:
                         formats=self.formats,
                         formula_safe=self.formula_safe,
                         keys=tuple(key_columns[name]),
+                        keys_file=str(folder.file(f"export-keys-{name}")),
                     )
                 )
         return out
@@ -204,4 +207,5 @@ def write(task: Task) -> Done:
         for path, part in partitioned.csv_parts(task.table, frame, years):
             staging.write_bytes(path, csv_writer.to_bytes(part, formula_safe=task.formula_safe))
             csv.append(path)
-    return Done(task.table, task.years, frame.height, parquet, csv, frame.select(task.keys))
+    frame.select(task.keys).write_parquet(task.keys_file)  # too large to send back
+    return Done(task.table, task.years, frame.height, parquet, csv, task.keys_file)
