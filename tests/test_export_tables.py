@@ -21,7 +21,7 @@ from toolkit import checker
 from toolkit.errors import ExportError
 from toolkit.export import assemble, export, parquet, partitioned, release, typed
 from toolkit.frames.base import DOC, PTR, Frames
-from toolkit.resolve.export import resolve
+from toolkit.resolve.export import resolve, with_cluster
 from toolkit.stage.parts import PartTables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def _reference(run: checker.Run, include_unreviewed: bool) -> dict[str, pl.DataF
         if t.kind in ("fact", "part"):
             raw = kept[t.name]
             if "cluster_id" in t.names:
-                raw = raw.join(found.cluster, on="id", how="left", maintain_order="left")
+                raw = with_cluster(raw.lazy(), found.cluster).collect()
             out[t.name] = raw
     return {
         name: typed.typed_frame(model.tables[name], raw, model, sort=True)

@@ -24,7 +24,7 @@ from toolkit.export import release, typed
 from toolkit.frames.base import DOC, PTR, Frames, read_columns
 from toolkit.model.model import Model
 from toolkit.model.tables import Table
-from toolkit.resolve.export import Resolution, resolve
+from toolkit.resolve.export import Resolution, resolve, with_cluster
 
 # what release changes in a row it keeps, besides keeping it (a link to a fact left out)
 CHANGED = ("same_as",)
@@ -138,7 +138,7 @@ def rows(
     if keys is not None:
         raw = _released(raw, keys)
     if cluster is not None and table.kind in ("fact", "actor"):
-        raw = raw.join(cluster.lazy(), on="id", how="left", maintain_order="left")
+        raw = with_cluster(raw, cluster)
     return raw
 
 

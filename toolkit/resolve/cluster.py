@@ -196,6 +196,17 @@ def record_ids(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return found.select("id", "table", "source_id", pl.col(DOC).cast(pl.Int64), PTR)
 
 
+def linked(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """`cluster_labels` with polars over the run's tables: (`id`, `component`) of the ids
+    linked to another, every other id being its own component. For a consumer that needs
+    clusters by id (the export), without `cluster_ids`' row for every record."""
+    ctx = _on_polars(model, tables)
+    label = cluster_labels(ctx)
+    if label is None:
+        return pl.DataFrame(schema={"id": pl.String(), "component": pl.String()})
+    return ctx.collect(label)
+
+
 def cluster_ids(model: Model, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """`clustered` with polars over the run's tables, in their order: (`id`, `table`,
     `source_id`, `_doc`, `_ptr`, `component`, `members`), for the export and the review."""

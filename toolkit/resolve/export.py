@@ -14,17 +14,25 @@ import polars as pl
 
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
-from toolkit.resolve.cluster import cluster_ids, component_of, record_ids
+from toolkit.resolve.cluster import linked, record_ids
 from toolkit.resolve.disagree import disagreements
 
 # the released rows of every table, of some documents (`_doc` values)
 Documents = Callable[[list[int]], dict[str, pl.DataFrame]]
 
 
+def with_cluster(frame: pl.LazyFrame, cluster: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """`frame` (a fact or actor table's rows) with `cluster_id`: from `cluster` (see
+    `Resolution`), else the row's own id."""
+    joined = frame.join(cluster.lazy(), on="id", how="left", maintain_order="left")
+    return joined.with_columns(pl.coalesce("cluster_id", "id").alias("cluster_id"))
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """`cluster` (`id`, `cluster_id`: one row per exported record, to join on `id`) and the
-    two tables resolution adds."""
+    """`cluster` (`id`, `cluster_id`: a row for each exported record whose cluster is named
+    by another id; every other record names its own, see `with_cluster`) and the two
+    tables resolution adds."""
 
     cluster: pl.DataFrame
     clusters: pl.DataFrame
@@ -50,7 +58,7 @@ def resolve(
     hold a member of a cluster of two or more. None when the model has no resolution."""
     if "clusters" not in model.tables:
         return None
-    component = component_of(cluster_ids(model, dict(everything)))
+    component = linked(model, dict(everything))  # the linked ids only: few
     members = (
         record_ids(model, dict(released))
         .join(component, on="id", how="left")
@@ -60,14 +68,18 @@ def resolve(
             pl.len().over("component").cast(pl.Int64).alias("members"),
         )
     )
-    cluster = members.select("id", "cluster_id").unique("id", maintain_order=True)
+    cluster = (
+        members.filter(pl.col("cluster_id") != pl.col("id"))
+        .select("id", "cluster_id")
+        .unique("id", maintain_order=True)
+    )
     docs = members.filter(pl.col("members") > 1)[DOC].unique().sort().to_list()
     rows = dict(released)  # not read when no cluster has two members
     if docs:
         rows = documents(docs)
         for name in [*(t.name for t in model.fact_tables), "actors"]:
             if name in rows:
-                rows[name] = rows[name].join(cluster, on="id", how="left", maintain_order="left")
+                rows[name] = with_cluster(rows[name].lazy(), cluster).collect()
     found = disagreements(model, rows, members)
     return Resolution(
         cluster=cluster,
