@@ -47,6 +47,10 @@ ENGINES: dict[str, str] = {
 }
 
 
+# `fn` over each item on an engine's workers, the results in the items' order
+Workers = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+
+
 class EngineUnavailable(UsageError):
     """The chosen engine cannot start here (a package or Java missing); says what to install."""
 
@@ -200,7 +204,7 @@ class Engine(ABC):
         ranges must cover every document the query can find rows for."""
         return self.collect(build(None))
 
-    def workers(self) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None:
+    def workers(self) -> Workers | None:
         """A way to run `fn` over items on workers of the engine's own, results in order,
         where the workers see the run's folder and the export's at the driver's paths
         (the export has them write the large tables, `toolkit.export.tasks`); None when

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import narwhals as nw
 import polars as pl
 
-from toolkit.engines.base import Engine, EngineFailed, EngineUnavailable
+from toolkit.engines.base import Engine, EngineFailed, EngineUnavailable, Workers
 from toolkit.errors import ExportError, UsageError
 from toolkit.progress import NULL, Progress
 from toolkit.stage.parts import WORK_DIR
@@ -292,7 +292,7 @@ class SparkEngine(Engine):
             model, paths, limits, budget, self._map, target=target, progress=progress
         )
 
-    def workers(self) -> Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]] | None:
+    def workers(self) -> Workers | None:
         """The executors, for the export's partitioned tables: on a local session; on a
         cluster when `FACTKIT_SPARK_WRITE=executors` says the export's folder, like the
         run's (`FACTKIT_WORK_DIR`), is on storage every executor sees at the driver's

@@ -21,6 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.checker import Run
+from toolkit.engines.base import Workers
 from toolkit.errors import UsageError
 from toolkit.export import (
     assemble,
@@ -234,7 +235,7 @@ def _write_tables(
     *,
     formula_safe: bool,
     layout: str,
-    workers: tasks.Workers | None = None,
+    workers: Workers | None = None,
 ) -> _Written:
     """Each table in model order, typed, written and let go (its key columns kept); then the
     foreign-key check over all of them; then the Data Package descriptor; then the SQLite
@@ -302,7 +303,7 @@ def _write_tables(
     return written
 
 
-def _workers(chosen: tuple[str, ...], layout: str) -> tasks.Workers | None:
+def _workers(chosen: tuple[str, ...], layout: str) -> Workers | None:
     """Where the partitioned layout's large tables are written: by the engine's workers
     when it has workers of its own (`Engine.workers`: Spark's executors), except for
     SQLite, which is made from every table at once in this process."""

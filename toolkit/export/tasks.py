@@ -18,13 +18,13 @@ against the plan and lists the files in year order, as it would have written the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
+from toolkit.engines.base import Workers
 from toolkit.errors import ExportError
 from toolkit.export import assemble, atomic, csv_writer, partitioned
 from toolkit.frames.base import DOC
@@ -32,9 +32,6 @@ from toolkit.stage.parts import PartTables
 
 ROWS_PER_TASK = 1 << 20  # rows a task types and writes, about (a larger year is one task)
 YEAR = "_year"
-
-# `fn` over each item on the engine's workers, results in order (`Engine.workers`)
-Workers = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
