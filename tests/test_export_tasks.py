@@ -18,7 +18,7 @@ import pytest
 from toolkit import checker
 from toolkit.engines.polars_engine import PolarsEngine
 from toolkit.errors import ExportError
-from toolkit.export import ExportResult, export, tasks
+from toolkit.export import ExportResult, assemble, export, tasks
 from toolkit.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +91,26 @@ def test_the_dataset_written_by_workers(tmp_path: Path) -> None:
     _export(ROOT / "data", tmp_path / "workers", Workers())
     assert _tree(tmp_path / "workers") == _tree(tmp_path / "driver")
     assert driver.tables["statements"] > 0
+
+
+def test_a_table_replaced_in_memory_is_written_by_the_driver(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers read a table from its parts; one assigned in its place (as a check could)
+    is what the driver holds, so the driver writes it, and its values reach the files."""
+    planned = assemble.plan
+
+    def plan(model: Any, tables: Any, **options: Any) -> assemble.Plan:
+        tables["statements"] = tables["statements"].with_columns(pl.lit("replaced").alias("text"))
+        return planned(model, tables, **options)
+
+    monkeypatch.setattr(assemble, "plan", plan)
+    engine = Workers()
+    _export(synthetic, tmp_path / "out", engine)
+    (batch,) = engine.batches
+    assert "statements" not in batch and "agreements" in batch
+    texts = pl.read_parquet(tmp_path / "out" / "statements", hive_partitioning=True)["text"]
+    assert texts.len() > 0 and texts.eq("replaced").all()
 
 
 @pytest.mark.parametrize(

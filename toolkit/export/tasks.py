@@ -98,12 +98,13 @@ class Handover:
         self.documents = tables.read_columns({"sources": {"id"}})["sources"].select(DOC, "id")
 
     def names(self) -> list[str]:
-        """The tables handed over: the partitioned ones with rows."""
+        """The tables handed over: the partitioned ones with rows that the workers can read
+        as the driver would, from their parts (one replaced in memory stays on the driver)."""
         split = partitioned.partitioned_tables(self.plan.model)
         return [
             name
             for name in self.plan.model.tables
-            if name in split and name in self.tables and self.plan.kept[name].height
+            if name in split and self.tables.from_parts(name) and self.plan.kept[name].height
         ]
 
     def run(self, of_source: Mapping[str, int]) -> dict[str, list[Done]]:

@@ -230,6 +230,7 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
         self.parts = parts
         self.finish = finish
         self._read: dict[str, pl.DataFrame] = {}
+        self._assigned: set[str] = set()  # tables replaced in memory: their parts are stale
 
     def when_read(self, finish: Callable[[str, pl.LazyFrame], pl.LazyFrame]) -> None:
         """Apply `finish` to each table read whole from now on, and to those read already
@@ -309,13 +310,20 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
             self._read[name] = found
         return found
 
+    def from_parts(self, name: str) -> bool:
+        """The table is what its parts hold: none was assigned in its place. Only such a
+        table may be read from the parts by another process (`of_documents`)."""
+        return name in self.parts.parts and name not in self._assigned
+
     def __setitem__(self, name: str, frame: pl.DataFrame) -> None:
         self._read[name] = frame
+        self._assigned.add(name)
 
     def __delitem__(self, name: str) -> None:
         if name not in self:
             raise KeyError(name)
         self._read.pop(name, None)
+        self._assigned.discard(name)
         self.parts.parts.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
