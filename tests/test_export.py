@@ -358,16 +358,16 @@ def test_failure_midway_leaves_the_previous_export(
     out = tmp_path / "dist"
     shutil.copytree(seed[1], out)
     before = snapshot(out)
-    real = csv_writer.to_bytes
+    real = csv_writer.write
     calls: list[str] = []
 
-    def flaky(frame: pl.DataFrame, **kw: Any) -> bytes:
+    def flaky(frame: pl.DataFrame, handle: Any, **kw: Any) -> None:
         calls.append("x")
         if len(calls) > 1:
             raise RuntimeError("disk on fire")
-        return real(frame, **kw)
+        real(frame, handle, **kw)
 
-    monkeypatch.setattr(csv_writer, "to_bytes", flaky)
+    monkeypatch.setattr(csv_writer, "write", flaky)
     with pytest.raises(RuntimeError, match="disk on fire"):
         export([str(DATA)], out)
     assert len(calls) == 2

@@ -10,7 +10,6 @@ the library versions: identical input gives byte-identical files.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -171,8 +170,9 @@ class _Written:
             return
         staging.adopt(parts)
         self.csv += parts
-        size, digest = partitioned.multipart_digest((staging.path / p).read_bytes() for p in parts)
-        self.resources.append(datapackage.CsvFile(name, parts, size, digest))
+        # read back: the digest of the whole cannot be made of the parts' digests
+        digest = csv_writer.digest_parts(csv_writer.file_blocks(staging.path / p) for p in parts)
+        self.resources.append(datapackage.CsvFile(name, parts, digest.size, digest.hexdigest()))
 
 
 def _write_table(
@@ -189,18 +189,29 @@ def _write_table(
     years: pl.Series | None,
 ) -> None:
     """One table's Parquet file (or, with `years`, its partitioned dataset) and CSV
-    file(s): the CSV bytes are encoded in a worker thread while this one writes the
-    Parquet (polars works outside the interpreter lock, so the two overlap)."""
+    file(s): the CSV is written by a worker thread while this one writes the Parquet
+    (polars works outside the interpreter lock, so the two overlap), a slice of rows at a
+    time, its digest taken as it goes: the table's text is never held whole."""
 
-    def encode() -> list[tuple[str, bytes]]:
+    def write_csv() -> tuple[list[str], csv_writer.Digest]:
         parts = (
             _one_file(name, frame) if years is None else partitioned.csv_parts(name, frame, years)
         )
-        return [
-            (path, csv_writer.to_bytes(rows, formula_safe=formula_safe)) for path, rows in parts
-        ]
+        digest = csv_writer.Digest()
+        for i, (path, rows) in enumerate(parts):
+            staging.write(
+                path,
+                partial(
+                    csv_writer.write,
+                    rows,
+                    formula_safe=formula_safe,
+                    digest=digest,
+                    skip_header=i > 0,
+                ),
+            )
+        return [path for path, _ in parts], digest
 
-    encoding = csv.submit(encode) if "csv" in chosen else None
+    writing = csv.submit(write_csv) if "csv" in chosen else None
     try:
         if "parquet" in chosen and years is not None:
             key = model.tables[name].primary_key
@@ -210,19 +221,12 @@ def _write_table(
             staging.write(f"{name}.parquet", partial(parquet.write_table, frame, name, common))
             written.parquet.append(f"{name}.parquet")
     finally:
-        parts = encoding.result() if encoding is not None else []
-    if encoding is None:
+        paths, digest = writing.result() if writing is not None else ([], None)
+    if digest is None:
         return
-    for path, data in parts:
-        staging.write_bytes(path, data)
-    written.csv += [path for path, _ in parts]
-    if years is not None:
-        size, digest = partitioned.multipart_digest([data for _, data in parts])
-        paths: str | list[str] = [path for path, _ in parts]
-    else:
-        ((paths, data),) = parts
-        size, digest = len(data), hashlib.sha256(data).hexdigest()
-    written.resources.append(datapackage.CsvFile(name, paths, size, digest))
+    written.csv += paths
+    path: str | list[str] = paths if years is not None else paths[0]
+    written.resources.append(datapackage.CsvFile(name, path, digest.size, digest.hexdigest()))
 
 
 def _write_tables(

@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -36,12 +37,14 @@ _RENAME_EXCHANGE = 2
 
 
 class Staging:
-    """The folder a new export is written into; every file is synced before it counts."""
+    """The folder a new export is written into; every file is synced before it counts.
+    Files may be written from two threads at once (a table's Parquet and its CSV)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.files: list[str] = []
         self.folders: set[str] = set()  # sub-folders (a partitioned table's), synced at the end
+        self._lock = threading.Lock()  # over `files` and `folders`
 
     def write(self, name: str, fill: Callable[[BinaryIO], None]) -> Path:
         """Create file `name` (a path inside the folder, '/'-separated), let `fill` write
@@ -62,7 +65,8 @@ class Staging:
                 raise found from exc
             handle.flush()
             os.fsync(handle.fileno())
-        self.files.append(name)
+        with self._lock:
+            self.files.append(name)
         return target
 
     def write_bytes(self, name: str, data: bytes) -> Path:
@@ -75,11 +79,13 @@ class Staging:
         """Count files another writer made (and synced) in the folder, e.g. polars' sink."""
         for name in names:
             self._folders_of(name)
-        self.files += names
+        with self._lock:
+            self.files += names
 
     def _folders_of(self, name: str) -> None:
         parts = name.split("/")[:-1]
-        self.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+        with self._lock:
+            self.folders.update("/".join(parts[: i + 1]) for i in range(len(parts)))
 
     def sync_folders(self) -> None:
         """fsync every sub-folder, deepest first, so their entries are durable."""

@@ -27,9 +27,11 @@ equals the Parquet tables.
 
 from __future__ import annotations
 
+import hashlib
 import io
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, cast
 
 import polars as pl
 
@@ -121,19 +123,93 @@ def text_cells(frame: pl.DataFrame, *, formula_safe: bool = False) -> pl.DataFra
     return pl.DataFrame(columns)
 
 
+CHUNK_ROWS = 1 << 16  # rows turned into text at a time: the text of a table is never whole
+
+
+class Digest:
+    """Size and SHA-256 of a CSV resource as the Data Package records it, taken from the
+    bytes as they are written. A multipart resource is its parts one after the other, each
+    header after the first one left out, as Frictionless reads it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._sha = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self._sha.update(data)
+        self.size += len(data)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+class _Tee:
+    """Bytes on their way to `handle` (if any), fed to a `Digest` as they pass, from the
+    second line on with `skip_header`."""
+
+    def __init__(self, handle: IO[bytes] | None, digest: Digest, *, skip_header: bool) -> None:
+        self._handle, self._digest, self._skipping = handle, digest, skip_header
+
+    def write(self, data: bytes) -> int:
+        if self._handle is not None:
+            self._handle.write(data)
+        body = bytes(data)
+        if self._skipping:
+            end = body.find(b"\n")
+            if end < 0:
+                return len(data)
+            body, self._skipping = body[end + 1 :], False
+        self._digest.update(body)
+        return len(data)
+
+
+def digest_parts(parts: Iterable[Iterable[bytes]]) -> Digest:
+    """The digest of a resource's parts (each given as blocks of its bytes), in order."""
+    digest = Digest()
+    for i, blocks in enumerate(parts):
+        tee = _Tee(None, digest, skip_header=i > 0)
+        for block in blocks:
+            tee.write(block)
+    return digest
+
+
+def file_blocks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes, a block at a time."""
+    with open(path, "rb") as handle:
+        while block := handle.read(size):
+            yield block
+
+
+def write(
+    frame: pl.DataFrame,
+    handle: IO[bytes],
+    *,
+    formula_safe: bool = False,
+    digest: Digest | None = None,
+    skip_header: bool = False,
+) -> None:
+    """The CSV file of one typed table, written to `handle` `CHUNK_ROWS` rows at a time
+    (the bytes are those of the whole table at once: each row's text is its own);
+    `digest`, when given, is fed what is written (without the header, `skip_header`)."""
+    tee = None if digest is None else _Tee(handle, digest, skip_header=skip_header)
+    sink = handle if tee is None else cast(IO[bytes], tee)  # polars calls `write` only
+    for start in range(0, max(frame.height, 1), CHUNK_ROWS):
+        text_cells(frame.slice(start, CHUNK_ROWS), formula_safe=formula_safe).write_csv(
+            sink,
+            include_bom=False,
+            include_header=start == 0,
+            separator=",",
+            line_terminator=LINE_TERMINATOR,
+            quote_char='"',
+            quote_style="necessary",
+            null_value="",
+        )
+
+
 def to_bytes(frame: pl.DataFrame, *, formula_safe: bool = False) -> bytes:
-    """The CSV file of one typed table."""
+    """The CSV file of one typed table, in memory (for small tables and tests)."""
     buffer = io.BytesIO()
-    text_cells(frame, formula_safe=formula_safe).write_csv(
-        buffer,
-        include_bom=False,
-        include_header=True,
-        separator=",",
-        line_terminator=LINE_TERMINATOR,
-        quote_char='"',
-        quote_style="necessary",
-        null_value="",
-    )
+    write(frame, buffer, formula_safe=formula_safe)
     return buffer.getvalue()
 
 

@@ -27,7 +27,6 @@ header of every part after the first left out).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from toolkit.export import atomic, parquet
+from toolkit.export import atomic, csv_writer, parquet
 from toolkit.model.model import Model
 
 LAYOUTS = ("files", "partitioned")
@@ -148,10 +147,5 @@ def csv_parts(name: str, frame: pl.DataFrame, years: pl.Series) -> list[tuple[st
 def multipart_digest(parts: Iterable[bytes]) -> tuple[int, str]:
     """Size and SHA-256 of a multipart CSV resource as Frictionless reads it: the parts
     one after the other, each header after the first one left out."""
-    digest = hashlib.sha256()
-    size = 0
-    for i, data in enumerate(parts):
-        body = data if i == 0 else data[data.index(b"\n") + 1 :]
-        digest.update(body)
-        size += len(body)
-    return size, digest.hexdigest()
+    digest = csv_writer.digest_parts([data] for data in parts)
+    return digest.size, digest.hexdigest()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -203,7 +204,7 @@ def write(task: Task) -> Done:
     csv: list[str] = []
     if "csv" in task.formats:
         for path, part in partitioned.csv_parts(task.table, frame, years):
-            staging.write_bytes(path, csv_writer.to_bytes(part, formula_safe=task.formula_safe))
+            staging.write(path, partial(csv_writer.write, part, formula_safe=task.formula_safe))
             csv.append(path)
     frame.select(task.keys).write_parquet(task.keys_file)  # too large to send back
     return Done(task.table, task.years, frame.height, parquet, csv, task.keys_file)
