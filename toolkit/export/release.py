@@ -80,8 +80,10 @@ def release(model: Model, frames: Frames, *, include_unreviewed: bool = False) -
     for table in model.fact_tables:
         frame = reasoned[table.name]
         counts = frame.filter(pl.col("_reason").is_not_null()).group_by("_reason").len()
-        kept = frame.filter(pl.col("_reason").is_null()).drop("_reason")
-        if "same_as" in kept.columns:
+        # nothing left out (the common case): the rows as they are, not a copy of them
+        whole = counts.is_empty()
+        kept = (frame if whole else frame.filter(pl.col("_reason").is_null())).drop("_reason")
+        if "same_as" in kept.columns and not gone.is_empty():
             unlinked = kept.filter(pl.col("same_as").is_in(gone.implode())).height
             if unlinked:
                 counts = pl.concat(
@@ -104,11 +106,12 @@ def release(model: Model, frames: Frames, *, include_unreviewed: bool = False) -
         for part in model.tables.values():
             if part.parent == table.name:
                 parent_id = part.columns[0].name
-                rows = tables[part.name].join(
-                    kept.select(pl.col("id").alias(parent_id)), on=parent_id, how="semi"
-                )
+                rows = tables[part.name]
+                if not whole:
+                    wanted = kept.select(pl.col("id").alias(parent_id))
+                    rows = rows.join(wanted, on=parent_id, how="semi", maintain_order="left")
                 for col in part.columns:  # a part naming another fact: it must be exported
-                    if col.ref != "agreement" or not col.path:
+                    if col.ref != "agreement" or not col.path or gone.is_empty():
                         continue
                     dangling = pl.col(col.name).is_in(gone.implode()).fill_null(False)
                     if n := rows.filter(dangling).height:
