@@ -94,7 +94,7 @@ def _reference(run: checker.Run, include_unreviewed: bool) -> dict[str, pl.DataF
     everything = {name: run.frames.tables[name] for name in run.frames.tables}
     frames = Frames(tables=dict(everything), documents=run.frames.documents)
     kept = release.release(model, frames, include_unreviewed=include_unreviewed).frames.tables
-    found = resolve(model, everything, kept, lambda docs: dict(kept))
+    found = resolve(model, everything, kept, lambda docs, names: dict(kept))
     assert found is not None
     out = {"clusters": found.clusters, "disagreements": found.disagreements}
     for t in model.tables.values():

@@ -14,7 +14,7 @@ run's tables. What the foreign-key check needs of a table is kept by the caller
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Collection, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -68,14 +68,16 @@ def _needed(model: Model) -> dict[str, set[str]]:
     return wanted
 
 
-def _read_documents(tables: Mapping[str, pl.DataFrame], docs: list[int]) -> dict[str, pl.DataFrame]:
-    """Every table's rows of documents `docs`, read by a filtered scan when the tables are
-    staged parts (`PartTables.read_documents`)."""
+def _read_documents(
+    tables: Mapping[str, pl.DataFrame], docs: list[int], names: Collection[str]
+) -> dict[str, pl.DataFrame]:
+    """The rows of documents `docs` of the tables `names` (those there are), read by a
+    filtered scan when the tables are staged parts (`PartTables.read_documents`)."""
     reader = getattr(tables, "read_documents", None)
     if reader is not None:
-        found: dict[str, pl.DataFrame] = reader(docs)
+        found: dict[str, pl.DataFrame] = reader(docs, names)
         return found
-    return {name: _of_documents(frame, docs) for name, frame in tables.items()}
+    return {name: _of_documents(frame, docs) for name, frame in tables.items() if name in names}
 
 
 def _of_documents(frame: pl.DataFrame, docs: list[int]) -> pl.DataFrame:
@@ -101,8 +103,8 @@ def plan(
     }
     states = typed.referenced_states(model, chosen.frames)
 
-    def members_of(docs: list[int]) -> dict[str, pl.DataFrame]:
-        rows = _read_documents(tables, docs)
+    def members_of(docs: list[int], names: Collection[str]) -> dict[str, pl.DataFrame]:
+        rows = _read_documents(tables, docs, names)
         return {
             name: _released(frame.lazy(), _of_documents(kept[name], docs)).collect()
             if name in kept

@@ -7,7 +7,7 @@ that are exported, so `cluster_id` always joins an exported row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -15,10 +15,10 @@ import polars as pl
 from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.resolve.cluster import linked, record_ids
-from toolkit.resolve.disagree import disagreements
+from toolkit.resolve.disagree import disagreements, read_tables
 
-# the released rows of every table, of some documents (`_doc` values)
-Documents = Callable[[list[int]], dict[str, pl.DataFrame]]
+# the released rows of some tables (names), of some documents (`_doc` values)
+Documents = Callable[[list[int], Collection[str]], dict[str, pl.DataFrame]]
 
 
 def with_cluster(frame: pl.LazyFrame, cluster: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -76,7 +76,7 @@ def resolve(
     docs = members.filter(pl.col("members") > 1)[DOC].unique().sort().to_list()
     rows = dict(released)  # not read when no cluster has two members
     if docs:
-        rows = documents(docs)
+        rows = documents(docs, set().union(*read_tables()))  # what the values come from
         for name in [*(t.name for t in model.fact_tables), "actors"]:
             if name in rows:
                 rows[name] = with_cluster(rows[name].lazy(), cluster).collect()

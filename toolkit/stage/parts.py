@@ -280,10 +280,17 @@ class PartTables(MutableMapping[str, pl.DataFrame]):
             out[name] = scan.with_columns(pl.col(DOC).cast(pl.UInt32)).collect()
         return out
 
-    def read_documents(self, docs: Sequence[int]) -> dict[str, pl.DataFrame]:
-        """Every table's rows of the documents `docs` (in the form `__getitem__` gives),
-        read by a filtered scan: for what needs a few files' rows, not the tables."""
-        return {name: self.of_documents(name, docs).collect() for name in self.parts.parts}
+    def read_documents(
+        self, docs: Sequence[int], names: Collection[str] | None = None
+    ) -> dict[str, pl.DataFrame]:
+        """The rows of the documents `docs` of the tables `names` (default: every table),
+        in the form `__getitem__` gives, read by a filtered scan: for what needs a few
+        files' rows, not the tables."""
+        return {
+            name: self.of_documents(name, docs).collect()
+            for name in self.parts.parts
+            if names is None or name in names
+        }
 
     def of_documents(self, name: str, docs: Sequence[int]) -> pl.LazyFrame:
         """A table's rows of the documents `docs` as a query of the parts (the filter
