@@ -63,6 +63,10 @@ def test_peak_and_time_at_10m_against_1m() -> None:
     assert bounds.linear_bound(small, large, "factkit validate")[1] == "**met**"
     large = [row("factkit validate", TEN, 150, 7600)]
     assert bounds.peak_bound(small, large, "factkit validate")[1] == "**missed** by 5.07×"
+    exports = [row("factkit export", M, 10, 1000)], [row("factkit export", TEN, 150, 7600)]
+    assert bounds.peak_bound(*exports, "factkit export")[1] == (
+        "**missed** by 5.07×; " + bounds.EXPORT_PEAK_WHY
+    )
     assert bounds.linear_bound(small, large, "factkit validate")[1] == "**missed** by 1.25×"
     stages = ["duplicates.check_duplicates +2,100 MB", "load +900 MB"]
     large = [row("factkit validate", TEN, 150, 7600, peak_stages=stages)]
