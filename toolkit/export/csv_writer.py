@@ -153,13 +153,13 @@ class _Tee:
     def write(self, data: bytes) -> int:
         if self._handle is not None:
             self._handle.write(data)
-        body = bytes(data)
-        if self._skipping:
-            end = body.find(b"\n")
-            if end < 0:
-                return len(data)
-            body, self._skipping = body[end + 1 :], False
-        self._digest.update(body)
+        if not self._skipping:
+            self._digest.update(data)
+            return len(data)
+        end = bytes(data).find(b"\n")
+        if end >= 0:
+            self._digest.update(data[end + 1 :])
+            self._skipping = False
         return len(data)
 
 
@@ -204,13 +204,6 @@ def write(
             quote_style="necessary",
             null_value="",
         )
-
-
-def to_bytes(frame: pl.DataFrame, *, formula_safe: bool = False) -> bytes:
-    """The CSV file of one typed table, in memory (for small tables and tests)."""
-    buffer = io.BytesIO()
-    write(frame, buffer, formula_safe=formula_safe)
-    return buffer.getvalue()
 
 
 _TYPES: dict[str, pl.DataType] = {
