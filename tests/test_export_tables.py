@@ -143,3 +143,26 @@ def test_export_result_counts_the_rows_written(tmp_path: Path) -> None:
     result = export([str(TREATY)], tmp_path / "dist")
     for name, rows in result.tables.items():
         assert pl.read_parquet(tmp_path / "dist" / f"{name}.parquet").height == rows
+
+
+def test_the_foreign_key_check_reads_frames_or_the_files_they_were_left_in(
+    tmp_path: Path,
+) -> None:
+    """The export leaves each table's key columns in the run's folder and checks them by
+    a scan; a reference that does not join fails it, naming the first values missing, in
+    order, whether the tables are frames or queries."""
+    run = checker.run([str(ROOT / "data")])
+    model = run.model
+    out = assemble.tables(model, run.frames)
+    scans = {}
+    for name, frame in out.items():
+        frame.write_parquet(tmp_path / f"{name}.parquet")
+        scans[name] = pl.scan_parquet(tmp_path / f"{name}.parquet")
+    typed.check_foreign_keys(model, scans)
+    ids = out["actors"]["id"].to_list()
+    speakers = [["nobody-2", ids[0]], ["nobody-1", "nobody-2"]]
+    broken = out["statements"].head(2).with_columns(pl.Series("speakers", speakers))
+    message = r"statements\.speakers does not join actors\.id: nobody-2, nobody-1$"
+    for statements in (broken, broken.lazy()):
+        with pytest.raises(ExportError, match=message):
+            typed.check_foreign_keys(model, {**scans, "statements": statements})

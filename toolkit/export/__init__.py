@@ -37,7 +37,7 @@ from toolkit.frames.base import DOC
 from toolkit.model.model import Model
 from toolkit.parsers import FileEntry
 from toolkit.result import Report
-from toolkit.stage.parts import PartTables
+from toolkit.stage.parts import PartTables, RunFolder
 
 FORMATS = ("parquet", "csv", "sqlite")
 DEFAULT_FORMATS = ("parquet", "csv")
@@ -137,23 +137,33 @@ def _toolkit_version() -> str:
 class _Written:
     """What writing the tables has made so far: the files in order (Parquet, CSV, then the
     descriptor and the SQLite files), the Data Package's CSV resources, each table's rows,
-    the key columns the foreign-key check reads, and (for SQLite, which is written from
-    every table at once) the tables themselves."""
+    the key columns the foreign-key check reads (in the run's `folder` when there is one:
+    at 10M facts they are 1.5 GB), and (for SQLite, which is written from every table at
+    once) the tables themselves."""
 
-    def __init__(self, model: Model, chosen: tuple[str, ...]) -> None:
+    def __init__(
+        self, model: Model, chosen: tuple[str, ...], folder: RunFolder | None = None
+    ) -> None:
         self.parquet: list[str] = []
         self.csv: list[str] = []
         self.last: list[str] = []  # written after every table: descriptor, SQLite
         self.resources: list[datapackage.CsvFile] = []
         self.rows: dict[str, int] = {}
-        self.keys: dict[str, pl.DataFrame] = {}
+        self.keys: dict[str, pl.DataFrame | pl.LazyFrame] = {}
         self.kept: dict[str, pl.DataFrame] = {}
         self._key_columns = assemble.key_columns(model)
         self._sqlite = "sqlite" in chosen
+        self._folder = folder
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
         self.rows[name] = frame.height
-        self.keys[name] = frame.select(self._key_columns[name])
+        keys = frame.select(self._key_columns[name])
+        if self._folder is not None and keys.width:
+            path = self._folder.file(f"export-keys-{name}")
+            keys.write_parquet(path, compression="lz4")
+            self.keys[name] = pl.scan_parquet(path)
+        else:
+            self.keys[name] = keys
         if self._sqlite:
             self.kept[name] = frame
 
@@ -161,7 +171,7 @@ class _Written:
         """A table the engine's workers wrote (`toolkit.export.tasks`), listed as if this
         process had written it: Parquet files by year, then the CSV parts by year."""
         self.rows[name] = sum(d.rows for d in done)
-        self.keys[name] = pl.read_parquet([d.keys for d in done])
+        self.keys[name] = pl.scan_parquet([d.keys for d in done])
         files = [f for d in done for f in d.parquet]
         staging.adopt(files)
         self.parquet += files
@@ -246,7 +256,7 @@ def _write_tables(
     database and its Datasette metadata. With `workers` (partitioned layout, staged parts),
     the fact and part tables are written by the engine's workers once the sources are."""
     model = decided.model
-    written = _Written(model, chosen)
+    written = _Written(model, chosen, tables.folder if isinstance(tables, PartTables) else None)
     of_source: dict[str, int] = {}
     split = partitioned.partitioned_tables(model) if layout == "partitioned" else set()
     elsewhere: dict[str, list[tasks.Done]] = {}

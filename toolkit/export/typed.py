@@ -237,15 +237,16 @@ def references(model: Model) -> Iterator[tuple[str, str, str, str]]:
                 yield table.name, col.name, "actors", "id"
 
 
-def check_foreign_keys(model: Model, tables: Mapping[str, pl.DataFrame]) -> None:
-    """Every reference joins; `tables` need hold only the columns `references` names."""
+def check_foreign_keys(model: Model, tables: Mapping[str, pl.DataFrame | pl.LazyFrame]) -> None:
+    """Every reference joins; `tables` need hold only the columns `references` names, and
+    may be queries (of the files the export left them in)."""
     for name, column, target_table, target in references(model):
-        values = tables[name].select(pl.col(column).alias("v"))
-        if values.schema["v"] == pl.List(pl.String()):
+        values = tables[name].lazy().select(pl.col(column).alias("v"))
+        if values.collect_schema()["v"] == pl.List(pl.String()):
             values = values.explode("v")
         values = values.drop_nulls().select(pl.col("v").cast(pl.String))
-        known = tables[target_table].select(pl.col(target).cast(pl.String).alias("v"))
-        missing = values.join(known, on="v", how="anti")
+        known = tables[target_table].lazy().select(pl.col(target).cast(pl.String).alias("v"))
+        missing = values.join(known, on="v", how="anti", maintain_order="left").collect()
         if missing.height:
             sample = ", ".join(missing.unique(maintain_order=True)["v"].head(5).to_list())
             raise ExportError(f"{name}.{column} does not join {target_table}.{target}: {sample}")
