@@ -40,6 +40,8 @@ class Plan:
     resolution: Resolution | None
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
     policy: str = ""
+    # tables release kept whole and unchanged: their rows need no join with `kept`
+    whole: frozenset[str] = frozenset()
 
     @property
     def cluster(self) -> pl.DataFrame | None:
@@ -113,7 +115,13 @@ def plan(
         }
 
     resolution = resolve(model, projected, released, members_of)
-    return Plan(model, kept, states, resolution, chosen.left_out, chosen.policy)
+    whole = frozenset(  # release only drops rows and clears `same_as` (then says so)
+        name
+        for name, places in kept.items()
+        if places.height == projected[name].height
+        and release.UNLINKED not in chosen.left_out.get(name, {})
+    )
+    return Plan(model, kept, states, resolution, chosen.left_out, chosen.policy, whole)
 
 
 def _released(frame: pl.LazyFrame, keys: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -160,7 +168,7 @@ def _typed_table(
     reader = getattr(tables, "lazy", None)  # staged parts: read in the typing query
     raw = reader(table.name) if reader is not None else tables[table.name].lazy()
     keys = plan.kept.get(table.name)
-    raw = rows(table, raw, keys, plan.cluster)
+    raw = rows(table, raw, None if table.name in plan.whole else keys, plan.cluster)
     if table.kind == "actor":
         frame = typed.actors(model, raw.collect(), plan.states)
         frame = frame.sort(list(table.primary_key), maintain_order=True)
