@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 import yaml
 
+from toolkit import checker
 from toolkit.checker import validate
-from toolkit.export import export
+from toolkit.export import assemble, export
 from toolkit.grounding import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,6 +103,21 @@ def test_release_leaves_out_unreviewed_and_rejected_facts(tmp_path: Path) -> Non
     assert result.left_out["statements"] == {"unreviewed machine extraction": 1}
     meta = pl.read_parquet_metadata(tmp_path / "out" / "statements.parquet")
     assert "left out" in meta["factkit:release"]
+
+
+@pytest.mark.parametrize("include_unreviewed", [False, True])
+def test_only_tables_release_changed_are_joined_with_their_places(
+    tmp_path: Path, include_unreviewed: bool
+) -> None:
+    """A table release kept whole is typed straight from its rows (`Plan.whole`); one it
+    left rows out of, or whose parent lost rows, is joined with the places it kept."""
+    data = _machine_dataset(tmp_path)
+    with checker.run([str(data)]) as done:
+        plan = assemble.plan(done.model, done.frames.tables, include_unreviewed=include_unreviewed)
+    assert "events" not in plan.whole  # rejected: never exported
+    assert ("statements" in plan.whole) is include_unreviewed
+    assert ("supply_items" in plan.whole) is include_unreviewed  # follows its supply
+    assert {"agreements", "agreement_parties"} <= plan.whole
 
 
 def test_include_unreviewed_keeps_them_marked(tmp_path: Path) -> None:
