@@ -25,9 +25,9 @@ Row = dict[str, Any]
 # Why the export's 10M peak misses, measured by stage by hand (an export has no per-stage
 # profile in the benchmark); bench/README.md gives the figures under this heading.
 EXPORT_PEAK_WHY = (
-    "its peak is a large table typed and sorted whole (statements; clusters, a row per "
-    "released record) beside what is held across tables (the plan, every table's "
-    "foreign-key columns): [by stage](#the-exports-peak-by-stage-measured-by-hand)"
+    "its peak comes as a large table is typed and sorted whole (statements, or `clusters`, "
+    "a row per released record) beside what the run holds across tables (the plan): "
+    "[by stage](#the-exports-peak-by-stage-measured-by-hand)"
 )
 
 
